@@ -1,0 +1,12 @@
+//! ualign: simulate asymptotic universal alignment through test-time scaling.
+//!
+//! Data flows one way: [`population`] → [`batch`] (packed buffers) → kernels
+//! ([`cpu`] in f64, [`gpu`] in WGSL) → [`metrics`] → [`table`] → [`plot`].
+//! The mathematics is fixed by `SPEC.md` (see the README).
+
+pub mod cpu;
+pub mod error;
+pub mod population;
+
+pub use error::{Error, Result};
+pub use population::{Kind, Population, UserType};

@@ -1,0 +1,206 @@
+//! Populations of user types (SPEC §1): the input of every computation.
+//!
+//! A population is a finite mixture of user types over `n` responses. A type is
+//! either a strict ranking (best first) or a Plackett–Luce type given by scores
+//! (log-worths). Constructors validate everything once, so the engines can
+//! assume well-formed data.
+
+pub mod generate;
+pub mod json;
+pub mod preflib;
+
+use crate::error::{Error, Result};
+
+/// How far the weights may sum away from 1 before we refuse them. Within the
+/// tolerance they are renormalised so the sum rule holds to rounding.
+pub const WEIGHT_SUM_TOLERANCE: f64 = 1e-6;
+
+/// Scores spanning more than this many nats make some worth ratio exceed
+/// e^80; such a type is a ranking in all but name and would underflow f32.
+pub const MAX_SCORE_SPAN: f64 = 80.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// A strict ranking, best first: a permutation of `0..n`.
+    Ranking(Vec<u32>),
+    /// Plackett–Luce scores `s_y` (worth `exp(s_y)`), one per response.
+    Scores(Vec<f64>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserType {
+    pub weight: f64,
+    pub kind: Kind,
+}
+
+impl UserType {
+    pub fn ranking(weight: f64, ranking: Vec<u32>) -> Self {
+        UserType { weight, kind: Kind::Ranking(ranking) }
+    }
+    pub fn scores(weight: f64, scores: Vec<f64>) -> Self {
+        UserType { weight, kind: Kind::Scores(scores) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Population {
+    /// Number of candidate responses `n`.
+    pub responses: usize,
+    /// Optional display names of the responses.
+    pub labels: Option<Vec<String>>,
+    pub types: Vec<UserType>,
+}
+
+impl Population {
+    /// Builds and validates a population; weights within
+    /// [`WEIGHT_SUM_TOLERANCE`] of 1 are renormalised to sum to 1.
+    pub fn new(responses: usize, labels: Option<Vec<String>>, types: Vec<UserType>) -> Result<Self> {
+        let mut pop = Population { responses, labels, types };
+        pop.validate()?;
+        let total: f64 = pop.types.iter().map(|t| t.weight).sum();
+        for t in &mut pop.types {
+            t.weight /= total;
+        }
+        Ok(pop)
+    }
+
+    /// Checks every invariant of SPEC §1. Errors name the field
+    /// (`types[i].ranking`, …) and say how to fix it.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.responses;
+        if n == 0 {
+            return Err(Error::input("responses", "must be at least 1", "give the number of candidate responses"));
+        }
+        if let Some(labels) = &self.labels {
+            if labels.len() != n {
+                return Err(Error::input(
+                    "labels",
+                    format!("has {} entries but responses = {n}", labels.len()),
+                    "give one label per response or leave labels out",
+                ));
+            }
+        }
+        if self.types.is_empty() {
+            return Err(Error::input("types", "is empty", "give at least one user type"));
+        }
+        let mut total = 0.0;
+        for (i, t) in self.types.iter().enumerate() {
+            let field = format!("types[{i}]");
+            if !t.weight.is_finite() || t.weight <= 0.0 {
+                return Err(Error::input(
+                    format!("{field}.weight"),
+                    format!("is {}, but weights must be positive and finite", t.weight),
+                    "drop types of zero weight and give every other a weight > 0",
+                ));
+            }
+            total += t.weight;
+            match &t.kind {
+                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field))?,
+                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field))?,
+            }
+        }
+        if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
+            return Err(Error::input(
+                "types[*].weight",
+                format!("weights sum to {total}, not 1"),
+                "rescale the weights so they sum to 1",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn label(&self, y: usize) -> String {
+        match &self.labels {
+            Some(l) => l[y].clone(),
+            None => y.to_string(),
+        }
+    }
+
+    /// True when every type is a ranking (the fast closed-form path).
+    pub fn all_rankings(&self) -> bool {
+        self.types.iter().all(|t| matches!(t.kind, Kind::Ranking(_)))
+    }
+}
+
+fn check_ranking(r: &[u32], n: usize) -> Result<()> {
+    if r.len() != n {
+        return Err(Error::input(
+            "ranking",
+            format!("has {} entries but responses = {n}", r.len()),
+            "list every response exactly once, best first",
+        ));
+    }
+    let mut seen = vec![false; n];
+    for &y in r {
+        let y = y as usize;
+        if y >= n {
+            return Err(Error::input(
+                "ranking",
+                format!("contains {y}, but responses are numbered 0..{}", n - 1),
+                "use response indices 0..n-1",
+            ));
+        }
+        if seen[y] {
+            return Err(Error::input(
+                "ranking",
+                format!("lists response {y} twice, so it is not a permutation"),
+                "list every response exactly once, best first",
+            ));
+        }
+        seen[y] = true;
+    }
+    Ok(())
+}
+
+fn check_scores(s: &[f64], n: usize) -> Result<()> {
+    if s.len() != n {
+        return Err(Error::input(
+            "scores",
+            format!("has {} entries but responses = {n}", s.len()),
+            "give one score (log-worth) per response",
+        ));
+    }
+    if let Some((y, v)) = s.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::input(
+            format!("scores[{y}]"),
+            format!("is {v}"),
+            "scores must be finite log-worths; use a ranking type for hard preferences",
+        ));
+    }
+    let (lo, hi) = s.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    if hi - lo > MAX_SCORE_SPAN {
+        return Err(Error::input(
+            "scores",
+            format!("span {:.1} nats (more than {MAX_SCORE_SPAN})", hi - lo),
+            "such worth ratios are a strict ranking in all but name: use a ranking type",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a policy lies on the simplex over `n` responses.
+pub fn check_policy(policy: &[f64], n: usize) -> Result<()> {
+    if policy.len() != n {
+        return Err(Error::input(
+            "policy",
+            format!("has {} entries but the population has {n} responses", policy.len()),
+            format!("give {n} probabilities separated by commas"),
+        ));
+    }
+    if let Some((y, v)) = policy.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
+        return Err(Error::input(format!("policy[{y}]"), format!("is {v}"), "probabilities must be finite and >= 0"));
+    }
+    let total: f64 = policy.iter().sum();
+    if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
+        return Err(Error::input("policy", format!("sums to {total}, not 1"), "rescale the probabilities to sum to 1"));
+    }
+    Ok(())
+}
+
+/// Checks the number of samples `k` (k >= 1).
+pub fn check_k(k: usize) -> Result<()> {
+    if k == 0 {
+        return Err(Error::input("k", "is 0", "k counts the sampled responses: use k >= 1"));
+    }
+    Ok(())
+}

@@ -10,3 +10,5 @@ pub mod population;
 
 pub use error::{Error, Result};
 pub use population::{Kind, Population, UserType};
+pub mod dynamics;
+pub mod metrics;

@@ -29,3 +29,28 @@ pub struct Evaluation {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub robust_alignment_ell: Option<f64>,
 }
+
+impl Evaluation {
+    /// Builds the evaluation from a deviation vector already computed (by the
+    /// CPU or the GPU engine); the metrics are reduced in f64.
+    pub fn from_deviation(policy: &[f64], deviation: Vec<f64>, k: usize) -> Self {
+        let r = crate::cpu::reduce_metrics(policy, &deviation, k);
+        Evaluation {
+            k,
+            win_rate: deviation.iter().map(|g| 1.0 - g).collect(),
+            deviation,
+            robust_alignment: r.robust_alignment,
+            exploitability: r.exploitability,
+            sum_residual: r.sum_residual,
+            support: r.support,
+            entropy: r.entropy,
+            ell: None,
+            robust_alignment_ell: None,
+        }
+    }
+}
+
+/// Evaluates an already-validated policy with the exact f64 CPU engine.
+pub fn evaluate_exact(pop: &crate::Population, policy: &[f64], k: usize) -> Evaluation {
+    Evaluation::from_deviation(policy, crate::cpu::deviation(pop, policy, k), k)
+}

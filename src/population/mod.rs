@@ -5,10 +5,6 @@
 //! (log-worths). Constructors validate everything once, so the engines can
 //! assume well-formed data.
 
-pub mod generate;
-pub mod json;
-pub mod preflib;
-
 use crate::error::{Error, Result};
 
 /// How far the weights may sum away from 1 before we refuse them. Within the

@@ -1,0 +1,58 @@
+//! Shared test helpers: the brute-force oracle of SPEC §8 and random inputs.
+#![allow(dead_code)]
+
+pub mod oracle;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use ualign::{Kind, Population, UserType};
+
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// A random population: rankings, Plackett–Luce types, or a mixture.
+pub fn random_population(rng: &mut impl Rng, n: usize, m: usize, pl_fraction: f64) -> Population {
+    let mut weights: Vec<f64> = (0..m).map(|_| rng.random_range(0.05..1.0)).collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter_mut().for_each(|w| *w /= total);
+    let types = weights
+        .into_iter()
+        .map(|w| {
+            if rng.random_bool(pl_fraction) {
+                UserType::scores(w, (0..n).map(|_| rng.random_range(-3.0..3.0)).collect())
+            } else {
+                let mut r: Vec<u32> = (0..n as u32).collect();
+                for i in (1..n).rev() {
+                    r.swap(i, rng.random_range(0..=i));
+                }
+                UserType::ranking(w, r)
+            }
+        })
+        .collect();
+    Population::new(n, None, types).unwrap()
+}
+
+/// A random policy: dense, sparse (some exact zeros) or deterministic.
+pub fn random_policy(rng: &mut impl Rng, n: usize) -> Vec<f64> {
+    let mode = rng.random_range(0..4);
+    let mut p: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
+    match mode {
+        0 => {}
+        1 => p.iter_mut().for_each(|x| if rng.random_bool(0.5) { *x = 0.0 }),
+        2 => {
+            p.iter_mut().for_each(|x| *x = 0.0);
+            p[rng.random_range(0..n)] = 1.0;
+        }
+        _ => p.iter_mut().for_each(|x| *x = x.powi(8)), // some tiny masses
+    }
+    if p.iter().sum::<f64>() == 0.0 {
+        p[0] = 1.0;
+    }
+    let total: f64 = p.iter().sum();
+    p.iter().map(|x| x / total).collect()
+}
+
+pub fn is_pl(pop: &Population) -> bool {
+    pop.types.iter().any(|t| matches!(t.kind, Kind::Scores(_)))
+}

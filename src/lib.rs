@@ -4,8 +4,10 @@
 //! ([`cpu`] in f64, [`gpu`] in WGSL) → [`metrics`] → [`table`] → [`plot`].
 //! The mathematics is fixed by `SPEC.md` (see the README).
 
+pub mod batch;
 pub mod cpu;
 pub mod error;
+pub mod gpu;
 pub mod population;
 
 pub use error::{Error, Result};

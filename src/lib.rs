@@ -12,3 +12,6 @@ pub use error::{Error, Result};
 pub use population::{Kind, Population, UserType};
 pub mod dynamics;
 pub mod metrics;
+pub mod plot;
+pub mod sweep;
+pub mod table;

@@ -44,7 +44,7 @@ fn bad_values_name_the_key() {
         ("model = \"pl\"\neta = \"big\"", "bad.toml:2: eta: expected a number"),
         ("model = \"pl\"\nbackend = \"tpu\"", "bad.toml:2: backend: unknown backend"),
         ("model = \"pl\"\nk = [2, 2]", "bad.toml:2: k: lists a value twice"),
-        ("model = \"pl\"\nk = [1, 2\n", "bad.toml:3: toml:"),
+        ("model = \"pl\"\nk = [1, 2\n", "bad.toml:2: toml: unclosed array"),
         ("preflib = \"missing.soc\"", "bad.toml:1: preflib: missing.soc:"),
     ] {
         let msg = error(text);

@@ -12,7 +12,7 @@ use crate::error::Result;
 /// Most panels one figure holds (more groups are listed as left out).
 const MAX_PANELS: usize = 6;
 /// Most lines one convergence-curve panel holds.
-const MAX_LINES: usize = 8;
+const MAX_LINES: usize = 6;
 
 /// How a line's points are drawn.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,9 @@ pub struct Panel {
     pub lines: Vec<Line>,
     pub log_x: bool,
     pub log_y: bool,
+    /// x takes integer values only (k): label integers only.
+    pub integer_x: bool,
+    pub legend: SeriesLabelPosition,
 }
 
 /// A figure of one or more line panels sharing axis titles.
@@ -101,7 +104,7 @@ where
             let mut chart = $chart;
             chart
                 .configure_mesh()
-                .x_label_formatter(&|v| tick(*v))
+                .x_label_formatter(&|v| if p.integer_x && v.fract() != 0.0 { String::new() } else { tick(*v) })
                 .y_label_formatter(&|v| tick(*v))
                 .label_style(font(16.0))
                 .x_desc(xl)
@@ -130,7 +133,7 @@ where
             }
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
+                .position(p.legend.clone())
                 .label_font(font(15.0))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.4))
@@ -212,14 +215,16 @@ pub fn scaling(res: &Results) -> Result<Lines> {
             Panel {
                 title: if label.is_empty() { "all cells".into() } else { label },
                 lines: vec![
-                    line("bound k/(k+1)", ks.iter().map(|&k| (k, k / (k + 1.0))).collect(), 7, true, false),
-                    line("1/2", ks.iter().map(|&k| (k, 0.5)).collect(), 6, true, false),
                     line("equilibrium (self-play)", by_k(res, &rows, "eq_r_mean"), 0, false, true),
                     line("NLHF (maximal lottery)", by_k(res, &rows, "nlhf_r_mean"), 1, false, true),
                     line("RLHF (Bradley–Terry)", by_k(res, &rows, "rlhf_r_mean"), 2, false, true),
+                    line("bound k/(k+1)", ks.iter().map(|&k| (k, k / (k + 1.0))).collect(), 7, true, false),
+                    line("1/2", ks.iter().map(|&k| (k, 0.5)).collect(), 6, true, false),
                 ],
                 log_x: false,
                 log_y: false,
+                integer_x: true,
+                legend: SeriesLabelPosition::UpperLeft,
             }
         })
         .collect();
@@ -240,7 +245,7 @@ pub fn curves(res: &Results) -> Result<Lines> {
     let h = &res.history;
     let col = |n: &str| h.column(n).unwrap_or(0);
     let (cc, ic, ec, gc) = (col("cell"), col("iteration"), col("e_mean"), col("avg_gap_mean"));
-    let within = ["dynamics", "eta"];
+    let within = ["dynamics", "eta", "k"];
     let gs = groups(res, &within);
     let total = gs.len();
     let line_keys: Vec<&str> = res.varying().into_iter().filter(|p| within.contains(p)).collect();
@@ -264,7 +269,14 @@ pub fn curves(res: &Results) -> Result<Lines> {
                 lines.push(line(&format!("{name}: last iterate E_k"), pts(ec), i, false, false));
                 lines.push(line(&format!("{name}: time average Reg_t/t"), pts(gc), i, true, false));
             }
-            Panel { title: if label.is_empty() { "all cells".into() } else { label }, lines, log_x: true, log_y: true }
+            Panel {
+                title: if label.is_empty() { "all cells".into() } else { label },
+                lines,
+                log_x: true,
+                log_y: true,
+                integer_x: false,
+                legend: SeriesLabelPosition::LowerLeft,
+            }
         })
         .collect();
     Ok(Lines {
@@ -317,7 +329,14 @@ pub fn regret(res: &Results) -> Result<Lines> {
             markers: false,
         });
     }
-    let mut panel = Panel { title: "one point per population".into(), lines, log_x: false, log_y: false };
+    let mut panel = Panel {
+        title: "one point per population".into(),
+        lines,
+        log_x: false,
+        log_y: false,
+        integer_x: false,
+        legend: SeriesLabelPosition::UpperLeft,
+    };
     if lo.is_finite() {
         panel.lines.insert(0, line("y = x", vec![(lo, lo), (hi, hi)], 7, true, false));
     }
@@ -342,14 +361,16 @@ pub fn ell(res: &Results) -> Result<Lines> {
         .map(|(label, rows)| Panel {
             title: if label.is_empty() { "all cells".into() } else { label },
             lines: vec![
-                line("upper bound k/(k+ℓ)", by_k(res, &rows, "ell_upper"), 7, true, false),
-                line("lower bound (k+1−ℓ)/(k+1)", by_k(res, &rows, "ell_lower"), 6, true, false),
                 line("equilibrium, mean", by_k(res, &rows, "eq_r_ell_mean"), 0, false, true),
                 line("equilibrium, worst", by_k(res, &rows, "eq_r_ell_worst"), 5, false, true),
                 line("NLHF, mean", by_k(res, &rows, "nlhf_r_ell_mean"), 1, false, true),
+                line("upper bound k/(k+ℓ)", by_k(res, &rows, "ell_upper"), 7, true, false),
+                line("lower bound (k+1−ℓ)/(k+1)", by_k(res, &rows, "ell_lower"), 6, true, false),
             ],
             log_x: false,
             log_y: false,
+            integer_x: true,
+            legend: SeriesLabelPosition::UpperLeft,
         })
         .collect();
     Ok(Lines {

@@ -37,9 +37,10 @@ impl Results {
         Ok(Results { title, cells, history, populations })
     }
 
-    /// Grid parameters that take more than one value across the cells.
+    /// Grid parameters that take more than one value across the cells
+    /// (blanks, where a model ignores the parameter, do not count).
     pub fn varying(&self) -> Vec<&'static str> {
-        PARAMETERS.iter().copied().filter(|p| self.distinct(p).len() > 1).collect()
+        PARAMETERS.iter().copied().filter(|p| self.distinct(p).iter().filter(|v| !v.is_empty()).count() > 1).collect()
     }
 
     /// `key=value` for every parameter that is the same in all cells (and
@@ -47,8 +48,8 @@ impl Results {
     pub fn fixed_description(&self) -> String {
         let mut parts = Vec::new();
         for p in PARAMETERS {
-            let d = self.distinct(p);
-            if d.len() == 1 && !d[0].is_empty() {
+            let d: Vec<String> = self.distinct(p).into_iter().filter(|v| !v.is_empty()).collect();
+            if d.len() == 1 {
                 parts.push(format!("{}={}", short(p), d[0]));
             }
         }

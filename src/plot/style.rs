@@ -123,7 +123,8 @@ pub fn tick(v: f64) -> String {
     }
     let a = v.abs();
     if !(1e-3..1e5).contains(&a) {
-        return format!("{v:.1e}");
+        // "1e-4" rather than "1.0e-4" on log axes.
+        return format!("{v:.1e}").replace(".0e", "e");
     }
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');

@@ -16,3 +16,6 @@ pub mod baselines;
 pub mod dynamics;
 pub(crate) mod linalg;
 pub mod metrics;
+pub mod plot;
+pub mod sweep;
+pub mod table;

@@ -208,6 +208,8 @@ fn syntax_error(text: &str, e: &serde_json::Error, location: Location) -> Error 
         "NaN and infinities are not valid: give every weight and score as a finite number"
     } else if message.contains("out of range") {
         "numbers must fit in a 64-bit float; scores are log-worths and should be small"
+    } else if message.contains("trailing characters") {
+        "a .json file holds one population; put several in a .jsonl file, one per line"
     } else {
         "fix the JSON syntax at that column"
     };

@@ -2,9 +2,13 @@
 //! multiplicative weights, optimistic PGA and extragradient, each tracking the
 //! no-regret (time-average) output.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::cpu::{self, dynamics_step, StepRule};
+use crate::error::{Error, Result};
 use crate::metrics::Evaluation;
+use crate::population::{check_k, Population};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -30,6 +34,13 @@ pub struct SolveOptions {
     pub tol: f64,
     /// Number of metric checkpoints to record (log-spaced in the iteration).
     pub checkpoints: usize,
+}
+
+impl Default for SolveOptions {
+    /// Chosen by experiment (see the module docs).
+    fn default() -> Self {
+        SolveOptions { dynamics: Dynamics::Pga, eta: 1.0, iters: 100_000, tol: 1e-9, checkpoints: 16 }
+    }
 }
 
 /// The metrics at one checkpoint of a run.
@@ -63,4 +74,164 @@ pub struct Solution {
     pub regret: f64,
     /// Metrics at the checkpoints.
     pub history: Vec<Checkpoint>,
+}
+
+/// Per-run buffers, reused across the runs of one thread so the iteration
+/// loop never allocates.
+#[derive(Default, Clone, Debug)]
+pub struct Workspace {
+    g: Vec<f64>,
+    g_prev: Vec<f64>,
+    g_half: Vec<f64>,
+    half: Vec<f64>,
+    sum_g: Vec<f64>,
+    sort: Vec<f64>,
+    cpu: cpu::Scratch,
+}
+
+impl Workspace {
+    fn reset(&mut self, n: usize) {
+        for v in [&mut self.g, &mut self.g_prev, &mut self.g_half, &mut self.half, &mut self.sum_g] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+    }
+}
+
+/// Checks `k` and the options; every problem is one `Error::Input` line.
+pub fn check_options(k: usize, opts: &SolveOptions) -> Result<()> {
+    check_k(k)?;
+    if !(opts.eta.is_finite() && opts.eta > 0.0) {
+        return Err(Error::input("eta", format!("is {}", opts.eta), "the step size must be a finite number > 0"));
+    }
+    if opts.iters == 0 {
+        return Err(Error::input("iters", "is 0", "allow at least 1 iteration"));
+    }
+    if !(opts.tol >= 0.0) {
+        return Err(Error::input(
+            "tol",
+            format!("is {}", opts.tol),
+            "the tolerance on E_k must be >= 0 (0 = never stop early)",
+        ));
+    }
+    Ok(())
+}
+
+/// Self-play from the uniform policy (SPEC §4) with the exact f64 CPU engine.
+///
+/// Iterates are numbered `t = 1..T`, `π_1` uniform. Each iterate is evaluated
+/// (`g_t = g(π_t)`), added to the no-regret sums `Σ_t g_t` and `Σ_t ⟨π_t, g_t⟩`,
+/// and the run stops at the first `t` with `E_k(π_t) ≤ tol`, or at `t = iters`.
+/// For extragradient only the base iterates `π_t` enter the no-regret output
+/// (the half-step evaluation is an extra gradient query, not a played policy).
+pub fn solve(pop: &Population, k: usize, opts: &SolveOptions) -> Result<Solution> {
+    check_options(k, opts)?;
+    pop.validate()?;
+    Ok(run(pop, k, opts, &mut Workspace::default()))
+}
+
+/// [`solve`] for many populations in parallel on all cores; the results are
+/// in input order. Bad options fail every entry with the same error.
+pub fn solve_batch(pops: &[Population], k: usize, opts: &SolveOptions) -> Vec<Result<Solution>> {
+    // Checking the options per entry costs nothing and gives every entry its own error.
+    pops.par_iter()
+        .map_init(Workspace::default, |ws, pop| {
+            check_options(k, opts)?;
+            pop.validate()?;
+            Ok(run(pop, k, opts, ws))
+        })
+        .collect()
+}
+
+/// The iterations at which a run records a checkpoint: `count` points spaced
+/// evenly in `log t` over `1..=iters` (deduplicated). The final iteration is
+/// recorded as well, wherever the run stops.
+pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
+    let mut out: Vec<usize> = match count {
+        0 => Vec::new(),
+        1 => vec![iters],
+        _ => (0..count)
+            .map(|i| ((iters as f64).ln() * i as f64 / (count - 1) as f64).exp().round() as usize)
+            .map(|t| t.clamp(1, iters))
+            .collect(),
+    };
+    out.dedup();
+    out
+}
+
+/// The self-play loop on validated inputs.
+pub fn run(pop: &Population, k: usize, opts: &SolveOptions, ws: &mut Workspace) -> Solution {
+    let n = pop.responses;
+    ws.reset(n);
+    let fair = 1.0 / (k as f64 + 1.0);
+    let mut policy = vec![1.0 / n as f64; n];
+    let schedule = checkpoint_schedule(opts.iters, opts.checkpoints);
+    let mut next_checkpoint = 0;
+    let mut history = Vec::with_capacity(schedule.len() + 1);
+    let mut sum_inner = 0.0;
+    let mut t = 0;
+    loop {
+        t += 1;
+        cpu::deviation_into(pop, &policy, k, &mut ws.g, &mut ws.cpu);
+        let mut max_g = f64::NEG_INFINITY;
+        for ((s, &d), &p) in ws.sum_g.iter_mut().zip(&ws.g).zip(&policy) {
+            *s += d;
+            sum_inner += p * d;
+            max_g = max_g.max(d);
+        }
+        let exploitability = max_g - fair;
+        let stop = exploitability <= opts.tol || t >= opts.iters;
+        let due = next_checkpoint < schedule.len() && schedule[next_checkpoint] == t;
+        if due || stop {
+            if due {
+                next_checkpoint += 1;
+            }
+            let max_sum = ws.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            history.push(Checkpoint {
+                iteration: t,
+                exploitability,
+                robust_alignment: 1.0 - max_g,
+                average_robust_alignment: 1.0 - max_sum / t as f64,
+                average_regret: (max_sum - sum_inner) / t as f64,
+            });
+        }
+        if stop {
+            break;
+        }
+        step(pop, k, opts, &mut policy, ws, t == 1);
+    }
+    let max_sum = ws.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let evaluation = Evaluation::from_deviation(&policy, ws.g.clone(), k);
+    Solution {
+        converged: evaluation.exploitability <= opts.tol,
+        policy,
+        iterations: t,
+        evaluation,
+        average_robust_alignment: 1.0 - max_sum / t as f64,
+        regret: max_sum - sum_inner,
+        history,
+    }
+}
+
+/// One update `π_t → π_{t+1}` from `ws.g = g(π_t)`; leaves `ws.g_prev = g_t`.
+fn step(pop: &Population, k: usize, opts: &SolveOptions, policy: &mut [f64], ws: &mut Workspace, first: bool) {
+    let eta = opts.eta;
+    match opts.dynamics {
+        Dynamics::Pga => dynamics_step(StepRule::Projected, policy, &ws.g, &ws.g_prev, eta, &mut ws.sort),
+        Dynamics::Mwu => dynamics_step(StepRule::Multiplicative, policy, &ws.g, &ws.g_prev, eta, &mut ws.sort),
+        Dynamics::Optimistic => {
+            // With no previous payoff the optimistic step is a plain one (g_0 := g_1).
+            if first {
+                ws.g_prev.copy_from_slice(&ws.g);
+            }
+            dynamics_step(StepRule::OptimisticProjected, policy, &ws.g, &ws.g_prev, eta, &mut ws.sort);
+        }
+        Dynamics::Extragradient => {
+            ws.half.copy_from_slice(policy);
+            dynamics_step(StepRule::Projected, &mut ws.half, &ws.g, &ws.g_prev, eta, &mut ws.sort);
+            cpu::deviation_into(pop, &ws.half, k, &mut ws.g_half, &mut ws.cpu);
+            dynamics_step(StepRule::Projected, policy, &ws.g_half, &ws.g_prev, eta, &mut ws.sort);
+        }
+    }
+    ws.g_prev.copy_from_slice(&ws.g);
 }

@@ -10,5 +10,7 @@ pub mod population;
 
 pub use error::{Error, Result};
 pub use population::{Kind, Population, UserType};
+pub mod baselines;
 pub mod dynamics;
+pub(crate) mod linalg;
 pub mod metrics;

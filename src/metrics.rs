@@ -3,6 +3,12 @@
 
 use serde::Serialize;
 
+use crate::error::{Error, Result};
+use crate::population::{check_k, check_policy, Population};
+
+mod ell;
+pub use ell::{robust_alignment_ell, ELL_WORK_LIMIT};
+
 /// Everything `ualign eval` reports about one policy. Field names are the
 /// stable JSON names documented in the README.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -53,4 +59,37 @@ impl Evaluation {
 /// Evaluates an already-validated policy with the exact f64 CPU engine.
 pub fn evaluate_exact(pop: &crate::Population, policy: &[f64], k: usize) -> Evaluation {
     Evaluation::from_deviation(policy, crate::cpu::deviation(pop, policy, k), k)
+}
+
+/// Validates the inputs and evaluates `policy` with the exact f64 CPU engine;
+/// with `ell = Some(ℓ)` also computes `R_{k,ℓ}` (see [`robust_alignment_ell`]).
+///
+/// Errors (`Error::Input`): `k = 0`, a policy of the wrong length, off the
+/// simplex or with NaN/inf entries, `ℓ = 0` or `ℓ > k + 1`.
+pub fn evaluate(pop: &Population, policy: &[f64], k: usize, ell: Option<usize>) -> Result<Evaluation> {
+    check_k(k)?;
+    pop.validate()?;
+    check_policy(policy, pop.responses)?;
+    if let Some(ell) = ell {
+        check_ell(ell, k)?;
+    }
+    let mut evaluation = evaluate_exact(pop, policy, k);
+    if let Some(ell) = ell {
+        evaluation.ell = Some(ell);
+        evaluation.robust_alignment_ell = Some(robust_alignment_ell(pop, policy, k, ell)?);
+    }
+    Ok(evaluation)
+}
+
+/// Checks the opponent's number of responses: `1 ≤ ℓ ≤ k + 1` (beyond k + 1
+/// the opponent simply out-samples us and SPEC §6 says nothing about it).
+pub fn check_ell(ell: usize, k: usize) -> Result<()> {
+    if ell == 0 || ell > k + 1 {
+        return Err(Error::input(
+            "ell",
+            format!("is {ell}, outside 1..={} for k = {k}", k + 1),
+            "the opponent's number of responses must satisfy 1 <= ell <= k + 1",
+        ));
+    }
+    Ok(())
 }

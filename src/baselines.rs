@@ -1,0 +1,271 @@
+//! The policies ualign compares the (k+1)-player equilibrium against (SPEC §5):
+//! NLHF (the k = 1 equilibrium, the maximal lottery), RLHF (a Bradley–Terry
+//! reward fitted by maximum likelihood, then argmax or softmax) and uniform.
+
+use microlp::{ComparisonOp, OptimizationDirection, Problem};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::dynamics::{solve, SolveOptions};
+use crate::error::{Error, Result};
+use crate::linalg::{cholesky_solve, least_squares};
+use crate::metrics::evaluate_exact;
+use crate::population::{check_k, Kind, Population};
+
+/// `P(x ≻ y)` for every ordered pair (SPEC §2 with one response each side):
+/// rankings give 0/1, Plackett–Luce types `w_x / (w_x + w_y)`; the diagonal is 1/2.
+pub fn pairwise(pop: &Population) -> Vec<Vec<f64>> {
+    let n = pop.responses;
+    let mut p = vec![vec![0.0; n]; n];
+    for t in &pop.types {
+        match &t.kind {
+            Kind::Ranking(r) => {
+                for (i, &x) in r.iter().enumerate() {
+                    for &y in &r[i + 1..] {
+                        p[x as usize][y as usize] += t.weight;
+                    }
+                }
+            }
+            Kind::Scores(s) => {
+                for x in 0..n {
+                    for y in 0..n {
+                        if x != y {
+                            // w_x/(w_x+w_y) = σ(s_x − s_y), never overflowing.
+                            p[x][y] += t.weight * sigmoid(s[x] - s[y]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (x, row) in p.iter_mut().enumerate() {
+        row[x] = 0.5;
+    }
+    p
+}
+
+/// The NLHF policy: the symmetric equilibrium of the two-player game with
+/// payoff `M(x,y) = P(x≻y) − P(y≻x)`, i.e. a maximal lottery: `p ∈ Δ` with
+/// `Σ_x p_x M(x,y) ≥ 0` for every `y`.
+///
+/// Solved by a linear program (maximise `v` subject to `pᵀM ≥ v`), then
+/// polished: on the support `S` found by the LP, the equilibrium solves the
+/// linear system `Σ_{x∈S} p_x M(x,y) = 0` (y ∈ S), `Σ p = 1` exactly, which we
+/// solve by least squares in f64. The polished point is kept only if it is
+/// still a maximal lottery (to 1e-12); otherwise the LP's point is returned.
+pub fn nlhf(pop: &Population) -> Vec<f64> {
+    let n = pop.responses;
+    let p = pairwise(pop);
+    let margin = |x: usize, y: usize| p[x][y] - p[y][x];
+    let lp = maximal_lottery_lp(n, &margin);
+    let support: Vec<usize> = (0..n).filter(|&x| lp[x] > 1e-9).collect();
+    let s = support.len();
+    let mut a = vec![0.0; (s + 1) * s];
+    let mut b = vec![0.0; s + 1];
+    for (row, &y) in support.iter().enumerate() {
+        for (col, &x) in support.iter().enumerate() {
+            a[row * s + col] = margin(x, y);
+        }
+    }
+    a[s * s..].fill(1.0);
+    b[s] = 1.0;
+    let worst_margin =
+        |q: &[f64]| (0..n).map(|y| (0..n).map(|x| q[x] * margin(x, y)).sum::<f64>()).fold(f64::INFINITY, f64::min);
+    if let Some(x) = least_squares(&a, s + 1, s, &b) {
+        let mut polished = vec![0.0; n];
+        for (&i, &v) in support.iter().zip(&x) {
+            polished[i] = v;
+        }
+        if polished.iter().all(|&v| v >= 0.0) && worst_margin(&polished) >= -1e-12 {
+            let total: f64 = polished.iter().sum();
+            return polished.iter().map(|v| v / total).collect();
+        }
+    }
+    lp
+}
+
+/// The maximal lottery by the simplex method, clipped to the simplex.
+fn maximal_lottery_lp(n: usize, margin: &impl Fn(usize, usize) -> f64) -> Vec<f64> {
+    let mut problem = Problem::new(OptimizationDirection::Maximize);
+    let vars: Vec<_> = (0..n).map(|_| problem.add_var(0.0, (0.0, 1.0))).collect();
+    // The game is symmetric, so its value is 0; bound v to keep the LP bounded.
+    let value = problem.add_var(1.0, (-1.0, 1.0));
+    for y in 0..n {
+        let mut row: Vec<_> = vars.iter().enumerate().map(|(x, &v)| (v, margin(x, y))).collect();
+        row.push((value, -1.0));
+        problem.add_constraint(row.as_slice(), ComparisonOp::Ge, 0.0);
+    }
+    let ones: Vec<_> = vars.iter().map(|&v| (v, 1.0)).collect();
+    problem.add_constraint(ones.as_slice(), ComparisonOp::Eq, 1.0);
+    match problem.solve() {
+        Ok(solution) => {
+            let raw: Vec<f64> = vars.iter().map(|&v| solution[v].max(0.0)).collect();
+            let total: f64 = raw.iter().sum();
+            raw.iter().map(|v| v / total).collect()
+        }
+        // A maximal lottery always exists (minimax theorem), so the LP is
+        // feasible and bounded; a solver failure here is a numerical breakdown
+        // of the simplex method. Fall back to the uniform policy, which the
+        // caller's metrics then score honestly.
+        Err(_) => uniform(n),
+    }
+}
+
+/// Ridge strength of the Bradley–Terry fit. With a unanimous pair the MLE is
+/// at infinity; the penalty `λ/2 ‖r‖²` keeps it finite (reward gaps of about
+/// `ln(1/λ) ≈ 14` for unanimous pairs) and moves finite MLEs by `O(λ)`.
+pub const BT_RIDGE: f64 = 1e-6;
+
+/// Bradley–Terry rewards fitted to the population's pairwise preferences:
+/// maximises `Σ_{x≠y} P(x≻y) log σ(r_x − r_y) − (λ/2)‖r‖²` ([`BT_RIDGE`]) by
+/// damped Newton steps (the objective is strictly concave); mean zero.
+pub fn rlhf_rewards(pop: &Population) -> Vec<f64> {
+    let n = pop.responses;
+    let p = pairwise(pop);
+    let objective = |r: &[f64]| {
+        let mut total = -0.5 * BT_RIDGE * r.iter().map(|v| v * v).sum::<f64>();
+        for x in 0..n {
+            for y in 0..n {
+                if x != y {
+                    total -= p[x][y] * softplus(r[y] - r[x]); // log σ(d) = −softplus(−d)
+                }
+            }
+        }
+        total
+    };
+    let mut r = vec![0.0; n];
+    for _ in 0..200 {
+        let mut grad = vec![0.0; n];
+        let mut hess = vec![0.0; n * n]; // the negated Hessian (positive definite)
+        for x in 0..n {
+            grad[x] -= BT_RIDGE * r[x];
+            hess[x * n + x] += BT_RIDGE;
+            for y in 0..n {
+                if x != y {
+                    let s = sigmoid(r[x] - r[y]);
+                    grad[x] += p[x][y] - s;
+                    let c = s * (1.0 - s);
+                    hess[x * n + x] += c;
+                    hess[x * n + y] -= c;
+                }
+            }
+        }
+        if grad.iter().all(|g| g.abs() < 1e-13) {
+            break;
+        }
+        let Some(delta) = cholesky_solve(&hess, n, &grad) else { break };
+        let current = objective(&r);
+        let mut step = 1.0;
+        let mut improved = false;
+        while step > 1e-12 {
+            let trial: Vec<f64> = r.iter().zip(&delta).map(|(a, d)| a + step * d).collect();
+            if objective(&trial) >= current {
+                r = trial;
+                improved = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !improved {
+            break;
+        }
+    }
+    let mean = r.iter().sum::<f64>() / n as f64;
+    r.iter().map(|v| v - mean).collect()
+}
+
+/// Rewards within this distance of the maximum count as tied for the argmax.
+pub const ARGMAX_TIE: f64 = 1e-9;
+
+/// The RLHF policy: with `beta = None` the argmax of [`rlhf_rewards`] (ties,
+/// within [`ARGMAX_TIE`], share the mass uniformly); with `Some(β)` the
+/// softmax `∝ exp(r/β)`. `β` must be finite and > 0.
+pub fn rlhf_policy(pop: &Population, beta: Option<f64>) -> Result<Vec<f64>> {
+    let r = rlhf_rewards(pop);
+    let top = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    match beta {
+        None => {
+            let winners = r.iter().filter(|&&v| v >= top - ARGMAX_TIE).count() as f64;
+            Ok(r.iter().map(|&v| if v >= top - ARGMAX_TIE { 1.0 / winners } else { 0.0 }).collect())
+        }
+        Some(beta) if beta.is_finite() && beta > 0.0 => {
+            let e: Vec<f64> = r.iter().map(|v| ((v - top) / beta).exp()).collect();
+            let total: f64 = e.iter().sum();
+            Ok(e.iter().map(|v| v / total).collect())
+        }
+        Some(beta) => Err(Error::input("beta", format!("is {beta}"), "the softmax temperature must be finite and > 0")),
+    }
+}
+
+/// The uniform policy over `n` responses.
+pub fn uniform(n: usize) -> Vec<f64> {
+    vec![1.0 / n as f64; n]
+}
+
+/// One row of `ualign compare`: `R_k` of each policy at one k.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CompareRow {
+    pub k: usize,
+    /// `k/(k+1)`, the best any product policy can do.
+    pub bound: f64,
+    /// `R_k` of the (k+1)-player equilibrium found by `solve` (k = 1: the NLHF LP solution).
+    pub equilibrium: f64,
+    /// Whether that equilibrium met the tolerance (`E_k ≤ tol`).
+    pub equilibrium_converged: bool,
+    /// `R_k` of the NLHF policy (the k = 1 equilibrium sampled k times).
+    pub nlhf: f64,
+    /// `R_k` of the RLHF argmax policy.
+    pub rlhf: f64,
+    /// `R_k` of the uniform policy.
+    pub uniform: f64,
+}
+
+/// `R_k` of the equilibrium and the baselines for `k = 1..=k_max` (in
+/// parallel over k). At k = 1 the equilibrium is the exact NLHF solution:
+/// self-play may cycle there (SPEC §4), while the LP is exact.
+pub fn compare(pop: &Population, k_max: usize, opts: &SolveOptions) -> Result<Vec<CompareRow>> {
+    check_k(k_max).map_err(|_| Error::input("k_max", "is 0", "compare at least k = 1: use --k-max 1 or more"))?;
+    crate::dynamics::check_options(1, opts)?;
+    let nlhf_policy = nlhf(pop);
+    let rlhf_policy = rlhf_policy(pop, None)?;
+    let uniform_policy = uniform(pop.responses);
+    (1..=k_max)
+        .into_par_iter()
+        .map(|k| {
+            let (equilibrium, converged) = if k == 1 {
+                let e = evaluate_exact(pop, &nlhf_policy, 1);
+                (e.robust_alignment, e.exploitability <= opts.tol.max(1e-12))
+            } else {
+                let s = solve(pop, k, opts)?;
+                (s.evaluation.robust_alignment, s.converged)
+            };
+            Ok(CompareRow {
+                k,
+                bound: k as f64 / (k as f64 + 1.0),
+                equilibrium,
+                equilibrium_converged: converged,
+                nlhf: evaluate_exact(pop, &nlhf_policy, k).robust_alignment,
+                rlhf: evaluate_exact(pop, &rlhf_policy, k).robust_alignment,
+                uniform: evaluate_exact(pop, &uniform_policy, k).robust_alignment,
+            })
+        })
+        .collect()
+}
+
+fn sigmoid(d: f64) -> f64 {
+    if d >= 0.0 {
+        1.0 / (1.0 + (-d).exp())
+    } else {
+        let e = d.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + e^x)` without overflow.
+fn softplus(x: f64) -> f64 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}

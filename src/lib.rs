@@ -4,8 +4,10 @@
 //! ([`cpu`] in f64, [`gpu`] in WGSL) → [`metrics`] → [`table`] → [`plot`].
 //! The mathematics is fixed by `SPEC.md` (see the README).
 
+pub mod batch;
 pub mod cpu;
 pub mod error;
+pub mod gpu;
 pub mod population;
 
 pub use error::{Error, Result};
@@ -14,3 +16,6 @@ pub mod baselines;
 pub mod dynamics;
 pub(crate) mod linalg;
 pub mod metrics;
+pub mod plot;
+pub mod sweep;
+pub mod table;

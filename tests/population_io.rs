@@ -167,6 +167,8 @@ fn bad_json_reports_line_and_column() {
     let msg = json_error("{\"responses\": 2, \"types\": [{\"weight\": 1, \"scores\": [1e400, 0]}]}", 1, "json");
     assert!(msg.contains("out of range"), "{msg}");
     json_error("[{\"responses\": 1}]", 1, "population");
+    let msg = json_error("{\"responses\": 1}\n{\"responses\": 2}", 2, "json");
+    assert!(msg.contains(".jsonl"), "{msg}");
 }
 
 #[test]
@@ -373,7 +375,7 @@ fn preflib_errors_name_line_and_field() {
     preflib_error("# NUMBER ALTERNATIVES: three\n", false, 1, "NUMBER ALTERNATIVES");
     preflib_error("# NUMBER ALTERNATIVES: 2\n# ALTERNATIVE NAME 3: c\n1: 1,2\n", false, 2, "ALTERNATIVE NAME 3");
     preflib_error("# DATA TYPE: wmd\n", false, 1, "DATA TYPE");
-    preflib_error(&head.to_string(), false, 2, "orders");
+    preflib_error(head, false, 2, "orders");
     preflib_error("", false, 1, "file");
     preflib_error("hello\n", false, 1, "header");
     let path = temp_file("tied.toi", "# NUMBER ALTERNATIVES: 3\n1: 1\n4: {1,2},3\n");

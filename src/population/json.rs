@@ -21,6 +21,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 
 use super::{preflib, Kind, Population, UserType};
@@ -87,16 +88,18 @@ pub fn load_populations(path: &Path) -> Result<Vec<Population>> {
     }
 }
 
-/// Parses JSON Lines text: one population per non-blank line.
+/// Parses JSON Lines text: one population per non-blank line, lines in
+/// parallel; the error reported is the one on the first bad line.
 pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
-    let mut pops = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = loc.clone().at_line(loc.line.unwrap_or(1) + i);
-        pops.push(parse_population(line, &at).map_err(|e| jsonl_hint(e, line))?);
-    }
+    let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).collect();
+    let parsed: Vec<Result<Population>> = lines
+        .par_iter()
+        .map(|&(i, line)| {
+            let at = loc.clone().at_line(loc.line.unwrap_or(1) + i);
+            parse_population(line, &at).map_err(|e| jsonl_hint(e, line))
+        })
+        .collect();
+    let pops = parsed.into_iter().collect::<Result<Vec<_>>>()?;
     if pops.is_empty() {
         return Err(Error::Input {
             location: loc.clone(),
@@ -208,6 +211,8 @@ fn syntax_error(text: &str, e: &serde_json::Error, location: Location) -> Error 
         "NaN and infinities are not valid: give every weight and score as a finite number"
     } else if message.contains("out of range") {
         "numbers must fit in a 64-bit float; scores are log-worths and should be small"
+    } else if message.contains("trailing characters") {
+        "a .json file holds one population; put several in a .jsonl file, one per line"
     } else {
         "fix the JSON syntax at that column"
     };

@@ -50,10 +50,7 @@ fn parse_policy(text: &str, pop: &Population) -> Result<Vec<f64>> {
             })
             .collect::<Result<Vec<f64>>>()?,
     };
-    check_policy(&policy, pop.responses).map_err(|e| match e {
-        Error::Input { field, problem, fix, .. } => Error::input(format!("--{field}"), problem, fix),
-        other => other,
-    })?;
+    check_policy(&policy, pop.responses).map_err(Error::as_flag)?;
     Ok(policy)
 }
 
@@ -64,10 +61,10 @@ fn print_json_lines(values: impl IntoIterator<Item = Value>) {
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
-    check_k(a.k).map_err(|e| e.in_field("--"))?;
+    check_k(a.k).map_err(Error::as_flag)?;
     let (pops, batch) = load(&a.input)?;
     if let Some(ell) = a.ell {
-        metrics::check_ell(ell, a.k).map_err(|e| e.in_field("-"))?;
+        metrics::check_ell(ell, a.k).map_err(Error::as_flag)?;
     }
     let policies = pops.iter().map(|p| parse_policy(&a.policy, p)).collect::<Result<Vec<_>>>()?;
     let engine = open_engine(&a.backend)?;
@@ -108,9 +105,9 @@ fn solution_json(s: &Solution) -> Value {
 }
 
 pub fn solve(a: SolveArgs) -> Result<()> {
-    check_k(a.k).map_err(|e| e.in_field("--"))?;
+    check_k(a.k).map_err(Error::as_flag)?;
     let opts = a.dynamics.options();
-    check_options(a.k, &opts)?;
+    check_options(a.k, &opts).map_err(Error::as_flag)?;
     let (pops, batch) = load(&a.input)?;
     let engine = open_engine(&a.backend)?;
     let solutions = engine.solve_batch(&pops, a.k, &opts)?;
@@ -129,7 +126,7 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         return Err(Error::input("--k-max", "is 0", "use --k-max 1 or more"));
     }
     let opts = a.dynamics.options();
-    check_options(1, &opts)?;
+    check_options(1, &opts).map_err(Error::as_flag)?;
     let (pops, batch) = load(&a.input)?;
     let engine = open_engine(&a.backend)?;
     // Equilibria for k >= 2 on the chosen engine, batched over populations;

@@ -25,7 +25,7 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
         sigma: a.sigma.unwrap_or(defaults.sigma),
         margin: a.margin.unwrap_or(defaults.margin),
     };
-    let pops = generate::generate(&spec)?;
+    let pops = generate::generate(&spec).map_err(Error::as_flag)?;
     match a.out {
         Some(path) => {
             let file = File::create(&path).map_err(|e| Error::io(path.display().to_string(), e))?;

@@ -68,6 +68,7 @@ struct BackendArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct EvalArgs {
     #[command(flatten)]
     input: Input,
@@ -87,6 +88,7 @@ struct EvalArgs {
 }
 
 #[derive(Args, Clone)]
+#[command(allow_negative_numbers = true)]
 struct DynamicsArgs {
     #[arg(long, value_enum)]
     dynamics: Option<Dynamics>,
@@ -121,6 +123,7 @@ impl DynamicsArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct SolveArgs {
     #[command(flatten)]
     input: Input,
@@ -135,6 +138,7 @@ struct SolveArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct CompareArgs {
     #[command(flatten)]
     input: Input,
@@ -150,6 +154,7 @@ struct CompareArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct GenerateArgs {
     #[arg(long, value_enum)]
     model: ualign::population::generate::Model,
@@ -179,6 +184,7 @@ struct GenerateArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct SweepArgs {
     /// The grid (TOML); without it, the bundled assets/sweeps/default.toml.
     config: Option<PathBuf>,
@@ -197,6 +203,7 @@ struct SweepArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct HeatmapArgs {
     /// A sweep results directory.
     dir: PathBuf,
@@ -215,6 +222,7 @@ struct HeatmapArgs {
 }
 
 #[derive(Args)]
+#[command(allow_negative_numbers = true)]
 struct MergeArgs {
     /// Shard output directories.
     #[arg(required = true)]

@@ -17,7 +17,8 @@ fn fused_selfplay_follows_its_cpu_twin() {
     let Some(engine) = gpu_util::engine() else { return };
     let mut r = rng(31);
     let k = 3;
-    let pops: Vec<Population> = (0..24).map(|i| random_population(&mut r, 3 + i % 9, 2 + i % 5, [0.0, 1.0, 0.5][i % 3])).collect();
+    let pops: Vec<Population> =
+        (0..24).map(|i| random_population(&mut r, 3 + i % 9, 2 + i % 5, [0.0, 1.0, 0.5][i % 3])).collect();
     for dynamics in [Dynamics::Pga, Dynamics::Mwu, Dynamics::Optimistic, Dynamics::Extragradient] {
         // Few iterations and tol = 0: both run the same number of steps.
         let opts = options(dynamics, 0.5, 12, 0.0);
@@ -33,7 +34,10 @@ fn fused_selfplay_follows_its_cpu_twin() {
             assert!((run.inner - exact.inner).abs() < 1e-4);
             for (a, b) in run.checkpoints.iter().zip(&exact.checkpoints) {
                 assert_eq!(a.0, b.0);
-                assert!((a.1 - b.1).abs() < 1e-5 && (a.2 - b.2).abs() < 1e-4 && (a.3 - b.3).abs() < 1e-4, "{a:?} vs {b:?}");
+                assert!(
+                    (a.1 - b.1).abs() < 1e-5 && (a.2 - b.2).abs() < 1e-4 && (a.3 - b.3).abs() < 1e-4,
+                    "{a:?} vs {b:?}"
+                );
             }
         }
         eprintln!("{dynamics:?}: worst policy difference after 12 iterations {worst:e}");
@@ -46,8 +50,9 @@ fn gpu_equilibria_have_tiny_exploitability_in_f64() {
     let Some(engine) = gpu_util::engine() else { return };
     let mut r = rng(32);
     for k in 2..=8 {
-        let pops: Vec<Population> =
-            (0..12).map(|i| random_population(&mut r, 3 + (i * 5) % 14, 2 + i % 7, [0.0, 0.0, 1.0, 0.5][i % 4])).collect();
+        let pops: Vec<Population> = (0..12)
+            .map(|i| random_population(&mut r, 3 + (i * 5) % 14, 2 + i % 7, [0.0, 0.0, 1.0, 0.5][i % 4]))
+            .collect();
         let opts = options(Dynamics::Pga, 1.0, 20_000, 0.0);
         let solutions = engine.solve_batch(&pops, k, &opts).unwrap();
         for (i, s) in solutions.iter().enumerate() {

@@ -157,11 +157,16 @@ impl GpuEngine {
         let init = |label, contents: &[u8], usage| {
             self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
         };
-        let params_buf = init("params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+        let params_buf =
+            init("params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
         let data_buf = init("data", bytemuck::cast_slice(&batch.data), wgpu::BufferUsages::STORAGE);
         let state_bytes = bytemuck::cast_slice::<f32, u8>(&batch.state);
         let state_buf = init("state", state_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
-        let counter_buf = init("counter", &[0u8; 4], wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+        let counter_buf = init(
+            "counter",
+            &[0u8; 4],
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        );
         let read_state = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("state read-back"),
             size: state_bytes.len() as u64,
@@ -244,10 +249,8 @@ impl GpuEngine {
             Ok(Err(e)) => return Err(Error::Gpu(format!("reading results back failed: {e}"))),
             Err(_) => return Err(Error::Gpu("reading results back timed out".into())),
         }
-        let bytes = buffer
-            .get_mapped_range(..)
-            .map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?
-            .to_vec();
+        let bytes =
+            buffer.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?.to_vec();
         buffer.unmap();
         Ok(bytes)
     }

@@ -47,12 +47,14 @@ fn planted_condorcet_winner_nlhf_stays_while_the_equilibrium_reaches_the_bound()
     assert!(dir.join("figures/ell.png").exists());
 }
 
-/// Runs the bundled default sweep (what `ualign sweep` runs with no arguments)
-/// on the CPU engine: `cargo test --release --test sweep_engine -- --ignored`.
+/// Runs a bundled sweep (default: `default.toml`, what `ualign sweep` runs with
+/// no arguments) on the CPU engine:
+/// `UALIGN_SWEEP_CONFIG=nlhf_vs_k UALIGN_SWEEP_OUT=DIR cargo test --test sweep_engine -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn bundled_default_sweep_runs() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sweeps/default.toml");
+    let name = std::env::var("UALIGN_SWEEP_CONFIG").unwrap_or_else(|_| "default".into());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/sweeps/{name}.toml"));
     let config = Config::load(&path).unwrap();
     let dir = std::env::var("UALIGN_SWEEP_OUT").map(std::path::PathBuf::from).unwrap_or_else(|_| tmp("default"));
     let _ = std::fs::remove_dir_all(&dir);

@@ -45,7 +45,7 @@ fn bad_values_name_the_key() {
         ("model = \"pl\"\nbackend = \"tpu\"", "bad.toml:2: backend: unknown backend"),
         ("model = \"pl\"\nk = [2, 2]", "bad.toml:2: k: lists a value twice"),
         ("model = \"pl\"\nk = [1, 2\n", "bad.toml:2: toml: unclosed array"),
-        ("preflib = \"missing.soc\"", "bad.toml:1: preflib: missing.soc:"),
+        ("preflib = \"missing.soc\"", "bad.toml:1: preflib: missing.soc"),
     ] {
         let msg = error(text);
         assert!(msg.starts_with(needle), "{text:?} gave {msg}");
@@ -72,4 +72,29 @@ fn grid_collapses_parameters_a_model_ignores() {
     assert!(cells.iter().enumerate().all(|(i, c)| c.index == i));
     assert!(cells.iter().filter(|c| c.model != "mallows").all(|c| c.phi.is_none()));
     assert_eq!(cells.last().unwrap().types, Some(4));
+}
+
+#[test]
+fn preflib_files_are_parsed_before_any_work() {
+    let dir = std::env::temp_dir().join(format!("ualign-preflib-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("broken.soc"), "# FILE NAME: x\n# NUMBER ALTERNATIVES: 3\n2: 1,2,x\n").unwrap();
+    let text = "preflib = [\"broken.soc\"]\nk = 2\n";
+    let msg = Config::parse(text, &dir.join("sweep.toml")).unwrap_err().to_string();
+    assert!(msg.starts_with(&format!("{}:1: preflib: ", dir.join("sweep.toml").display())), "{msg}");
+    assert!(msg.contains("broken.soc"), "{msg}");
+
+    // A good file fixes n and m, and holds one population.
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/populations/sample.soc");
+    let text = format!("preflib = {:?}\nk = [1, 2]\npopulations = 50\n", sample.display().to_string());
+    let config = Config::parse(&text, &dir.join("sweep.toml")).unwrap();
+    let cells = config.cells();
+    assert_eq!(cells.len(), 2);
+    assert!(cells.iter().all(|c| c.model == "preflib" && c.populations == 1 && c.responses.is_some()));
+}
+
+#[test]
+fn generator_settings_are_checked_before_any_work() {
+    let msg = error("model = \"condorcet\"\nresponses = 1\n");
+    assert!(msg.starts_with("bad.toml:2: responses: is 1, but the condorcet model needs at least 2"), "{msg}");
 }

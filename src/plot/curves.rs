@@ -116,6 +116,7 @@ where
                 let pts: Vec<(f64, f64)> =
                     l.points.iter().copied().filter(|q| (!p.log_x || q.0 > 0.0) && (!p.log_y || q.1 > 0.0)).collect();
                 let colour = l.colour;
+                let dashed = l.stroke == Stroke::Dashed;
                 let style = colour.stroke_width(if l.stroke == Stroke::Dashed { 2 } else { 3 });
                 let series = match l.stroke {
                     Stroke::Points => {
@@ -124,9 +125,12 @@ where
                     Stroke::Dashed => chart.draw_series(DashedLineSeries::new(pts.iter().copied(), 10, 6, style))?,
                     Stroke::Solid => chart.draw_series(LineSeries::new(pts.iter().copied(), style))?,
                 };
-                series
-                    .label(&l.label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], colour.stroke_width(3)));
+                series.label(&l.label).legend(move |(x, y)| {
+                    // A dashed line gets a dashed sample: three short strokes.
+                    let gap = if dashed { 4 } else { 0 };
+                    let seg = |a: i32| PathElement::new(vec![(a, 0), (a + 8 - gap, 0)], colour.stroke_width(3));
+                    EmptyElement::at((x, y)) + seg(0) + seg(8) + seg(16)
+                });
                 if l.markers && l.stroke != Stroke::Points {
                     chart.draw_series(pts.iter().map(|&q| Circle::new(q, 5, colour.filled())))?;
                 }

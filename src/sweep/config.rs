@@ -65,6 +65,9 @@ pub enum Source {
         written: String,
         #[serde(skip_serializing)]
         path: PathBuf,
+        /// `n` and `m` of the population the file holds.
+        responses: usize,
+        types: usize,
     },
 }
 
@@ -115,8 +118,8 @@ pub struct SolverDefaults {
 
 impl Default for SolverDefaults {
     fn default() -> Self {
-        // Replaced by `SolveOptions::default()` once the engine lands.
-        SolverDefaults { dynamics: Dynamics::Pga, eta: 1.0, iters: 2000, tol: 1e-9 }
+        let o = crate::dynamics::SolveOptions::default();
+        SolverDefaults { dynamics: o.dynamics, eta: o.eta, iters: o.iters, tol: o.tol }
     }
 }
 
@@ -178,14 +181,22 @@ impl Config {
         }
         for written in p.strings("preflib")? {
             let path = base.join(&written);
-            check_preflib(&path).map_err(|problem| {
+            let pop = crate::population::json::load_population(&path).map_err(|e| {
                 p.err(
                     "preflib",
-                    format!("{written}: {problem}"),
-                    "give a readable PrefLib .soc/.soi file (paths are relative to the config)".into(),
+                    e.to_string(),
+                    "give a valid PrefLib .soc/.soi file (paths are relative to the config)".into(),
                 )
             })?;
-            source.push(Source::Preflib { written, path });
+            let (responses, types) = (pop.responses, pop.types.len());
+            if responses > MAX_RESPONSES || types > MAX_TYPES {
+                return Err(p.err(
+                    "preflib",
+                    format!("{written} has {responses} responses and {types} orders, beyond the kernel limits ({MAX_RESPONSES} responses, {MAX_TYPES} types)"),
+                    "use a smaller election".into(),
+                ));
+            }
+            source.push(Source::Preflib { written, path, responses, types });
         }
         if source.is_empty() {
             return Err(p.err(
@@ -242,7 +253,33 @@ impl Config {
                 fix: "shorten the lists or split the sweep into several configs".into(),
             });
         }
+        config.check_generators()?;
         Ok(config)
+    }
+
+    /// The grid's cells (see [`super::grid`]).
+    pub fn cells(&self) -> Vec<super::grid::Cell> {
+        super::grid::expand(self, &|source| match source {
+            Source::Preflib { responses, types, .. } => (*responses, *types),
+            Source::Model(_) => (0, 0),
+        })
+    }
+
+    /// Every generator setting of the grid is valid (e.g. a planted Condorcet
+    /// winner needs n ≥ 2): checked here so that no cell fails mid-sweep.
+    fn check_generators(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for cell in self.cells() {
+            let Some(spec) = super::engine::gen_spec(&cell) else { continue };
+            if !seen.insert(format!("{spec:?}")) {
+                continue;
+            }
+            if let Err(Error::Input { field, problem, fix, .. }) = spec.validate() {
+                let key = if AXES.contains(&field.as_str()) { field } else { "model".to_string() };
+                return Err(self.error_at(&key, format!("{problem} (model {})", cell.model), fix));
+            }
+        }
+        Ok(())
     }
 
     /// The product of the axis lengths (an upper bound on the number of cells:
@@ -279,11 +316,6 @@ impl Config {
             fix,
         }
     }
-}
-
-/// Reads a PrefLib file once so that a bad file fails before any work.
-fn check_preflib(path: &Path) -> std::result::Result<(), String> {
-    std::fs::read_to_string(path).map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn default_title(path: &Path) -> String {

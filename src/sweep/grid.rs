@@ -195,7 +195,7 @@ pub fn expand(config: &Config, preflib_size: &dyn Fn(&Source) -> (usize, usize))
 /// Sets the source and blanks the parameters it ignores.
 fn apply_source(cell: &mut Cell, source: &Source, preflib_size: &dyn Fn(&Source) -> (usize, usize)) {
     match source {
-        Source::Preflib { written, path } => {
+        Source::Preflib { written, path, .. } => {
             let (n, m) = preflib_size(source);
             cell.model = "preflib".into();
             cell.preflib = Some(written.clone());

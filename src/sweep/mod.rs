@@ -9,6 +9,7 @@
 //! - [`merge`]: combining shard directories.
 
 pub mod config;
+pub mod engine;
 pub mod grid;
 pub mod merge;
 pub mod outcome;
@@ -18,6 +19,7 @@ pub mod shard;
 pub mod store;
 
 pub use config::{Backend, Config};
+pub use engine::{run, EngineRunner};
 pub use grid::Cell;
 pub use merge::merge;
 pub use outcome::{CellRecord, PolicyMetrics, PopulationOutcome};

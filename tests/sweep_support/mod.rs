@@ -152,7 +152,7 @@ pub fn config(text: &str) -> Config {
 }
 
 pub fn cells(config: &Config) -> Vec<Cell> {
-    ualign::sweep::grid::expand(config, &|_| unreachable!("no PrefLib in tests"))
+    config.cells()
 }
 
 pub fn tmp(name: &str) -> PathBuf {

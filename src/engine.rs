@@ -27,7 +27,12 @@ pub enum Engine {
 impl Engine {
     /// Opens the engine the choice asks for and returns it with a one-line
     /// notice saying which was chosen (print it on stderr).
-    pub fn select(choice: BackendChoice, adapter: Option<&str>) -> Result<(Engine, String)> {
+    ///
+    /// `software_in_auto` says whether `auto` may settle on a software adapter
+    /// (lavapipe) before the CPU engine: yes for `eval`/`solve`/`compare`, no
+    /// for sweeps, where a software rasteriser runs the same work slower than
+    /// the native f64 engine. `gpu` always accepts one.
+    pub fn select(choice: BackendChoice, adapter: Option<&str>, software_in_auto: bool) -> Result<(Engine, String)> {
         match choice {
             BackendChoice::Cpu => {
                 Ok((Engine::Cpu, format!("using the CPU engine (f64, {} threads)", rayon::current_num_threads())))
@@ -42,7 +47,7 @@ impl Engine {
                 let notice = gpu_notice(&gpu);
                 Ok((Engine::Gpu(Box::new(gpu)), notice))
             }
-            BackendChoice::Auto => match GpuEngine::new(adapter, true) {
+            BackendChoice::Auto => match GpuEngine::new(adapter, software_in_auto) {
                 Ok(gpu) => {
                     let notice = gpu_notice(&gpu);
                     Ok((Engine::Gpu(Box::new(gpu)), notice))

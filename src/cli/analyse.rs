@@ -25,7 +25,7 @@ fn load(input: &Input) -> Result<(Vec<Population>, bool)> {
 }
 
 fn open_engine(b: &BackendArgs) -> Result<Engine> {
-    let (engine, notice) = Engine::select(b.backend, b.adapter.as_deref())?;
+    let (engine, notice) = Engine::select(b.backend, b.adapter.as_deref(), true)?;
     eprintln!("ualign: {notice}");
     Ok(engine)
 }

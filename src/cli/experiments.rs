@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 use ualign::error::{Error, Result};
 use ualign::population::generate::{self, GenSpec};
@@ -55,25 +56,25 @@ pub fn info() -> Result<()> {
     Ok(())
 }
 
-fn parse_shard(text: &str) -> Result<(usize, usize)> {
-    let bad = || {
-        Error::input(
-            "--shard",
-            format!("'{text}' is not I/N"),
-            "give the 0-based slice and the count, e.g. --shard 0/4",
-        )
-    };
-    let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-    if n == 0 || i >= n {
-        return Err(Error::input("--shard", format!("slice {i} of {n} does not exist"), "use I/N with 0 <= I < N"));
-    }
-    Ok((i, n))
-}
-
 pub fn sweep(a: SweepArgs) -> Result<()> {
-    let _ = (a.config, a.out, a.resume, a.shard.as_deref().map(parse_shard), a.backend, DEFAULT_SWEEP);
-    Err(Error::Other("WIRING: sweep runner lands with the sweep branch".into()))
+    let (config, name) = match &a.config {
+        Some(path) => {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "sweep".into());
+            (sweep::Config::load(path)?, stem)
+        }
+        None => (sweep::Config::parse(DEFAULT_SWEEP, Path::new("assets/sweeps/default.toml"))?, "default".to_string()),
+    };
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("out").join(name));
+    let opts = sweep::RunOptions {
+        resume: a.resume,
+        shard: a.shard.as_deref().map(sweep::Shard::parse).transpose().map_err(Error::as_flag)?,
+        backend: a.backend,
+        progress: true,
+        no_figures: false,
+    };
+    let summary = sweep::run(&config, &out, &opts)?;
+    print!("{}", super::format::sweep_summary(&summary, &out));
+    Ok(())
 }
 
 pub fn heatmap(a: HeatmapArgs) -> Result<()> {

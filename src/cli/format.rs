@@ -108,3 +108,21 @@ pub fn adapter(a: &ualign::gpu::AdapterSummary) -> String {
         a.max_compute_workgroups_per_dimension
     )
 }
+
+/// What `ualign sweep` did and where its results are.
+pub fn sweep_summary(s: &ualign::sweep::Summary, out: &std::path::Path) -> String {
+    let mut text = format!(
+        "sweep: {} of {} grid cells in this run ({} computed, {} resumed) on {} in {:.1} s\nresults in {}:\n",
+        s.cells,
+        s.grid_cells,
+        s.cells_run,
+        s.cells_resumed,
+        s.backend,
+        s.wall_s,
+        out.display()
+    );
+    for f in &s.files {
+        let _ = writeln!(text, "  {}", f.display());
+    }
+    text
+}

@@ -41,18 +41,8 @@ pub const MAX_CELLS: usize = 1_000_000;
 /// The population generators of SPEC §7 by their config names.
 pub const MODELS: [&str; 6] = ["impartial", "mallows", "pl", "bt", "cycle", "condorcet"];
 
-/// Which engine solves the cells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// A GPU when there is one (hardware first, then a software adapter), else
-    /// the CPU engine, with a one-line notice saying which was chosen.
-    Auto,
-    /// The GPU engine only; fails when there is no adapter.
-    Gpu,
-    /// The exact f64 CPU engine.
-    Cpu,
-}
+/// Which engine solves the cells (`auto` by default; see [`super::engine`]).
+pub use crate::engine::BackendChoice as Backend;
 
 /// Where a cell's populations come from.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -18,8 +18,8 @@ use super::grid::Cell;
 use super::outcome::{PolicyMetrics, PopulationOutcome};
 use super::run::{run_with, CellRunner, RunOptions, Summary};
 use crate::dynamics::{Solution, SolveOptions};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::gpu::GpuEngine;
 use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
 use crate::population::generate::{generate_one, GenSpec, Model};
 use crate::population::Population;
@@ -51,41 +51,24 @@ pub fn populations(cell: &Cell) -> Result<Vec<Population>> {
     (0..cell.populations).into_par_iter().map(|i| generate_one(&spec, i)).collect()
 }
 
-enum Solver {
-    Cpu,
-    Gpu(Box<GpuEngine>),
-}
-
 /// Runs cells with the CPU or GPU engine and the exact baselines.
 pub struct EngineRunner {
-    solver: Solver,
+    engine: Engine,
     checkpoints: usize,
     rlhf_beta: Option<f64>,
 }
 
 impl EngineRunner {
-    /// Opens the backend; `notice` receives the one-line notice when `auto`
-    /// falls back to the CPU engine.
+    /// Opens the backend; `notice` receives the one-line notice saying which
+    /// engine was chosen.
     pub fn new(config: &Config, backend: Backend, notice: &mut dyn FnMut(String)) -> Result<EngineRunner> {
-        let solver = match backend {
-            Backend::Cpu => Solver::Cpu,
-            Backend::Gpu => Solver::Gpu(Box::new(GpuEngine::new(None, true)?)),
-            Backend::Auto => match GpuEngine::new(None, false) {
-                Ok(engine) => Solver::Gpu(Box::new(engine)),
-                Err(e) => {
-                    notice(format!("notice: no hardware GPU ({e}); the sweep runs on the CPU engine"));
-                    Solver::Cpu
-                }
-            },
-        };
-        Ok(EngineRunner { solver, checkpoints: config.checkpoints, rlhf_beta: config.rlhf_beta })
+        let (engine, line) = Engine::select(backend, None, false)?;
+        notice(format!("sweep: {line}"));
+        Ok(EngineRunner { engine, checkpoints: config.checkpoints, rlhf_beta: config.rlhf_beta })
     }
 
     fn solve(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
-        match &self.solver {
-            Solver::Cpu => crate::dynamics::solve_batch(pops, k, opts).into_iter().collect(),
-            Solver::Gpu(engine) => engine.solve_batch(pops, k, opts),
-        }
+        self.engine.solve_batch(pops, k, opts)
     }
 }
 
@@ -96,10 +79,7 @@ fn binomial(n: usize, r: usize) -> f64 {
 
 impl CellRunner for EngineRunner {
     fn backend(&self) -> String {
-        match &self.solver {
-            Solver::Cpu => "cpu".into(),
-            Solver::Gpu(e) => format!("gpu: {}", e.adapter_name()),
-        }
+        self.engine.name()
     }
 
     fn check(&self, cells: &[Cell]) -> Result<()> {
@@ -120,7 +100,7 @@ impl CellRunner for EngineRunner {
                 }
             }
         }
-        if let Solver::Gpu(engine) = &self.solver {
+        if let Engine::Gpu(engine) = &self.engine {
             // One representative population per distinct size and k.
             let mut seen = std::collections::HashSet::new();
             for cell in cells {

@@ -220,23 +220,31 @@ pub struct CompareRow {
     pub uniform: f64,
 }
 
-/// `R_k` of the equilibrium and the baselines for `k = 1..=k_max` (in
-/// parallel over k). At k = 1 the equilibrium is the exact NLHF solution:
-/// self-play may cycle there (SPEC §4), while the LP is exact.
+/// `R_k` of the equilibrium and the baselines for `k = 1..=k_max`, solving
+/// the equilibria on the CPU engine (in parallel over k).
 pub fn compare(pop: &Population, k_max: usize, opts: &SolveOptions) -> Result<Vec<CompareRow>> {
     check_k(k_max).map_err(|_| Error::input("k_max", "is 0", "compare at least k = 1: use --k-max 1 or more"))?;
     crate::dynamics::check_options(1, opts)?;
+    let solved = (2..=k_max).into_par_iter().map(|k| solve(pop, k, opts)).collect::<Result<Vec<_>>>()?;
+    compare_from(pop, &solved, opts.tol)
+}
+
+/// The rows of [`compare`] from equilibria found by any engine: `solved[i]`
+/// is the self-play solution for `k = i + 2`. At k = 1 the equilibrium is the
+/// exact NLHF solution: self-play may cycle there (SPEC §4), while the LP is exact.
+pub fn compare_from(pop: &Population, solved: &[crate::dynamics::Solution], tol: f64) -> Result<Vec<CompareRow>> {
     let nlhf_policy = nlhf(pop);
     let rlhf_policy = rlhf_policy(pop, None)?;
     let uniform_policy = uniform(pop.responses);
+    let k_max = solved.len() + 1;
     (1..=k_max)
         .into_par_iter()
         .map(|k| {
             let (equilibrium, converged) = if k == 1 {
                 let e = evaluate_exact(pop, &nlhf_policy, 1);
-                (e.robust_alignment, e.exploitability <= opts.tol.max(1e-12))
+                (e.robust_alignment, e.exploitability <= tol.max(1e-12))
             } else {
-                let s = solve(pop, k, opts)?;
+                let s = &solved[k - 2];
                 (s.evaluation.robust_alignment, s.converged)
             };
             Ok(CompareRow {

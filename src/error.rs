@@ -22,6 +22,18 @@ impl Location {
     }
 }
 
+impl Location {
+    /// `FILE:LINE: ` (or `FILE: `), or nothing for a value without a file
+    /// (a command-line flag, an API argument).
+    pub fn prefix(&self) -> String {
+        if self.file.is_none() && self.line.is_none() {
+            String::new()
+        } else {
+            format!("{self}: ")
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.file, self.line) {
@@ -36,7 +48,7 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad user input: `field` names the offending field (e.g. `types[2].ranking`).
-    #[error("{location}: {field}: {problem}; {fix}")]
+    #[error("{}{field}: {problem}; {fix}", location.prefix())]
     Input { location: Location, field: String, problem: String, fix: String },
     /// A size the chosen kernel or device cannot handle.
     #[error("{what} = {value} exceeds the limit {limit} of {engine}; {fix}")]
@@ -71,6 +83,19 @@ impl Error {
         match self {
             Error::Input { location, field, problem, fix } => {
                 let field = if field.is_empty() { prefix.to_string() } else { format!("{prefix}.{field}") };
+                Error::Input { location, field, problem, fix }
+            }
+            other => other,
+        }
+    }
+
+    /// Names an input error by the command-line flag that carried the value:
+    /// `k` becomes `--k`, `policy[2]` becomes `--policy[2]`.
+    pub fn as_flag(self) -> Self {
+        match self {
+            Error::Input { location, field, problem, fix } if location.file.is_none() => {
+                let flag = field.replace('_', "-");
+                let field = if flag.starts_with("--") { flag } else { format!("--{flag}") };
                 Error::Input { location, field, problem, fix }
             }
             other => other,

@@ -4,13 +4,19 @@
 //! ([`cpu`] in f64, [`gpu`] in WGSL) → [`metrics`] → [`table`] → [`plot`].
 //! The mathematics is fixed by `SPEC.md` (see the README).
 
+pub mod baselines;
+pub mod batch;
 pub mod cpu;
+pub mod dynamics;
+pub mod engine;
 pub mod error;
+pub mod gpu;
+pub(crate) mod linalg;
+pub mod metrics;
+pub mod plot;
 pub mod population;
+pub mod sweep;
+pub mod table;
 
 pub use error::{Error, Result};
 pub use population::{Kind, Population, UserType};
-pub mod baselines;
-pub mod dynamics;
-pub(crate) mod linalg;
-pub mod metrics;

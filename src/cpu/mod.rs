@@ -7,12 +7,14 @@ pub mod deviation_ranking;
 pub mod dynamics_step;
 pub mod project_simplex;
 pub mod reduce_metrics;
+pub mod selfplay;
 
 pub use deviation_pl::{deviation_pl, PlGrid, PlScratch, GRID_F32, GRID_F64};
 pub use deviation_ranking::deviation_ranking;
 pub use dynamics_step::{dynamics_step, StepRule};
 pub use project_simplex::project_simplex;
 pub use reduce_metrics::{reduce_metrics, Reduced};
+pub use selfplay::{checkpoint_schedule, selfplay, SelfPlayRun};
 
 use crate::population::{Kind, Population};
 

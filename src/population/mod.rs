@@ -7,6 +7,10 @@
 
 use crate::error::{Error, Result};
 
+pub mod generate;
+pub mod json;
+pub mod preflib;
+
 /// How far the weights may sum away from 1 before we refuse them. Within the
 /// tolerance they are renormalised so the sum rule holds to rounding.
 pub const WEIGHT_SUM_TOLERANCE: f64 = 1e-6;

@@ -1,0 +1,110 @@
+//! Readable tables for a terminal (the JSON output carries the same numbers).
+
+use std::fmt::Write;
+
+use ualign::baselines::CompareRow;
+use ualign::dynamics::{Solution, SolveOptions};
+use ualign::metrics::Evaluation;
+use ualign::Population;
+
+fn header(pop: &Population, k: usize) -> String {
+    format!(
+        "population: {} responses, {} types; k = {k}, bound k/(k+1) = {:.6}\n",
+        pop.responses,
+        pop.types.len(),
+        k as f64 / (k as f64 + 1.0)
+    )
+}
+
+fn per_response(pop: &Population, policy: &[f64], e: &Evaluation) -> String {
+    let width = (0..pop.responses).map(|y| pop.label(y).len()).max().unwrap_or(1).max(8);
+    let mut s = format!("{:<width$}  {:>10}  {:>12}  {:>12}\n", "response", "π(y)", "g(π)(y)", "win rate");
+    for y in 0..pop.responses {
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>10.6}  {:>12.9}  {:>12.9}",
+            pop.label(y),
+            policy[y],
+            e.deviation[y],
+            e.win_rate[y]
+        );
+    }
+    s
+}
+
+fn summary(e: &Evaluation) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "robust alignment R_k = {:.9}", e.robust_alignment);
+    let _ = writeln!(s, "exploitability   E_k = {:.3e}", e.exploitability);
+    if let (Some(ell), Some(r)) = (e.ell, e.robust_alignment_ell) {
+        let _ = writeln!(s, "R_k,ℓ (ℓ = {ell})      = {r:.9}");
+    }
+    let _ = writeln!(
+        s,
+        "support {} of {}, entropy {:.4} nats, sum-rule residual {:.1e}",
+        e.support,
+        e.deviation.len(),
+        e.entropy,
+        e.sum_residual
+    );
+    s
+}
+
+pub fn evaluation(pop: &Population, policy: &[f64], e: &Evaluation) -> String {
+    header(pop, e.k) + &per_response(pop, policy, e) + &summary(e)
+}
+
+pub fn solution(pop: &Population, s: &Solution, opts: &SolveOptions) -> String {
+    let status = if s.converged { "converged" } else { "NOT converged" };
+    let mut out = header(pop, s.evaluation.k);
+    let _ = writeln!(
+        out,
+        "{:?}, η = {}, {} after {} iterations (tol {:.0e})",
+        opts.dynamics, opts.eta, status, s.iterations, opts.tol
+    );
+    out += &per_response(pop, &s.policy, &s.evaluation);
+    out += &summary(&s.evaluation);
+    let _ = writeln!(out, "time-average output: R = {:.9}, regret Reg_T = {:.6}", s.average_robust_alignment, s.regret);
+    out
+}
+
+pub fn comparison(pop: &Population, rows: &[CompareRow]) -> String {
+    let mut s = format!(
+        "population: {} responses, {} types; robust alignment R_k of each method\n",
+        pop.responses,
+        pop.types.len()
+    );
+    let _ = writeln!(
+        s,
+        "{:>3}  {:>10}  {:>11}  {:>10}  {:>10}  {:>10}",
+        "k", "k/(k+1)", "equilibrium", "NLHF", "RLHF", "uniform"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{:>3}  {:>10.6}  {:>11.6}  {:>10.6}  {:>10.6}  {:>10.6}",
+            r.k, r.bound, r.equilibrium, r.nlhf, r.rlhf, r.uniform
+        );
+    }
+    s
+}
+
+/// One adapter of `ualign info`, with the limits that bound a batch.
+pub fn adapter(a: &ualign::gpu::AdapterSummary) -> String {
+    let kind = if a.software { "software" } else { "hardware" };
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    format!(
+        "{} ({}, {}, {kind}; driver {} {})\n  max storage binding {:.0} MiB, max buffer {:.0} MiB, workgroup storage {} B, \
+         invocations/workgroup {}, workgroups/dimension {}\n",
+        a.name,
+        a.backend,
+        a.device_type,
+        a.driver,
+        a.driver_info,
+        mib(a.max_storage_buffer_binding_size),
+        mib(a.max_buffer_size),
+        a.max_compute_workgroup_storage_size,
+        a.max_compute_invocations_per_workgroup,
+        a.max_compute_workgroups_per_dimension
+    )
+}

@@ -1,0 +1,148 @@
+//! CPU twin of `shaders/selfplay.wgsl`: the self-play loop exactly as the
+//! fused GPU kernel runs it, in f64. The GPU tests hold the two against each
+//! other; the result type is shared, so both become the same [`Solution`].
+//!
+//! Iteration t = 1, 2, …: evaluate `g_t = g(π_t)`, add it to the time
+//! average (Σ_t g_t and Σ_t ⟨π_t, g_t⟩), record a checkpoint when t is
+//! scheduled, stop when `E_k(π_t) ≤ tol` or `t = T`, else update
+//! `π_t → π_{t+1}`. The returned policy is the last evaluated iterate, so the
+//! reported metrics are those of the policy returned. Extragradient counts
+//! the base iterates π_t (its extrapolated points are not played).
+
+use super::{deviation_into, dynamics_step, project_simplex, Scratch, StepRule};
+use crate::dynamics::{Checkpoint, Dynamics, Solution};
+use crate::population::Population;
+
+/// What a self-play run leaves behind (the GPU engine reads the same
+/// quantities back from its state buffer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelfPlayRun {
+    /// π_T, the last evaluated iterate.
+    pub policy: Vec<f64>,
+    /// T, the number of evaluated iterates.
+    pub iterations: usize,
+    /// Whether the run stopped on `E_k(π_T) ≤ tol`.
+    pub stopped_on_tol: bool,
+    /// `max_y g_T(y)`.
+    pub max_g: f64,
+    /// `Σ_t g_t(y)` for every y.
+    pub sum_g: Vec<f64>,
+    /// `Σ_t ⟨π_t, g_t⟩`.
+    pub inner: f64,
+    /// (t, max_y g_t, max_y Σ_{s≤t} g_s, Σ_{s≤t} ⟨π_s, g_s⟩) at scheduled t.
+    pub checkpoints: Vec<(usize, f64, f64, f64)>,
+}
+
+/// `count` log-spaced checkpoint iterations in `1..=iters`, first and last
+/// included, ascending and distinct.
+pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
+    if count == 0 || iters == 0 {
+        return Vec::new();
+    }
+    if count == 1 {
+        return vec![iters];
+    }
+    let top = (iters as f64).ln();
+    let mut out: Vec<usize> =
+        (0..count).map(|i| ((top * i as f64 / (count - 1) as f64).exp().round() as usize).clamp(1, iters)).collect();
+    out.dedup();
+    *out.last_mut().unwrap() = iters;
+    out
+}
+
+pub fn selfplay(
+    pop: &Population,
+    k: usize,
+    dynamics: Dynamics,
+    eta: f64,
+    iters: usize,
+    tol: f64,
+    schedule: &[usize],
+) -> SelfPlayRun {
+    let n = pop.responses;
+    let fair = 1.0 / (k as f64 + 1.0);
+    let mut scratch = Scratch::default();
+    let mut sort = Vec::with_capacity(n);
+    let mut policy = vec![1.0 / n as f64; n];
+    let mut g = vec![0.0; n];
+    let mut g_prev = vec![0.0; n];
+    let mut g_half = vec![0.0; n];
+    let mut base = vec![0.0; n];
+    let mut sum_g = vec![0.0; n];
+    let mut inner = 0.0;
+    let mut checkpoints = Vec::new();
+    let mut next = 0;
+    let mut t = 0;
+    loop {
+        deviation_into(pop, &policy, k, &mut g, &mut scratch);
+        t += 1;
+        let max_g = g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        inner += policy.iter().zip(&g).map(|(p, d)| p * d).sum::<f64>();
+        sum_g.iter_mut().zip(&g).for_each(|(s, d)| *s += d);
+        if next < schedule.len() && schedule[next] == t {
+            checkpoints.push((t, max_g, sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max), inner));
+            next += 1;
+        }
+        let stopped_on_tol = max_g - fair <= tol;
+        if stopped_on_tol || t >= iters {
+            return SelfPlayRun { policy, iterations: t, stopped_on_tol, max_g, sum_g, inner, checkpoints };
+        }
+        match dynamics {
+            Dynamics::Pga => dynamics_step(StepRule::Projected, &mut policy, &g, &g, eta, &mut sort),
+            Dynamics::Mwu => dynamics_step(StepRule::Multiplicative, &mut policy, &g, &g, eta, &mut sort),
+            Dynamics::Optimistic => {
+                let previous = if t == 1 { &g } else { &g_prev };
+                dynamics_step(StepRule::OptimisticProjected, &mut policy, &g, previous, eta, &mut sort);
+            }
+            Dynamics::Extragradient => {
+                base.copy_from_slice(&policy);
+                dynamics_step(StepRule::Projected, &mut policy, &g, &g, eta, &mut sort);
+                deviation_into(pop, &policy, k, &mut g_half, &mut scratch);
+                policy.iter_mut().zip(&base).zip(&g_half).for_each(|((p, b), d)| *p = b + eta * d);
+                project_simplex(&mut policy, &mut sort);
+            }
+        }
+        g_prev.copy_from_slice(&g);
+    }
+}
+
+impl SelfPlayRun {
+    /// The [`Solution`] of this run: the final policy re-evaluated exactly in
+    /// f64, the time-average output and the checkpoint history (the final
+    /// iteration appended when it was not scheduled). `converged` is
+    /// `E_k ≤ converged_tol` in that exact evaluation.
+    pub fn into_solution(self, pop: &Population, k: usize, converged_tol: f64) -> Solution {
+        let fair = 1.0 / (k as f64 + 1.0);
+        let t = self.iterations.max(1) as f64;
+        let max_sum = self.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut history: Vec<Checkpoint> = self
+            .checkpoints
+            .iter()
+            .map(|&(it, max_g, max_sum, inner)| checkpoint(it, max_g, max_sum, inner, fair))
+            .collect();
+        if history.last().map(|c| c.iteration) != Some(self.iterations) {
+            history.push(checkpoint(self.iterations, self.max_g, max_sum, self.inner, fair));
+        }
+        let evaluation = crate::metrics::evaluate_exact(pop, &self.policy, k);
+        Solution {
+            converged: evaluation.exploitability <= converged_tol,
+            evaluation,
+            policy: self.policy,
+            iterations: self.iterations,
+            average_robust_alignment: 1.0 - max_sum / t,
+            regret: max_sum - self.inner,
+            history,
+        }
+    }
+}
+
+fn checkpoint(iteration: usize, max_g: f64, max_sum: f64, inner: f64, fair: f64) -> Checkpoint {
+    let t = iteration as f64;
+    Checkpoint {
+        iteration,
+        exploitability: max_g - fair,
+        robust_alignment: 1.0 - max_g,
+        average_robust_alignment: 1.0 - max_sum / t,
+        average_regret: (max_sum - inner) / t,
+    }
+}

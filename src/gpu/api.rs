@@ -1,0 +1,293 @@
+//! The public operations of [`GpuEngine`]: limits, deviation vectors,
+//! self-play, and the per-kernel entry points the twin tests use.
+
+use rayon::prelude::*;
+
+use super::runner::{Entry, Params};
+use super::{GpuEngine, LANES};
+use crate::batch::{self, PackedBatch, Slot};
+use crate::cpu::{checkpoint_schedule, Reduced, SelfPlayRun, StepRule, GRID_F32};
+use crate::dynamics::{Dynamics, Solution, SolveOptions};
+use crate::error::{Error, Result};
+use crate::population::{check_k, check_policy, Population};
+
+/// Largest n: one lane per response in a workgroup of [`LANES`].
+pub const MAX_RESPONSES: usize = LANES as usize;
+/// Largest k: the PL kernel keeps a series of k + 1 coefficients per lane.
+pub const MAX_K: usize = 64;
+/// Largest number of user types per population (u32 offsets stay far from
+/// overflow; the device's buffer limits are checked separately).
+pub const MAX_TYPES: usize = 65_536;
+/// f32 cannot resolve `E_k` below about 1e-7: the device stops on
+/// `E_k ≤ max(tol, DEVICE_TOL_FLOOR)`.
+pub const DEVICE_TOL_FLOOR: f64 = 5e-7;
+/// A GPU solution counts as converged when its exact f64 re-evaluation has
+/// `E_k ≤ max(tol, GPU_CONVERGED_TOL)` (SPEC §8).
+pub const GPU_CONVERGED_TOL: f64 = 1e-6;
+
+const ENGINE: &str = "the GPU engine";
+
+impl GpuEngine {
+    /// Checks that every population and `k` fit the kernels and the device.
+    pub fn check_limits(&self, pops: &[Population], k: usize) -> Result<()> {
+        check_k(k)?;
+        if k > MAX_K {
+            return Err(limit("k", k, MAX_K, "use --backend cpu for larger k"));
+        }
+        let max_words = (self.summary.max_storage_buffer_binding_size.min(self.summary.max_buffer_size) / 4) as usize;
+        for (i, pop) in pops.iter().enumerate() {
+            if pop.responses > MAX_RESPONSES {
+                return Err(limit(
+                    &format!("responses of population {i}"),
+                    pop.responses,
+                    MAX_RESPONSES,
+                    "use --backend cpu",
+                ));
+            }
+            if pop.types.len() > MAX_TYPES {
+                return Err(limit(
+                    &format!("types of population {i}"),
+                    pop.types.len(),
+                    MAX_TYPES,
+                    "merge identical types or use --backend cpu",
+                ));
+            }
+            let words = batch::data_words(pop) + batch::common_words(k, 0);
+            if words > max_words {
+                return Err(Error::Limit {
+                    what: format!("packed size of population {i} (bytes)"),
+                    value: words * 4,
+                    limit: max_words * 4,
+                    engine: format!("adapter '{}' (max storage buffer binding)", self.summary.name),
+                    fix: "use fewer types or --backend cpu".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `g(π)` for each population and its policy, in f32 on the device
+    /// (accurate to about 1e-6; SPEC §8 asks 1e-5).
+    pub fn deviation_batch(&self, pops: &[Population], policies: &[Vec<f64>], k: usize) -> Result<Vec<Vec<f64>>> {
+        if pops.len() != policies.len() {
+            return Err(Error::input(
+                "policies",
+                format!("{} policies for {} populations", policies.len(), pops.len()),
+                "give one policy per population",
+            ));
+        }
+        for (i, (pop, policy)) in pops.iter().zip(policies).enumerate() {
+            check_policy(policy, pop.responses).map_err(|e| e.in_field(&format!("populations[{i}]")))?;
+        }
+        self.check_limits(pops, k)?;
+        let mut out = Vec::with_capacity(pops.len());
+        for range in self.chunks(pops, k, 0) {
+            let mut packed = batch::pack(&pops[range.clone()], Some(&policies[range]), k, &[], &GRID_F32);
+            packed.state = self.run(Entry::Evaluate, &packed, Params::for_batch(&packed, k))?;
+            out.extend((0..packed.layouts.len()).map(|p| widen(packed.vector(p, Slot::Deviation))));
+        }
+        Ok(out)
+    }
+
+    /// Self-play from the uniform policy for every population, on the device
+    /// (SPEC §4; the loop of `cpu::selfplay`, which documents it). The final
+    /// policies are re-evaluated exactly in f64, so the result is the CPU
+    /// engine's `Solution`.
+    pub fn solve_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
+        Ok(self
+            .selfplay_batch(pops, k, opts)?
+            .into_par_iter()
+            .zip(pops)
+            .map(|(run, pop)| run.into_solution(pop, k, opts.tol.max(GPU_CONVERGED_TOL)))
+            .collect())
+    }
+
+    /// The raw self-play runs (f32 state widened to f64), before the exact
+    /// re-evaluation of [`solve_batch`](Self::solve_batch).
+    pub fn selfplay_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<SelfPlayRun>> {
+        check_options(opts)?;
+        self.check_limits(pops, k)?;
+        let schedule: Vec<u32> = checkpoint_schedule(opts.iters, opts.checkpoints).iter().map(|&t| t as u32).collect();
+        let rule = match opts.dynamics {
+            Dynamics::Pga => 0,
+            Dynamics::Mwu => 1,
+            Dynamics::Optimistic => 2,
+            Dynamics::Extragradient => 3,
+        };
+        let mut runs = Vec::with_capacity(pops.len());
+        for range in self.chunks(pops, k, schedule.len()) {
+            let mut packed = batch::pack(&pops[range], None, k, &schedule, &GRID_F32);
+            let mut params = Params::for_batch(&packed, k);
+            params.rule = rule;
+            params.eta = opts.eta as f32;
+            params.tol = opts.tol.max(DEVICE_TOL_FLOOR) as f32;
+            params.iters_total = opts.iters as u32;
+            params.iters_chunk = first_chunk(&packed, k, opts.iters);
+            packed.state = self.run(Entry::SelfPlay, &packed, params)?;
+            runs.extend((0..packed.layouts.len()).map(|p| decode_run(&packed, p, k, params.tol as f64)));
+        }
+        Ok(runs)
+    }
+
+    /// Twin of `cpu::project_simplex` for a batch of vectors (n ≤ 256 each).
+    pub fn project_batch(&self, vectors: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
+        let mut packed = self.vector_batch(vectors.iter().map(|v| v.len()))?;
+        for (p, v) in vectors.iter().enumerate() {
+            packed.set_vector(p, Slot::Policy, v);
+        }
+        packed.state = self.run(Entry::Project, &packed, Params::for_batch(&packed, 1))?;
+        Ok((0..vectors.len()).map(|p| widen(packed.vector(p, Slot::Policy))).collect())
+    }
+
+    /// Twin of `cpu::dynamics_step`: one update of each policy.
+    pub fn step_batch(
+        &self,
+        rule: StepRule,
+        policies: &[Vec<f64>],
+        g: &[Vec<f64>],
+        g_prev: &[Vec<f64>],
+        eta: f64,
+    ) -> Result<Vec<Vec<f64>>> {
+        let mut packed = self.vector_batch(policies.iter().map(|v| v.len()))?;
+        for p in 0..policies.len() {
+            packed.set_vector(p, Slot::Policy, &policies[p]);
+            packed.set_vector(p, Slot::Deviation, &g[p]);
+            packed.set_vector(p, Slot::SumG, &g_prev[p]);
+        }
+        let mut params = Params::for_batch(&packed, 1);
+        params.rule = match rule {
+            StepRule::Projected => 0,
+            StepRule::Multiplicative => 1,
+            StepRule::OptimisticProjected => 2,
+        };
+        params.eta = eta as f32;
+        packed.state = self.run(Entry::Step, &packed, params)?;
+        Ok((0..policies.len()).map(|p| widen(packed.vector(p, Slot::Policy))).collect())
+    }
+
+    /// Twin of `cpu::reduce_metrics`.
+    pub fn reduce_batch(&self, policies: &[Vec<f64>], g: &[Vec<f64>], k: usize) -> Result<Vec<Reduced>> {
+        let mut packed = self.vector_batch(policies.iter().map(|v| v.len()))?;
+        for p in 0..policies.len() {
+            packed.set_vector(p, Slot::Policy, &policies[p]);
+            packed.set_vector(p, Slot::Deviation, &g[p]);
+        }
+        packed.state = self.run(Entry::Reduce, &packed, Params::for_batch(&packed, k))?;
+        let fair = 1.0 / (k as f64 + 1.0);
+        Ok((0..policies.len())
+            .map(|p| {
+                let max_deviation = packed.scalar(p, 0) as f64;
+                Reduced {
+                    max_deviation,
+                    exploitability: max_deviation - fair,
+                    robust_alignment: 1.0 - max_deviation,
+                    sum_residual: packed.scalar(p, 1) as f64 - fair,
+                    support: packed.scalar(p, 2) as usize,
+                    entropy: packed.scalar(p, 3) as f64,
+                }
+            })
+            .collect())
+    }
+
+    fn vector_batch(&self, lengths: impl Iterator<Item = usize>) -> Result<PackedBatch> {
+        let lengths: Vec<usize> = lengths.collect();
+        if let Some(&n) = lengths.iter().find(|&&n| n == 0 || n > MAX_RESPONSES) {
+            return Err(limit("vector length", n, MAX_RESPONSES, "use vectors of 1..=256 entries"));
+        }
+        if lengths.len() > self.summary.max_compute_workgroups_per_dimension as usize {
+            return Err(limit(
+                "vectors per call",
+                lengths.len(),
+                self.summary.max_compute_workgroups_per_dimension as usize,
+                "split the call",
+            ));
+        }
+        Ok(batch::pack_vectors(&lengths))
+    }
+
+    /// Splits the batch into runs of consecutive populations that fit one
+    /// dispatch (workgroups per dimension) and one buffer binding.
+    fn chunks(&self, pops: &[Population], k: usize, checkpoints: usize) -> Vec<std::ops::Range<usize>> {
+        let max_words = (self.summary.max_storage_buffer_binding_size.min(self.summary.max_buffer_size) / 4) as usize;
+        let max_groups = self.summary.max_compute_workgroups_per_dimension as usize;
+        let common = batch::common_words(k, checkpoints);
+        let mut out = Vec::new();
+        let (mut start, mut data, mut state) = (0, common, 0);
+        for (i, pop) in pops.iter().enumerate() {
+            let (d, s) = (batch::data_words(pop), batch::state_words(pop.responses, checkpoints));
+            if i > start && (data + d > max_words || state + s > max_words || i - start == max_groups) {
+                out.push(start..i);
+                (start, data, state) = (i, common, 0);
+            }
+            data += d;
+            state += s;
+        }
+        if start < pops.len() {
+            out.push(start..pops.len());
+        }
+        out
+    }
+}
+
+fn limit(what: &str, value: usize, limit: usize, fix: &str) -> Error {
+    Error::Limit { what: what.into(), value, limit, engine: ENGINE.into(), fix: fix.into() }
+}
+
+fn widen(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+fn check_options(opts: &SolveOptions) -> Result<()> {
+    if !(opts.eta.is_finite() && opts.eta > 0.0) {
+        return Err(Error::input("eta", format!("is {}", opts.eta), "use a positive finite step size, e.g. --eta 0.5"));
+    }
+    if opts.iters == 0 || opts.iters > u32::MAX as usize {
+        return Err(Error::input("iters", format!("is {}", opts.iters), "use 1 <= --iters <= 4294967295"));
+    }
+    if !(opts.tol >= 0.0) {
+        return Err(Error::input("tol", format!("is {}", opts.tol), "use a tolerance >= 0"));
+    }
+    Ok(())
+}
+
+/// A first guess of iterations per dispatch (about 2^27 multiply-adds);
+/// the runner then adapts it to the measured time.
+fn first_chunk(packed: &PackedBatch, k: usize, iters: usize) -> u32 {
+    let mut work = 0f64;
+    for p in 0..packed.layouts.len() {
+        let h = &packed.data[packed.header_off as usize + p * batch::HEADER..][..batch::HEADER];
+        let (n, m_rank, m_pl) = (h[0] as f64, h[2] as f64, h[3] as f64);
+        work += m_rank * n * (k as f64 + 4.0) + m_pl * 50.0 * n * n * (k * k) as f64 / 2.0 + n * n;
+    }
+    ((1u64 << 27) as f64 / work.max(1.0)).clamp(1.0, iters as f64) as u32
+}
+
+fn decode_run(packed: &PackedBatch, p: usize, k: usize, device_tol: f64) -> SelfPlayRun {
+    use batch::{S_CP, S_INNER, S_MAX_G, S_T};
+    let fair = 1.0 / (k as f64 + 1.0);
+    let max_g = packed.scalar(p, S_MAX_G) as f64;
+    let recorded = packed.scalar_u32(p, S_CP) as usize;
+    SelfPlayRun {
+        policy: renormalise(widen(packed.vector(p, Slot::Policy))),
+        iterations: packed.scalar_u32(p, S_T) as usize,
+        stopped_on_tol: max_g - fair <= device_tol,
+        max_g,
+        sum_g: widen(packed.vector(p, Slot::SumG)),
+        inner: packed.scalar(p, S_INNER) as f64,
+        checkpoints: (0..recorded)
+            .map(|c| {
+                let (t, g, s, i) = packed.checkpoint(p, c);
+                (t as usize, g as f64, s as f64, i as f64)
+            })
+            .collect(),
+    }
+}
+
+/// f32 rounding leaves Σπ a few ulps off 1: put the policy back on the
+/// simplex in f64 before the exact re-evaluation.
+fn renormalise(mut policy: Vec<f64>) -> Vec<f64> {
+    policy.iter_mut().for_each(|p| *p = p.max(0.0));
+    let total: f64 = policy.iter().sum();
+    policy.iter_mut().for_each(|p| *p /= total);
+    policy
+}

@@ -1,0 +1,102 @@
+//! The GPU engine: the WGSL kernels of `shaders/` driven through wgpu.
+//!
+//! One compute module (composed and validated by `build.rs`) holds every
+//! kernel; one workgroup of [`LANES`] invocations handles one population, so
+//! self-play keeps π and g in workgroup memory and runs many iterations per
+//! dispatch with no read-back in between (see `docs/gpu.md`).
+
+mod adapter;
+mod api;
+mod runner;
+
+pub use adapter::{list_adapters, AdapterSummary};
+pub use api::{DEVICE_TOL_FLOOR, GPU_CONVERGED_TOL, MAX_K, MAX_RESPONSES, MAX_TYPES};
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+
+/// Invocations per workgroup (`WG` in shaders/layout.wgsl) = the largest n.
+pub const LANES: u32 = 256;
+/// Workgroup memory the module declares, bytes (checked against the device).
+pub const WORKGROUP_BYTES: u32 = 5 * 4 * LANES + 64;
+
+/// The composed compute module, exactly as build.rs validated it.
+pub const SHADER_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/ualign.wgsl"));
+
+/// A wgpu device with the ualign kernels compiled.
+pub struct GpuEngine {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    summary: AdapterSummary,
+    layout: wgpu::BindGroupLayout,
+    pipelines: runner::Pipelines,
+    /// Set by the device-lost callback; checked after every wait.
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuEngine {
+    /// Opens an adapter: `adapter` is a case-insensitive substring of its
+    /// name; a hardware GPU is preferred, then (if `allow_software`) a
+    /// software rasteriser such as lavapipe; Vulkan before the other backends.
+    pub fn new(adapter: Option<&str>, allow_software: bool) -> Result<GpuEngine> {
+        let instance = adapter::instance();
+        let candidates = adapter::ranked(&instance, adapter, allow_software)?;
+        let mut refused = Vec::new();
+        for candidate in candidates {
+            match Self::open(candidate) {
+                Ok(engine) => return Ok(engine),
+                Err(e) => refused.push(e.to_string()),
+            }
+        }
+        Err(Error::Gpu(format!("no adapter could be opened ({})", refused.join("; "))))
+    }
+
+    fn open(adapter: wgpu::Adapter) -> Result<GpuEngine> {
+        let summary = AdapterSummary::of(&adapter);
+        let limits = adapter.limits();
+        if limits.max_compute_invocations_per_workgroup < LANES
+            || limits.max_compute_workgroup_size_x < LANES
+            || limits.max_compute_workgroup_storage_size < WORKGROUP_BYTES
+            || limits.max_storage_buffers_per_shader_stage < 3
+        {
+            return Err(Error::Gpu(format!(
+                "adapter '{}' lacks compute limits ualign needs ({LANES} invocations per workgroup, {WORKGROUP_BYTES} bytes of workgroup memory)",
+                summary.name
+            )));
+        }
+        let descriptor =
+            wgpu::DeviceDescriptor { label: Some("ualign"), required_limits: limits, ..Default::default() };
+        let (device, queue) = pollster::block_on(adapter.request_device(&descriptor))
+            .map_err(|e| Error::Gpu(format!("adapter '{}' refused a device: {e}", summary.name)))?;
+        let lost = Arc::new(Mutex::new(None));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            *flag.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}"));
+        });
+        let (layout, pipelines) = runner::Pipelines::build(&device, &summary.name)?;
+        Ok(GpuEngine { device, queue, summary, layout, pipelines, lost })
+    }
+
+    pub fn adapter_name(&self) -> &str {
+        &self.summary.name
+    }
+
+    /// True for a software adapter (lavapipe, llvmpipe, SwiftShader, WARP).
+    pub fn is_software(&self) -> bool {
+        self.summary.software
+    }
+
+    pub fn summary(&self) -> &AdapterSummary {
+        &self.summary
+    }
+
+    fn check_lost(&self) -> Result<()> {
+        match self.lost.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(why) => {
+                Err(Error::Gpu(format!("device '{}' was lost ({why}); rerun, or use --backend cpu", self.summary.name)))
+            }
+            None => Ok(()),
+        }
+    }
+}

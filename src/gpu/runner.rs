@@ -1,0 +1,257 @@
+//! Buffers, dispatches and read-back for one packed chunk.
+
+use std::time::{Duration, Instant};
+
+use wgpu::util::DeviceExt;
+
+use super::{GpuEngine, SHADER_SOURCE};
+use crate::batch::PackedBatch;
+use crate::error::{Error, Result};
+
+/// The kernels (entry points of the composed module).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Entry {
+    SelfPlay,
+    Evaluate,
+    Project,
+    Step,
+    Reduce,
+}
+
+impl Entry {
+    const ALL: [Entry; 5] = [Entry::SelfPlay, Entry::Evaluate, Entry::Project, Entry::Step, Entry::Reduce];
+    fn name(self) -> &'static str {
+        match self {
+            Entry::SelfPlay => "selfplay",
+            Entry::Evaluate => "evaluate",
+            Entry::Project => "project",
+            Entry::Step => "step",
+            Entry::Reduce => "reduce",
+        }
+    }
+}
+
+/// `Params` of shaders/layout.wgsl (uniform, 64 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct Params {
+    pub k: u32,
+    pub rule: u32,
+    pub iters_total: u32,
+    pub iters_chunk: u32,
+    pub header_off: u32,
+    pub binom_off: u32,
+    pub sched_off: u32,
+    pub sched_len: u32,
+    pub pops: u32,
+    pub _pad0: u32,
+    pub eta: f32,
+    pub tol: f32,
+    pub fair: f32,
+    pub pl_step: f32,
+    pub _pad1: f32,
+    pub _pad2: f32,
+}
+
+impl Params {
+    pub fn for_batch(batch: &PackedBatch, k: usize) -> Params {
+        Params {
+            k: k as u32,
+            header_off: batch.header_off,
+            binom_off: batch.binom_off,
+            sched_off: batch.sched_off,
+            sched_len: batch.sched_len,
+            pops: batch.layouts.len() as u32,
+            fair: 1.0 / (k as f32 + 1.0),
+            pl_step: crate::cpu::GRID_F32.step as f32,
+            iters_chunk: 1,
+            iters_total: 1,
+            ..Default::default()
+        }
+    }
+}
+
+pub(crate) struct Pipelines {
+    pipelines: Vec<(Entry, wgpu::ComputePipeline)>,
+}
+
+impl Pipelines {
+    pub fn build(device: &wgpu::Device, adapter: &str) -> Result<(wgpu::BindGroupLayout, Pipelines)> {
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("ualign"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, false),
+                storage(3, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("ualign"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("ualign.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(SHADER_SOURCE.into()),
+        });
+        let pipelines = Entry::ALL
+            .iter()
+            .map(|&entry| {
+                let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry.name()),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(entry.name()),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+                (entry, pipeline)
+            })
+            .collect();
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!("the ualign shaders failed to compile on '{adapter}': {e}")));
+        }
+        Ok((layout, Pipelines { pipelines }))
+    }
+
+    fn get(&self, entry: Entry) -> &wgpu::ComputePipeline {
+        &self.pipelines.iter().find(|(e, _)| *e == entry).expect("every entry point is built").1
+    }
+}
+
+/// How long one self-play dispatch should take: long enough to amortise a
+/// submission and a 4-byte read-back, short enough to stay clear of GPU
+/// watchdogs (about 2 s on desktop drivers).
+const DISPATCH_TARGET: Duration = Duration::from_millis(250);
+
+impl GpuEngine {
+    /// Runs `entry` over the chunk and returns the whole state buffer. For
+    /// self-play it dispatches `params.iters_chunk` iterations at a time,
+    /// adapting the chunk to [`DISPATCH_TARGET`], until every population has
+    /// stopped (a 4-byte counter is the only read-back in between).
+    pub(crate) fn run(&self, entry: Entry, batch: &PackedBatch, mut params: Params) -> Result<Vec<f32>> {
+        self.check_lost()?;
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let init = |label, contents: &[u8], usage| {
+            self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
+        };
+        let params_buf =
+            init("params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+        let data_buf = init("data", bytemuck::cast_slice(&batch.data), wgpu::BufferUsages::STORAGE);
+        let state_bytes = bytemuck::cast_slice::<f32, u8>(&batch.state);
+        let state_buf = init("state", state_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+        let counter_buf = init(
+            "counter",
+            &[0u8; 4],
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        );
+        let read_state = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("state read-back"),
+            size: state_bytes.len() as u64,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let read_counter = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("counter read-back"),
+            size: 4,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("ualign"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: data_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: state_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: counter_buf.as_entire_binding() },
+            ],
+        });
+        let pops = batch.layouts.len() as u32;
+        let pipeline = self.pipelines.get(entry);
+        let mut done = 0u32;
+        loop {
+            let started = Instant::now();
+            self.queue.write_buffer(&params_buf, 0, bytemuck::bytes_of(&params));
+            let mut encoder = self.device.create_command_encoder(&Default::default());
+            encoder.clear_buffer(&counter_buf, 0, None);
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &bind_group, &[]);
+                pass.dispatch_workgroups(pops, 1, 1);
+            }
+            encoder.copy_buffer_to_buffer(&counter_buf, 0, &read_counter, 0, 4);
+            self.queue.submit([encoder.finish()]);
+            if entry != Entry::SelfPlay {
+                break;
+            }
+            let active = u32::from_le_bytes(self.read(&read_counter)?[..4].try_into().expect("4 bytes"));
+            done += params.iters_chunk;
+            if active == 0 || done >= params.iters_total {
+                break;
+            }
+            // Scale the next chunk towards the target time (at most ×4 per step).
+            let took = started.elapsed().as_secs_f64().max(1e-4);
+            let scale = (DISPATCH_TARGET.as_secs_f64() / took).clamp(0.25, 4.0);
+            params.iters_chunk = ((params.iters_chunk as f64 * scale) as u32).clamp(1, params.iters_total - done);
+        }
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(&state_buf, 0, &read_state, 0, state_bytes.len() as u64);
+        self.queue.submit([encoder.finish()]);
+        let bytes = self.read(&read_state)?;
+        if let Some(e) = pollster::block_on(invalid.pop()) {
+            return Err(Error::Gpu(format!("the device rejected a ualign command: {e}")));
+        }
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(Error::Gpu(format!(
+                "out of device memory for a chunk of {pops} populations ({} MiB of state): {e}; use fewer populations per run",
+                state_bytes.len() >> 20
+            )));
+        }
+        Ok(bytemuck::cast_slice::<u8, f32>(&bytes).to_vec())
+    }
+
+    /// Maps a read-back buffer, waits for the device, copies the bytes out.
+    fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
+        let (send, receive) = std::sync::mpsc::channel();
+        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = send.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
+        self.check_lost()?;
+        match receive.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(Error::Gpu(format!("reading results back failed: {e}"))),
+            Err(_) => return Err(Error::Gpu("reading results back timed out".into())),
+        }
+        let bytes =
+            buffer.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?.to_vec();
+        buffer.unmap();
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,572 @@
+//! Population files in JSON and JSON Lines, and the loaders the CLI calls.
+//!
+//! One population is one JSON object:
+//!
+//! ```json
+//! {"responses": 3, "labels": ["a", "b", "c"],
+//!  "types": [{"weight": 0.6, "ranking": [0, 2, 1]}, {"weight": 0.4, "scores": [0.0, 1.5, -2.0]}]}
+//! ```
+//!
+//! `labels` is optional; every type has a positive `weight` and exactly one of
+//! `ranking` (a permutation of `0..responses`, best first) or `scores`
+//! (Plackett–Luce log-worths). Weights must sum to 1 (within
+//! [`WEIGHT_SUM_TOLERANCE`](super::WEIGHT_SUM_TOLERANCE)). Unknown keys are
+//! errors, so a typo never silently drops data. A JSON Lines file (`.jsonl`)
+//! holds one such object per line; blank lines are skipped.
+//!
+//! Every error is one line `FILE:LINE: field: problem; fix`. Semantic errors
+//! (a ranking that is not a permutation, …) point at the line where the
+//! offending value starts, found by re-scanning the text (see [`locate`]).
+
+use std::io::Write;
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use super::{preflib, Kind, Population, UserType};
+use crate::error::{Error, Location, Result};
+
+/// Parses one population from JSON text. `loc` names the file; when it carries
+/// a line, that is the line the text starts on (JSON Lines), and reported
+/// lines are offset from it.
+pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
+    let line_of = |inner: usize| -> Location {
+        let mut at = loc.clone();
+        at.line = Some(loc.line.unwrap_or(1) + inner.saturating_sub(1));
+        at
+    };
+    if text.trim().is_empty() {
+        return Err(Error::Input {
+            location: line_of(1),
+            field: "population".into(),
+            problem: "is empty".into(),
+            fix: "write a population as a JSON object {\"responses\": n, \"types\": [...]}".into(),
+        });
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| syntax_error(text, &e, line_of(e.line().max(1))))?;
+    population_from_value(&value).map_err(|e| {
+        let line = match &e {
+            Error::Input { field, .. } => locate(text, field).map(|offset| line_at(text, offset)).unwrap_or(1),
+            _ => 1,
+        };
+        e.located(&line_of(line))
+    })
+}
+
+/// Loads one population, choosing the format by extension: `.json`, `.soc`,
+/// `.soi` (also `.toc`/`.toi` when they hold no ties), or a `.jsonl` file
+/// holding exactly one population.
+pub fn load_population(path: &Path) -> Result<Population> {
+    let (text, loc) = read(path)?;
+    match format_of(path, &loc)? {
+        Format::Json => parse_population(&text, &loc),
+        Format::PrefLib { partial } => preflib::parse_preflib(&text, &loc, partial),
+        Format::JsonLines => {
+            let mut pops = parse_jsonl(&text, &loc)?;
+            if pops.len() != 1 {
+                return Err(Error::Input {
+                    location: loc,
+                    field: "population".into(),
+                    problem: format!("the file holds {} populations, but one is expected here", pops.len()),
+                    fix: "pass a JSON Lines file with several populations as a batch (--populations)".into(),
+                });
+            }
+            Ok(pops.remove(0))
+        }
+    }
+}
+
+/// Loads a batch: a `.jsonl` file gives one population per non-blank line, in
+/// file order; any single-population file is a batch of one.
+pub fn load_populations(path: &Path) -> Result<Vec<Population>> {
+    let (text, loc) = read(path)?;
+    match format_of(path, &loc)? {
+        Format::JsonLines => parse_jsonl(&text, &loc),
+        Format::Json => Ok(vec![parse_population(&text, &loc)?]),
+        Format::PrefLib { partial } => Ok(vec![preflib::parse_preflib(&text, &loc, partial)?]),
+    }
+}
+
+/// Parses JSON Lines text: one population per non-blank line, lines in
+/// parallel; the error reported is the one on the first bad line.
+pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
+    let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).collect();
+    let parsed: Vec<Result<Population>> = lines
+        .par_iter()
+        .map(|&(i, line)| {
+            let at = loc.clone().at_line(loc.line.unwrap_or(1) + i);
+            parse_population(line, &at).map_err(|e| jsonl_hint(e, line))
+        })
+        .collect();
+    let pops = parsed.into_iter().collect::<Result<Vec<_>>>()?;
+    if pops.is_empty() {
+        return Err(Error::Input {
+            location: loc.clone(),
+            field: "populations".into(),
+            problem: "the file holds no population (it is empty or blank)".into(),
+            fix: "write one population per line as a JSON object".into(),
+        });
+    }
+    Ok(pops)
+}
+
+/// The JSON object of a population (the inverse of [`parse_population`]).
+/// Floats are written in their shortest round-tripping form.
+pub fn to_json(pop: &Population) -> Value {
+    let mut obj = Map::new();
+    obj.insert("responses".into(), Value::from(pop.responses));
+    if let Some(labels) = &pop.labels {
+        obj.insert("labels".into(), Value::from(labels.clone()));
+    }
+    let types = pop
+        .types
+        .iter()
+        .map(|t| {
+            let mut ty = Map::new();
+            ty.insert("weight".into(), Value::from(t.weight));
+            match &t.kind {
+                Kind::Ranking(r) => ty.insert("ranking".into(), Value::from(r.clone())),
+                Kind::Scores(s) => ty.insert("scores".into(), Value::from(s.clone())),
+            };
+            Value::Object(ty)
+        })
+        .collect();
+    obj.insert("types".into(), Value::Array(types));
+    Value::Object(obj)
+}
+
+/// Writes populations as JSON Lines, one compact object per line.
+pub fn write_jsonl(pops: &[Population], mut w: impl Write) -> Result<()> {
+    for pop in pops {
+        let line = serde_json::to_string(&to_json(pop)).map_err(|e| Error::Other(format!("JSON encoding: {e}")))?;
+        writeln!(w, "{line}").map_err(|e| Error::io("output", e))?;
+    }
+    w.flush().map_err(|e| Error::io("output", e))
+}
+
+/// Builds a validated population whose weights sum to 1. Unlike
+/// [`Population::new`] it leaves weights alone when they already sum to 1 up
+/// to rounding, so writing and re-reading a population is the identity
+/// (re-dividing by a sum of 1 ± ulp would move the last bit).
+pub fn normalised_population(
+    responses: usize,
+    labels: Option<Vec<String>>,
+    types: Vec<UserType>,
+) -> Result<Population> {
+    let mut pop = Population { responses, labels, types };
+    pop.validate()?;
+    let total: f64 = pop.types.iter().map(|t| t.weight).sum();
+    if (total - 1.0).abs() > 1e-12 {
+        pop.types.iter_mut().for_each(|t| t.weight /= total);
+    }
+    Ok(pop)
+}
+
+enum Format {
+    Json,
+    JsonLines,
+    PrefLib { partial: bool },
+}
+
+fn format_of(path: &Path, loc: &Location) -> Result<Format> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    match ext.as_str() {
+        "json" => Ok(Format::Json),
+        "jsonl" | "ndjson" => Ok(Format::JsonLines),
+        "soc" | "toc" => Ok(Format::PrefLib { partial: false }),
+        "soi" | "toi" => Ok(Format::PrefLib { partial: true }),
+        _ => Err(Error::Input {
+            location: loc.clone(),
+            field: "file".into(),
+            problem: format!("has the unknown extension '{ext}'"),
+            fix: "use .json (one population), .jsonl (one per line), or PrefLib .soc/.soi".into(),
+        }),
+    }
+}
+
+fn read(path: &Path) -> Result<(String, Location)> {
+    let loc = Location::file(path.display().to_string());
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((text, loc)),
+        Err(e) => Err(Error::Input {
+            location: loc,
+            field: "file".into(),
+            problem: format!("cannot be read ({e})"),
+            fix: "check the path and that the file is readable UTF-8 text".into(),
+        }),
+    }
+}
+
+/// A serde syntax error as a one-line input error with line and column.
+fn syntax_error(text: &str, e: &serde_json::Error, location: Location) -> Error {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    // JSON has no NaN or Infinity; say so rather than "expected value".
+    let rest = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    let rest = rest.get(e.column().saturating_sub(1)..).unwrap_or("");
+    let non_finite = ["NaN", "Infinity", "-Infinity", "inf", "-inf", "nan"].iter().any(|w| rest.starts_with(w));
+    let fix = if non_finite {
+        "NaN and infinities are not valid: give every weight and score as a finite number"
+    } else if message.contains("out of range") {
+        "numbers must fit in a 64-bit float; scores are log-worths and should be small"
+    } else if message.contains("trailing characters") {
+        "a .json file holds one population; put several in a .jsonl file, one per line"
+    } else {
+        "fix the JSON syntax at that column"
+    };
+    Error::Input {
+        location,
+        field: "json".into(),
+        problem: format!("invalid JSON at column {}: {message}", e.column()),
+        fix: fix.into(),
+    }
+}
+
+/// In JSON Lines a population spread over several lines fails with an EOF
+/// error; say why.
+fn jsonl_hint(e: Error, line: &str) -> Error {
+    match e {
+        Error::Input { location, field, problem, .. } if field == "json" && problem.contains("EOF") => Error::Input {
+            location,
+            field,
+            problem: format!("{problem} (line is '{}')", truncate(line.trim(), 40)),
+            fix: "JSON Lines needs each population on a single line".into(),
+        },
+        other => other,
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+fn population_from_value(value: &Value) -> Result<Population> {
+    let obj =
+        as_object(value, "population", "write the population as a JSON object {\"responses\": n, \"types\": [...]}")?;
+    check_keys(obj, &["responses", "labels", "types"])?;
+    let responses = match obj.get("responses") {
+        None => return Err(missing("responses", "give the number of candidate responses, e.g. \"responses\": 3")),
+        Some(v) => index(v, "responses", u32::MAX as u64)? as usize,
+    };
+    if responses == 0 {
+        return Err(Error::input("responses", "is 0", "give at least one candidate response"));
+    }
+    let labels = match obj.get("labels") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(Error::input(
+                        format!("labels[{i}]"),
+                        format!("is {}, not a string", kind_of(other)),
+                        "write every label as a JSON string",
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        Some(other) => {
+            return Err(Error::input(
+                "labels",
+                format!("is {}, not an array", kind_of(other)),
+                "give labels as an array of strings, one per response, or leave it out",
+            ))
+        }
+    };
+    let types = match obj.get("types") {
+        None => {
+            return Err(missing("types", "give the user types as \"types\": [{\"weight\": 1, \"ranking\": [...]}]"))
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| user_type(v).map_err(|e| e.in_field(&format!("types[{i}]"))))
+            .collect(),
+        Some(other) => Err(Error::input(
+            "types",
+            format!("is {}, not an array", kind_of(other)),
+            "give the user types as an array of objects",
+        )),
+    }?;
+    normalised_population(responses, labels, types)
+}
+
+fn user_type(value: &Value) -> Result<UserType> {
+    let obj = as_object(value, "", "write each type as {\"weight\": w, \"ranking\": [...]} or with \"scores\"")?;
+    check_keys(obj, &["weight", "ranking", "scores"])?;
+    let weight = match obj.get("weight") {
+        None => return Err(missing("weight", "give every type a positive \"weight\"")),
+        Some(v) => number(v, "weight")?,
+    };
+    let kind = match (obj.get("ranking"), obj.get("scores")) {
+        (Some(_), Some(_)) => {
+            return Err(Error::input(
+                "",
+                "has both \"ranking\" and \"scores\"",
+                "keep exactly one: a ranking type or a Plackett–Luce (scores) type",
+            ))
+        }
+        (None, None) => {
+            return Err(Error::input(
+                "",
+                "has neither \"ranking\" nor \"scores\"",
+                "add \"ranking\": [best, ..., worst] or \"scores\": [log-worths]",
+            ))
+        }
+        (Some(r), None) => {
+            let items = as_array(r, "ranking", "give the ranking as an array of response indices, best first")?;
+            let ranking = items
+                .iter()
+                .enumerate()
+                .map(|(j, v)| index(v, &format!("ranking[{j}]"), u32::MAX as u64).map(|y| y as u32))
+                .collect::<Result<Vec<u32>>>()?;
+            Kind::Ranking(ranking)
+        }
+        (None, Some(s)) => {
+            let items = as_array(s, "scores", "give the scores as an array of numbers, one per response")?;
+            let scores = items
+                .iter()
+                .enumerate()
+                .map(|(j, v)| number(v, &format!("scores[{j}]")))
+                .collect::<Result<Vec<f64>>>()?;
+            Kind::Scores(scores)
+        }
+    };
+    Ok(UserType { weight, kind })
+}
+
+/// Unknown keys are errors whose field is the key itself, so the message
+/// (and the line) point at the typo.
+fn check_keys(obj: &Map<String, Value>, allowed: &[&str]) -> Result<()> {
+    if let Some(key) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+        let list = allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+        return Err(Error::input(key.as_str(), "is not a known key", format!("use only {list}")));
+    }
+    Ok(())
+}
+
+fn missing(key: &str, fix: &str) -> Error {
+    Error::input(key, "is missing", fix)
+}
+
+fn as_object<'a>(value: &'a Value, field: &str, fix: &str) -> Result<&'a Map<String, Value>> {
+    match value {
+        Value::Object(obj) => Ok(obj),
+        Value::Array(_) if field == "population" => Err(Error::input(
+            field,
+            "is an array, not an object",
+            "write one population per file as an object; for many populations use JSON Lines (.jsonl)",
+        )),
+        other => Err(Error::input(field, format!("is {}, not an object", kind_of(other)), fix)),
+    }
+}
+
+fn as_array<'a>(value: &'a Value, field: &str, fix: &str) -> Result<&'a Vec<Value>> {
+    match value {
+        Value::Array(items) => Ok(items),
+        other => Err(Error::input(field, format!("is {}, not an array", kind_of(other)), fix)),
+    }
+}
+
+/// A non-negative integer no larger than `max`.
+fn index(value: &Value, field: &str, max: u64) -> Result<u64> {
+    match value.as_u64() {
+        Some(i) if i <= max => Ok(i),
+        Some(i) => Err(Error::input(field, format!("is {i}, which is too large"), format!("use a value up to {max}"))),
+        None => Err(Error::input(
+            field,
+            format!("is {}, not a whole number >= 0", show(value)),
+            "write it as a non-negative integer such as 2",
+        )),
+    }
+}
+
+fn number(value: &Value, field: &str) -> Result<f64> {
+    match value.as_f64() {
+        Some(x) => Ok(x),
+        None => Err(Error::input(field, format!("is {}, not a number", show(value)), "write it as a finite number")),
+    }
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::Number(x) => x.to_string(),
+        other => kind_of(other).to_string(),
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    1 + text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Byte offset where the value named by an error field (`types[2].ranking`,
+/// `types[0].scores[3]`, `labels`) starts in valid JSON text. Stops at the
+/// deepest part of the path it can find (`types[*].weight` → `types`).
+/// Returns `None` only when not even the first key is present.
+pub fn locate(text: &str, field: &str) -> Option<usize> {
+    let mut path = Vec::new();
+    for part in field.split('.') {
+        let (name, mut rest) = part.split_once('[').map(|(n, r)| (n, Some(r))).unwrap_or((part, None));
+        if !name.is_empty() {
+            path.push(Step::Key(name));
+        }
+        while let Some(r) = rest {
+            let (idx, after) = r.split_once(']')?;
+            match idx.parse::<usize>() {
+                Ok(i) => path.push(Step::Index(i)),
+                Err(_) => break,
+            }
+            rest = after.strip_prefix('[');
+            if rest.is_none() {
+                break;
+            }
+        }
+        if part.contains("[*]") {
+            break;
+        }
+    }
+    let mut scan = Scanner { b: text.as_bytes(), i: 0 };
+    scan.ws();
+    let mut found = None;
+    for step in path {
+        if !scan.enter(step) {
+            break;
+        }
+        found = Some(scan.i);
+    }
+    found
+}
+
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// A minimal walker over JSON text already known to be valid.
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> u8 {
+        self.b.get(self.i).copied().unwrap_or(0)
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    /// Skips a string starting at its opening quote; returns its raw content.
+    fn string(&mut self) -> &[u8] {
+        self.i += 1;
+        let start = self.i;
+        while self.i < self.b.len() && self.b[self.i] != b'"' {
+            self.i += if self.b[self.i] == b'\\' { 2 } else { 1 };
+        }
+        let raw = &self.b[start..self.i.min(self.b.len())];
+        self.i += 1;
+        raw
+    }
+
+    fn skip_value(&mut self) {
+        match self.peek() {
+            b'"' => {
+                self.string();
+            }
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                while self.i < self.b.len() {
+                    match self.b[self.i] {
+                        b'"' => {
+                            self.string();
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                return;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                while self.i < self.b.len()
+                    && !matches!(self.b[self.i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+                {
+                    self.i += 1;
+                }
+            }
+        }
+    }
+
+    /// Moves from the start of a container to the start of the member `step`.
+    fn enter(&mut self, step: Step) -> bool {
+        match (step, self.peek()) {
+            (Step::Key(key), b'{') => {
+                self.i += 1;
+                loop {
+                    self.ws();
+                    if self.peek() != b'"' {
+                        return false;
+                    }
+                    let matches = self.string() == key.as_bytes();
+                    self.ws();
+                    self.i += 1; // ':'
+                    self.ws();
+                    if matches {
+                        return true;
+                    }
+                    self.skip_value();
+                    self.ws();
+                    if self.peek() != b',' {
+                        return false;
+                    }
+                    self.i += 1;
+                }
+            }
+            (Step::Index(target), b'[') => {
+                self.i += 1;
+                for _ in 0..target {
+                    self.ws();
+                    self.skip_value();
+                    self.ws();
+                    if self.peek() != b',' {
+                        return false;
+                    }
+                    self.i += 1;
+                }
+                self.ws();
+                self.peek() != b']'
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The real cell runner: generated (or PrefLib) populations, self-play on the
+//! chosen engine, exact f64 evaluation of the equilibrium and the baselines.
+//!
+//! Backends: `cpu` is the exact f64 CPU engine on all cores; `gpu` is the
+//! WGSL engine on any adapter (a hardware GPU first, then a software one such
+//! as lavapipe), failing when there is none; `auto` (the default) takes a
+//! hardware GPU when there is one and otherwise the CPU engine, with a
+//! one-line notice. Auto skips software adapters on purpose: a software
+//! rasteriser runs the same work slower than the native CPU engine, so the
+//! bundled sweeps stay fast on CPU-only machines (ask for `gpu` to use one).
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::config::{Backend, Config};
+use super::grid::Cell;
+use super::outcome::{PolicyMetrics, PopulationOutcome};
+use super::run::{run_with, CellRunner, RunOptions, Summary};
+use crate::dynamics::{Solution, SolveOptions};
+use crate::error::{Error, Result};
+use crate::gpu::GpuEngine;
+use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
+use crate::population::generate::{generate_one, GenSpec, Model};
+use crate::population::Population;
+
+/// The generator spec of a synthetic cell (`None` for a PrefLib cell).
+pub fn gen_spec(cell: &Cell) -> Option<GenSpec> {
+    let model: Model = serde_json::from_value(serde_json::Value::String(cell.model.clone())).ok()?;
+    let d = GenSpec::default();
+    Some(GenSpec {
+        model,
+        responses: cell.responses?,
+        types: cell.types,
+        count: cell.populations,
+        seed: cell.seed.unwrap_or(0),
+        phi: cell.phi.unwrap_or(d.phi),
+        sigma: cell.sigma.unwrap_or(d.sigma),
+        margin: cell.margin.unwrap_or(d.margin),
+    })
+}
+
+/// The populations of a cell: population `i` is `generate_one(spec, i)`, or
+/// the one population of the PrefLib file.
+pub fn populations(cell: &Cell) -> Result<Vec<Population>> {
+    if let Some(path) = &cell.preflib_path {
+        return Ok(vec![crate::population::json::load_population(path)?]);
+    }
+    let spec =
+        gen_spec(cell).ok_or_else(|| Error::Other(format!("cell {}: unknown model {}", cell.index, cell.model)))?;
+    (0..cell.populations).into_par_iter().map(|i| generate_one(&spec, i)).collect()
+}
+
+enum Solver {
+    Cpu,
+    Gpu(Box<GpuEngine>),
+}
+
+/// Runs cells with the CPU or GPU engine and the exact baselines.
+pub struct EngineRunner {
+    solver: Solver,
+    checkpoints: usize,
+    rlhf_beta: Option<f64>,
+}
+
+impl EngineRunner {
+    /// Opens the backend; `notice` receives the one-line notice when `auto`
+    /// falls back to the CPU engine.
+    pub fn new(config: &Config, backend: Backend, notice: &mut dyn FnMut(String)) -> Result<EngineRunner> {
+        let solver = match backend {
+            Backend::Cpu => Solver::Cpu,
+            Backend::Gpu => Solver::Gpu(Box::new(GpuEngine::new(None, true)?)),
+            Backend::Auto => match GpuEngine::new(None, false) {
+                Ok(engine) => Solver::Gpu(Box::new(engine)),
+                Err(e) => {
+                    notice(format!("notice: no hardware GPU ({e}); the sweep runs on the CPU engine"));
+                    Solver::Cpu
+                }
+            },
+        };
+        Ok(EngineRunner { solver, checkpoints: config.checkpoints, rlhf_beta: config.rlhf_beta })
+    }
+
+    fn solve(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
+        match &self.solver {
+            Solver::Cpu => crate::dynamics::solve_batch(pops, k, opts).into_iter().collect(),
+            Solver::Gpu(engine) => engine.solve_batch(pops, k, opts),
+        }
+    }
+}
+
+/// Binomial coefficient as f64 (sizes only).
+fn binomial(n: usize, r: usize) -> f64 {
+    (0..r).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+impl CellRunner for EngineRunner {
+    fn backend(&self) -> String {
+        match &self.solver {
+            Solver::Cpu => "cpu".into(),
+            Solver::Gpu(e) => format!("gpu: {}", e.adapter_name()),
+        }
+    }
+
+    fn check(&self, cells: &[Cell]) -> Result<()> {
+        for cell in cells {
+            // The R_{k,ℓ} search visits C(n+ℓ−1, ℓ) multisets with work ≥ m·ℓ
+            // each (the engine's own estimate is larger for Plackett–Luce
+            // types and is enforced again per population).
+            if let (Some(ell), Some(n), Some(m)) = (cell.ell, cell.responses, cell.types) {
+                let work = binomial(n + ell - 1, ell) * (m * ell) as f64;
+                if work > ELL_WORK_LIMIT as f64 {
+                    return Err(Error::Limit {
+                        what: format!("the R_k,l search of cell {} (n = {n}, m = {m}, l = {ell})", cell.index),
+                        value: work as usize,
+                        limit: ELL_WORK_LIMIT,
+                        engine: "the exact R_k,l search".into(),
+                        fix: "use a smaller ell or fewer responses in the config".into(),
+                    });
+                }
+            }
+        }
+        if let Solver::Gpu(engine) = &self.solver {
+            // One representative population per distinct size and k.
+            let mut seen = std::collections::HashSet::new();
+            for cell in cells {
+                if seen.insert((cell.responses, cell.types, cell.k, cell.preflib.clone())) {
+                    let mut one = cell.clone();
+                    one.populations = 1;
+                    engine.check_limits(&populations(&one)?, cell.k)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>> {
+        let pops = populations(cell)?;
+        let opts = SolveOptions {
+            dynamics: cell.dynamics,
+            eta: cell.eta,
+            iters: cell.iters,
+            tol: cell.tol,
+            checkpoints: self.checkpoints,
+        };
+        let k = cell.k;
+        let solutions = self.solve(&pops, k, &opts)?;
+        pops.par_iter()
+            .zip(solutions)
+            .map(|(pop, sol)| {
+                let n = pop.responses;
+                let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, &sol.policy, k, l)).transpose()?;
+                let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
+                    Ok(PolicyMetrics::from_evaluation(&evaluate(pop, policy, k, ell)?))
+                };
+                Ok(PopulationOutcome {
+                    responses: n,
+                    types: pop.types.len(),
+                    iterations: sol.iterations,
+                    converged: sol.converged,
+                    equilibrium: PolicyMetrics {
+                        r: sol.evaluation.robust_alignment,
+                        e: sol.evaluation.exploitability,
+                        r_ell,
+                    },
+                    average_r: sol.average_robust_alignment,
+                    regret: sol.regret,
+                    support: sol.evaluation.support,
+                    entropy: sol.evaluation.entropy,
+                    nlhf: metrics(&crate::baselines::nlhf(pop), cell.ell)?,
+                    rlhf: metrics(&crate::baselines::rlhf_policy(pop, self.rlhf_beta)?, None)?,
+                    uniform: metrics(&crate::baselines::uniform(n), None)?,
+                    history: sol.history,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Runs a sweep with the engine the config (or `opts.backend`) asks for.
+/// Progress and the backend notice go to stderr when `opts.progress` is set.
+pub fn run(config: &Config, out: &Path, opts: &RunOptions) -> Result<Summary> {
+    let backend = opts.backend.unwrap_or(config.backend);
+    let mut notice = |line: String| eprintln!("{line}");
+    let runner = EngineRunner::new(config, backend, &mut notice)?;
+    if opts.progress {
+        eprintln!("sweep: {} on {}", config.title, runner.backend());
+    }
+    run_with(config, &config.cells(), out, opts, &runner)
+}

@@ -1,0 +1,121 @@
+//! `ualign merge DIR… --out DIR`: combine shard outputs into the files an
+//! unsharded run writes. Cell files are copied byte for byte and the tables
+//! regenerated from them, so the merged `cells.csv`, `populations.csv` and
+//! `history.csv` equal those of a single run.
+
+use std::path::{Path, PathBuf};
+
+use super::outcome::CellRecord;
+use super::store::{unix_now, Manifest, Store, Timings};
+use crate::error::{Error, Location, Result};
+use crate::table::write_atomic;
+
+/// Merges finished sweep directories (typically the shards of one config).
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    merge_with(dirs, out, true)
+}
+
+/// [`merge`], optionally without drawing the figures.
+pub fn merge_with(dirs: &[PathBuf], out: &Path, figures: bool) -> Result<()> {
+    if dirs.is_empty() {
+        return Err(Error::input("DIR", "no directories to merge", "name the shard output directories"));
+    }
+    let mut manifests = Vec::new();
+    for dir in dirs {
+        let m = Store::new(dir).read_manifest()?.ok_or_else(|| {
+            Error::input(
+                "DIR",
+                format!("{} holds no manifest.json", dir.display()),
+                "name directories written by `ualign sweep`",
+            )
+        })?;
+        if !m.complete {
+            return Err(Error::input(
+                "DIR",
+                format!("the sweep in {} is not finished", dir.display()),
+                "finish it with `ualign sweep … --resume` before merging",
+            ));
+        }
+        manifests.push(m);
+    }
+    let first = &manifests[0];
+    for (m, dir) in manifests.iter().zip(dirs) {
+        if m.config_hash != first.config_hash || m.grid_cells != first.grid_cells {
+            return Err(Error::input(
+                "DIR",
+                format!("{} ran another config than {}", dir.display(), dirs[0].display()),
+                "merge only the shards of one config",
+            ));
+        }
+    }
+    let target = Store::new(out);
+    if target.read_manifest()?.is_some() {
+        return Err(Error::input(
+            "--out",
+            format!("{} already holds a sweep", out.display()),
+            "merge into a new or empty directory",
+        ));
+    }
+
+    let stores: Vec<Store> = dirs.iter().map(|d| Store::new(d)).collect();
+    let finished: Vec<_> = stores.iter().map(|s| s.finished()).collect::<Result<_>>()?;
+    let mut records = Vec::with_capacity(first.grid_cells);
+    for index in 0..first.grid_cells {
+        let holders: Vec<usize> = (0..stores.len()).filter(|&s| finished[s].contains(&index)).collect();
+        let Some(&h) = holders.first() else {
+            return Err(Error::input(
+                "DIR",
+                format!("cell {index} of {} is in none of the directories", first.grid_cells),
+                "merge every shard (--shard 0/N … N-1/N) of the sweep",
+            ));
+        };
+        let bytes = stores[h].cell_bytes(index)?;
+        for &other in &holders[1..] {
+            if stores[other].cell_bytes(index)? != bytes {
+                return Err(Error::input(
+                    "DIR",
+                    format!("cell {index} differs between {} and {}", dirs[h].display(), dirs[other].display()),
+                    "merge shards from one backend and one ualign version",
+                ));
+            }
+        }
+        let rec: CellRecord = serde_json::from_slice(&bytes).map_err(|e| Error::Input {
+            location: Location { file: Some(stores[h].cell_path(index).display().to_string()), line: Some(e.line()) },
+            field: "cell".into(),
+            problem: format!("is not a finished cell ({e})"),
+            fix: "re-run that shard with --resume after deleting the file".into(),
+        })?;
+        write_atomic(&target.cell_path(index), &bytes)?;
+        records.push(rec);
+    }
+    target.write_tables(&records, first.checkpoints)?;
+
+    let mut backends: Vec<String> = Vec::new();
+    for b in manifests.iter().flat_map(|m| m.backend_used.iter()) {
+        if !backends.contains(b) {
+            backends.push(b.clone());
+        }
+    }
+    let sum = |f: fn(&Timings) -> f64| manifests.iter().map(|m| f(&m.timings)).sum::<f64>();
+    let manifest = Manifest {
+        shard: None,
+        cells: first.grid_cells,
+        backend_used: backends,
+        merged_from: dirs.iter().map(|d| d.display().to_string()).collect(),
+        complete: true,
+        timings: Timings {
+            wall_s: sum(|t| t.wall_s),
+            cells_wall_s: records.iter().map(|r| r.wall_s).sum(),
+            cells_run: manifests.iter().map(|m| m.timings.cells_run).sum(),
+            cells_resumed: manifests.iter().map(|m| m.timings.cells_resumed).sum(),
+            started_unix: manifests.iter().map(|m| m.timings.started_unix).min().unwrap_or(0),
+            finished_unix: unix_now(),
+        },
+        ..first.clone()
+    };
+    target.write_manifest(&manifest)?;
+    if figures {
+        crate::plot::default_figures(out)?;
+    }
+    Ok(())
+}

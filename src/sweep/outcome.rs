@@ -1,0 +1,63 @@
+//! What a cell's run produces, per population, and how a finished cell is
+//! persisted (`DIR/cells/NNNNNN.json`).
+
+use serde::{Deserialize, Serialize};
+
+use super::grid::Cell;
+use crate::dynamics::Checkpoint;
+
+/// `R_k`, `E_k` (and `R_{k,ℓ}` when the cell asks for it) of one policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMetrics {
+    /// `R_k(π)`.
+    pub r: f64,
+    /// `E_k(π)`.
+    pub e: f64,
+    /// `R_{k,ℓ}(π)`.
+    pub r_ell: Option<f64>,
+}
+
+impl PolicyMetrics {
+    /// From an evaluation of the policy.
+    pub fn from_evaluation(ev: &crate::metrics::Evaluation) -> Self {
+        PolicyMetrics { r: ev.robust_alignment, e: ev.exploitability, r_ell: ev.robust_alignment_ell }
+    }
+}
+
+/// The final metrics of one population of a cell.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PopulationOutcome {
+    /// `n` and `m` of this population.
+    pub responses: usize,
+    pub types: usize,
+    /// Self-play iterations performed.
+    pub iterations: usize,
+    /// Whether `E_k ≤ tol` was reached.
+    pub converged: bool,
+    /// The last iterate of the self-play dynamics.
+    pub equilibrium: PolicyMetrics,
+    /// `R(μ_T)` of the time-average (no-regret) output.
+    pub average_r: f64,
+    /// `Reg_T`.
+    pub regret: f64,
+    /// Support size and entropy of the last iterate.
+    pub support: usize,
+    pub entropy: f64,
+    pub nlhf: PolicyMetrics,
+    pub rlhf: PolicyMetrics,
+    pub uniform: PolicyMetrics,
+    /// Metrics at the run's checkpoints.
+    pub history: Vec<Checkpoint>,
+}
+
+/// A finished cell as saved on disk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellRecord {
+    pub cell: Cell,
+    /// Which engine produced it (e.g. `cpu`, `gpu: NVIDIA H100`).
+    pub backend: String,
+    /// Seconds the cell took. Not reproducible, so it appears only in
+    /// `timings.csv` and `manifest.json`, never in the compared tables.
+    pub wall_s: f64,
+    pub outcomes: Vec<PopulationOutcome>,
+}

@@ -1,0 +1,308 @@
+//! The result tables, built from the saved cell records.
+//!
+//! - `cells.csv`: one row per cell: its parameters, then for the equilibrium
+//!   (`eq`, the last iterate of self-play), the time-average output (`avg`) and
+//!   each baseline (`nlhf`, `rlhf`, `uniform`): mean, median, the 5% tail on
+//!   the bad side (5th percentile of R, 95th of E and gap) and the worst
+//!   population. `gap = k/(k+1) − R_k`, which equals `E_k` for every product
+//!   policy (SPEC §3) and `Reg_T/T` for the time-average output. Then the
+//!   fraction converged, iterations to tolerance (over converged populations)
+//!   and `R_{k,ℓ}` with its bounds when the cell has ℓ.
+//! - `populations.csv`: one row per population with its final metrics.
+//! - `history.csv`: per cell, the checkpoint metrics across its populations on
+//!   a log-spaced iteration grid (a population that stopped early keeps its
+//!   final values).
+//! - `timings.csv`: wall time per cell. The only table that is not
+//!   reproducible; the other three are byte-identical for the same config,
+//!   seed and backend.
+
+use super::grid::PARAMETERS;
+use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
+use crate::table::{fmt_f64, fmt_opt, Table};
+
+/// Linear-interpolation percentile (`q` in [0, 1]) of sorted values.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Mean, median, bad-side 5% tail and worst of a sample. `high_is_bad`
+/// selects the side (E and gap: high is bad; R: low is bad).
+pub fn summarize(values: &[f64], high_is_bad: bool) -> [f64; 4] {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return [f64::NAN; 4];
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let median = percentile(&v, 0.5);
+    if high_is_bad {
+        [mean, median, percentile(&v, 0.95), v[v.len() - 1]]
+    } else {
+        [mean, median, percentile(&v, 0.05), v[0]]
+    }
+}
+
+const METHODS: [&str; 3] = ["nlhf", "rlhf", "uniform"];
+
+fn stat_columns(prefix: &str, metric: &str, high_is_bad: bool) -> Vec<String> {
+    let tail = if high_is_bad { "p95" } else { "p05" };
+    ["mean", "median", tail, "worst"].iter().map(|s| format!("{prefix}_{metric}_{s}")).collect()
+}
+
+fn method_columns(prefix: &str) -> Vec<String> {
+    let mut c = stat_columns(prefix, "r", false);
+    c.extend(stat_columns(prefix, "e", true));
+    c.extend(stat_columns(prefix, "gap", true));
+    c
+}
+
+/// The header of `cells.csv`.
+pub fn cells_header() -> Vec<String> {
+    let mut h: Vec<String> = std::iter::once("cell").chain(PARAMETERS).map(String::from).collect();
+    h.push("bound".into());
+    h.extend(method_columns("eq"));
+    h.extend(stat_columns("avg", "r", false));
+    h.extend(stat_columns("avg", "gap", true));
+    for m in METHODS {
+        h.extend(method_columns(m));
+    }
+    for c in ["converged", "iters_to_tol_mean", "iters_to_tol_median", "iters_to_tol_max", "iters_max"] {
+        h.push(c.into());
+    }
+    for c in ["eq_r_ell_mean", "eq_r_ell_worst", "nlhf_r_ell_mean", "ell_upper", "ell_lower"] {
+        h.push(c.into());
+    }
+    h
+}
+
+fn push_stats(row: &mut Vec<String>, s: [f64; 4]) {
+    row.extend(s.iter().map(|&x| fmt_f64(x)));
+}
+
+fn push_method(row: &mut Vec<String>, outs: &[&PolicyMetrics], bound: f64) {
+    let r: Vec<f64> = outs.iter().map(|m| m.r).collect();
+    let e: Vec<f64> = outs.iter().map(|m| m.e).collect();
+    let gap: Vec<f64> = r.iter().map(|r| bound - r).collect();
+    push_stats(row, summarize(&r, false));
+    push_stats(row, summarize(&e, true));
+    push_stats(row, summarize(&gap, true));
+}
+
+/// One `cells.csv` row.
+pub fn cell_row(rec: &CellRecord) -> Vec<String> {
+    let c = &rec.cell;
+    let o = &rec.outcomes;
+    let bound = c.bound();
+    let mut row = vec![c.index.to_string()];
+    row.extend(c.parameter_values());
+    row.push(fmt_f64(bound));
+    push_method(&mut row, &o.iter().map(|p| &p.equilibrium).collect::<Vec<_>>(), bound);
+    let avg: Vec<f64> = o.iter().map(|p| p.average_r).collect();
+    push_stats(&mut row, summarize(&avg, false));
+    push_stats(&mut row, summarize(&avg.iter().map(|r| bound - r).collect::<Vec<_>>(), true));
+    let pick: [fn(&PopulationOutcome) -> &PolicyMetrics; 3] = [|p| &p.nlhf, |p| &p.rlhf, |p| &p.uniform];
+    for f in pick {
+        push_method(&mut row, &o.iter().map(f).collect::<Vec<_>>(), bound);
+    }
+    let converged: Vec<f64> = o.iter().filter(|p| p.converged).map(|p| p.iterations as f64).collect();
+    row.push(fmt_f64(converged.len() as f64 / o.len().max(1) as f64));
+    let it = summarize(&converged, true);
+    row.extend([fmt_f64(it[0]), fmt_f64(it[1]), fmt_f64(it[3])]);
+    row.push(o.iter().map(|p| p.iterations).max().unwrap_or(0).to_string());
+    match c.ell {
+        Some(ell) => {
+            let eq: Vec<f64> = o.iter().filter_map(|p| p.equilibrium.r_ell).collect();
+            let nl: Vec<f64> = o.iter().filter_map(|p| p.nlhf.r_ell).collect();
+            let (s, n) = (summarize(&eq, false), summarize(&nl, false));
+            let (k, l) = (c.k as f64, ell as f64);
+            row.extend([
+                fmt_f64(s[0]),
+                fmt_f64(s[3]),
+                fmt_f64(n[0]),
+                fmt_f64(k / (k + l)),
+                fmt_f64((k + 1.0 - l) / (k + 1.0)),
+            ]);
+        }
+        None => row.extend(std::iter::repeat_n(String::new(), 5)),
+    }
+    row
+}
+
+/// `cells.csv` for records sorted by cell index.
+pub fn cells_table(records: &[CellRecord]) -> Table {
+    let mut t = Table::new(cells_header());
+    for rec in records {
+        t.push(cell_row(rec));
+    }
+    t
+}
+
+/// `populations.csv`.
+pub fn populations_table(records: &[CellRecord]) -> Table {
+    let mut h: Vec<String> = ["cell", "population"].into_iter().chain(PARAMETERS).map(String::from).collect();
+    h.retain(|c| c != "populations");
+    for c in [
+        "n",
+        "m",
+        "iterations",
+        "converged",
+        "eq_r",
+        "eq_e",
+        "eq_gap",
+        "avg_r",
+        "avg_gap",
+        "regret",
+        "support",
+        "entropy",
+        "eq_r_ell",
+        "nlhf_r",
+        "nlhf_e",
+        "nlhf_r_ell",
+        "rlhf_r",
+        "rlhf_e",
+        "uniform_r",
+        "uniform_e",
+    ] {
+        h.push(c.into());
+    }
+    let mut t = Table::new(h);
+    for rec in records {
+        let mut params = rec.cell.parameter_values();
+        params.remove(PARAMETERS.iter().position(|&p| p == "populations").expect("populations is a parameter"));
+        let bound = rec.cell.bound();
+        for (i, p) in rec.outcomes.iter().enumerate() {
+            let mut row = vec![rec.cell.index.to_string(), i.to_string()];
+            row.extend(params.iter().cloned());
+            row.extend([
+                p.responses.to_string(),
+                p.types.to_string(),
+                p.iterations.to_string(),
+                p.converged.to_string(),
+                fmt_f64(p.equilibrium.r),
+                fmt_f64(p.equilibrium.e),
+                fmt_f64(bound - p.equilibrium.r),
+                fmt_f64(p.average_r),
+                fmt_f64(bound - p.average_r),
+                fmt_f64(p.regret),
+                p.support.to_string(),
+                fmt_f64(p.entropy),
+                fmt_opt(p.equilibrium.r_ell),
+                fmt_f64(p.nlhf.r),
+                fmt_f64(p.nlhf.e),
+                fmt_opt(p.nlhf.r_ell),
+                fmt_f64(p.rlhf.r),
+                fmt_f64(p.rlhf.e),
+                fmt_f64(p.uniform.r),
+                fmt_f64(p.uniform.e),
+            ]);
+            t.push(row);
+        }
+    }
+    t
+}
+
+/// Log-spaced iteration grid from the first to the last checkpoint
+/// (`points` values, duplicates after rounding removed).
+fn iteration_grid(first: usize, last: usize, points: usize) -> Vec<usize> {
+    let mut grid = Vec::new();
+    if first == 0 {
+        grid.push(0);
+    }
+    let (lo, hi) = ((first.max(1)) as f64, (last.max(1)) as f64);
+    for i in 0..points {
+        let t = if points == 1 { hi } else { (lo.ln() + (hi.ln() - lo.ln()) * i as f64 / (points - 1) as f64).exp() };
+        let t = (t.round() as usize).clamp(first.max(1), last.max(1));
+        if grid.last() != Some(&t) {
+            grid.push(t);
+        }
+    }
+    grid
+}
+
+/// `history.csv`: `points` log-spaced iterations per cell.
+pub fn history_table(records: &[CellRecord], points: usize) -> Table {
+    let h = [
+        "cell",
+        "iteration",
+        "running",
+        "e_mean",
+        "e_median",
+        "e_worst",
+        "r_mean",
+        "avg_r_mean",
+        "avg_gap_mean",
+        "avg_gap_worst",
+    ];
+    let mut t = Table::new(h.iter().map(|s| s.to_string()).collect());
+    for rec in records {
+        let hists: Vec<_> = rec.outcomes.iter().filter(|p| !p.history.is_empty()).map(|p| &p.history).collect();
+        let Some(first) = hists.iter().map(|h| h[0].iteration).min() else { continue };
+        let last = hists.iter().map(|h| h[h.len() - 1].iteration).max().unwrap_or(first);
+        let bound = rec.cell.bound();
+        for it in iteration_grid(first, last, points) {
+            // Each population's latest checkpoint at or before `it`.
+            let at: Vec<_> = hists.iter().filter_map(|h| h.iter().take_while(|c| c.iteration <= it).last()).collect();
+            if at.is_empty() {
+                continue;
+            }
+            let running = hists.iter().filter(|h| h[h.len() - 1].iteration >= it).count();
+            let e = summarize(&at.iter().map(|c| c.exploitability).collect::<Vec<_>>(), true);
+            let r = summarize(&at.iter().map(|c| c.robust_alignment).collect::<Vec<_>>(), false);
+            let avg_r = summarize(&at.iter().map(|c| c.average_robust_alignment).collect::<Vec<_>>(), false);
+            let gap = summarize(&at.iter().map(|c| bound - c.average_robust_alignment).collect::<Vec<_>>(), true);
+            t.push(vec![
+                rec.cell.index.to_string(),
+                it.to_string(),
+                running.to_string(),
+                fmt_f64(e[0]),
+                fmt_f64(e[1]),
+                fmt_f64(e[3]),
+                fmt_f64(r[0]),
+                fmt_f64(avg_r[0]),
+                fmt_f64(gap[0]),
+                fmt_f64(gap[3]),
+            ]);
+        }
+    }
+    t
+}
+
+/// `timings.csv` (not reproducible by nature).
+pub fn timings_table(records: &[CellRecord]) -> Table {
+    let mut t = Table::new(["cell", "backend", "populations", "wall_s"].iter().map(|s| s.to_string()).collect());
+    for rec in records {
+        t.push(vec![
+            rec.cell.index.to_string(),
+            rec.backend.clone(),
+            rec.outcomes.len().to_string(),
+            fmt_f64(rec.wall_s),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_sides_and_percentiles() {
+        let v = [3.0, 1.0, 2.0, 4.0, 5.0];
+        assert_eq!(summarize(&v, false), [3.0, 3.0, 1.2, 1.0]);
+        assert_eq!(summarize(&v, true), [3.0, 3.0, 4.8, 5.0]);
+        assert!(summarize(&[], true)[0].is_nan());
+    }
+
+    #[test]
+    fn iteration_grid_is_increasing_and_spans_the_run() {
+        let g = iteration_grid(1, 1000, 10);
+        assert_eq!((g[0], *g.last().unwrap()), (1, 1000));
+        assert!(g.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(iteration_grid(0, 5, 20)[..2], [0, 1]);
+    }
+}

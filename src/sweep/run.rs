@@ -1,0 +1,225 @@
+//! Running a sweep: the cells of this shard, in order, each persisted as it
+//! finishes; then the tables and the figures.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::config::{Backend, Config};
+use super::grid::Cell;
+use super::outcome::{CellRecord, PopulationOutcome};
+use super::shard::Shard;
+use super::store::{config_hash, unix_now, Manifest, Store, Timings};
+use crate::error::{Error, Result};
+
+/// Solves the populations of one cell. The sweep driver is generic over it so
+/// that tests can drive the bookkeeping (resume, shards, merge) with a cheap
+/// runner; [`super::EngineRunner`] is the real one.
+pub trait CellRunner: Sync {
+    /// Which engine runs the cells (recorded per cell and in the manifest).
+    fn backend(&self) -> String;
+    /// Checks the whole grid before any work (sizes the engine cannot handle).
+    fn check(&self, _cells: &[Cell]) -> Result<()> {
+        Ok(())
+    }
+    /// The final metrics of each population of `cell`, in population order.
+    fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>>;
+}
+
+/// How to run a sweep.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Continue a previous run in the same directory, keeping finished cells.
+    pub resume: bool,
+    /// Run only this slice of the grid.
+    pub shard: Option<Shard>,
+    /// Override the config's backend.
+    pub backend: Option<Backend>,
+    /// Report progress on stderr: a bar with ETA on a terminal, log lines otherwise.
+    pub progress: bool,
+    /// Skip drawing the default figures.
+    pub no_figures: bool,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub grid_cells: usize,
+    /// Cells of this shard.
+    pub cells: usize,
+    pub cells_run: usize,
+    pub cells_resumed: usize,
+    pub backend: String,
+    pub wall_s: f64,
+    /// The tables and figures written.
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs `config` into `out` with the given runner (see [`super::run`] for
+/// the engine-backed entry point).
+pub fn run_with(
+    config: &Config,
+    cells: &[Cell],
+    out: &Path,
+    opts: &RunOptions,
+    runner: &dyn CellRunner,
+) -> Result<Summary> {
+    let started = Instant::now();
+    let mine: Vec<&Cell> = cells.iter().filter(|c| opts.shard.is_none_or(|s| s.owns(c.index))).collect();
+    let store = Store::new(out);
+    let hash = config_hash(config);
+    let shard = opts.shard.map(|s| [s.index, s.count]);
+    let existing = store.read_manifest()?;
+    match (&existing, opts.resume) {
+        (Some(_), false) => {
+            return Err(Error::input(
+                "--out",
+                format!("{} already holds a sweep", out.display()),
+                "pass --resume to continue it, or choose another --out directory",
+            ))
+        }
+        (Some(m), true) if m.config_hash != hash || m.shard != shard => {
+            return Err(Error::input(
+                "--resume",
+                format!("{} holds a sweep of another config or shard", out.display()),
+                "resume with the same config and --shard, or choose another --out directory",
+            ))
+        }
+        _ => {}
+    }
+    runner.check(cells)?;
+    store.remove_temporaries();
+
+    let done = if opts.resume { store.finished()? } else { Default::default() };
+    let todo: Vec<&Cell> = mine.iter().copied().filter(|c| !done.contains(&c.index)).collect();
+    let resumed = mine.len() - todo.len();
+    let backend = runner.backend();
+    let mut manifest = Manifest {
+        ualign_version: env!("CARGO_PKG_VERSION").into(),
+        title: config.title.clone(),
+        config_file: config.path.clone(),
+        config_hash: hash,
+        config: config.text.clone(),
+        grid_cells: cells.len(),
+        shard,
+        cells: mine.len(),
+        backend_requested: format!("{:?}", opts.backend.unwrap_or(config.backend)).to_lowercase(),
+        backend_used: vec![backend.clone()],
+        seeds: seeds(cells),
+        checkpoints: config.checkpoints,
+        merged_from: Vec::new(),
+        complete: false,
+        timings: Timings { started_unix: unix_now(), cells_resumed: resumed, ..Default::default() },
+    };
+    store.write_manifest(&manifest)?;
+
+    let mut progress = Progress::new(opts.progress, todo.len(), resumed);
+    for cell in &todo {
+        let t0 = Instant::now();
+        let outcomes = runner.run_cell(cell)?;
+        let rec = CellRecord {
+            cell: (*cell).clone(),
+            backend: backend.clone(),
+            wall_s: t0.elapsed().as_secs_f64(),
+            outcomes,
+        };
+        store.save(&rec)?;
+        progress.cell_done(cell);
+    }
+    progress.finish();
+
+    let records = mine.iter().map(|c| store.load(c)).collect::<Result<Vec<_>>>()?;
+    store.write_tables(&records, config.checkpoints)?;
+    let mut files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
+        .iter()
+        .map(|f| out.join(f))
+        .collect();
+    if !opts.no_figures && opts.shard.is_none() {
+        files.extend(crate::plot::default_figures(out)?);
+    }
+    manifest.backend_used = distinct(records.iter().map(|r| r.backend.clone()));
+    manifest.complete = true;
+    manifest.timings.cells_run = todo.len();
+    manifest.timings.cells_wall_s = records.iter().map(|r| r.wall_s).sum();
+    manifest.timings.wall_s = started.elapsed().as_secs_f64();
+    manifest.timings.finished_unix = unix_now();
+    store.write_manifest(&manifest)?;
+    Ok(Summary {
+        grid_cells: cells.len(),
+        cells: mine.len(),
+        cells_run: todo.len(),
+        cells_resumed: resumed,
+        backend,
+        wall_s: manifest.timings.wall_s,
+        files,
+    })
+}
+
+fn seeds(cells: &[Cell]) -> Vec<u64> {
+    let mut s: Vec<u64> = cells.iter().filter_map(|c| c.seed).collect();
+    s.sort_unstable();
+    s.dedup();
+    s
+}
+
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// Progress on stderr: an indicatif bar with ETA on a terminal, one log line
+/// per cell otherwise (batch jobs, CI, Slurm logs).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    log: bool,
+    total: usize,
+    done: usize,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize, resumed: usize) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        if enabled && resumed > 0 {
+            eprintln!("sweep: resuming, {resumed} cells already finished, {total} to go");
+        }
+        let bar = (enabled && terminal).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} cells, ETA {eta} {msg}",
+            )
+            .expect("the template is valid");
+            bar.set_style(style);
+            bar
+        });
+        Progress { bar, log: enabled && !terminal, total, done: 0, started: Instant::now() }
+    }
+
+    fn cell_done(&mut self, cell: &Cell) {
+        self.done += 1;
+        if let Some(bar) = &self.bar {
+            bar.set_message(cell.describe());
+            bar.inc(1);
+        } else if self.log {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let eta = elapsed / self.done as f64 * (self.total - self.done) as f64;
+            eprintln!(
+                "sweep: cell {}/{} done ({}); elapsed {elapsed:.1} s, ETA {eta:.1} s",
+                self.done,
+                self.total,
+                cell.describe()
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The results directory of a sweep and its bookkeeping.
+//!
+//! ```text
+//! DIR/manifest.json    config, ualign version, backend/adapter, seeds, shard, timings
+//! DIR/cells/NNNNNN.json  one finished cell each, written atomically as it finishes
+//! DIR/cells.csv  populations.csv  history.csv   reproducible tables (from cells/)
+//! DIR/timings.csv      wall time per cell (not reproducible)
+//! DIR/figures/         default figures (PNG and SVG)
+//! ```
+//!
+//! The tables are always regenerated from `cells/`, so an uninterrupted run,
+//! a killed-and-resumed run and a merge of shards all produce them from the
+//! same bytes.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::Config;
+use super::grid::Cell;
+use super::outcome::CellRecord;
+use super::report;
+use crate::error::{Error, Location, Result};
+use crate::table::{is_temporary, write_atomic};
+
+/// Seconds and counts of a run (or of the shards of a merge).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Wall time of this invocation (for a merge: the sum over the shards).
+    pub wall_s: f64,
+    /// Sum of the per-cell wall times of all cells in this directory.
+    pub cells_wall_s: f64,
+    /// Cells computed by this invocation.
+    pub cells_run: usize,
+    /// Cells found finished on disk and reused (`--resume`).
+    pub cells_resumed: usize,
+    /// Unix time at start and end.
+    pub started_unix: u64,
+    pub finished_unix: u64,
+}
+
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub ualign_version: String,
+    pub title: String,
+    pub config_file: String,
+    /// Hash of everything in the config that affects results; resume and
+    /// merge refuse directories whose hash differs.
+    pub config_hash: String,
+    /// The config text, verbatim.
+    pub config: String,
+    /// Cells in the whole grid.
+    pub grid_cells: usize,
+    /// `[I, N]` when this directory holds shard I of N.
+    pub shard: Option<[usize; 2]>,
+    /// Cells this directory is responsible for.
+    pub cells: usize,
+    pub backend_requested: String,
+    /// Backend and adapter that actually ran (e.g. `gpu: llvmpipe`), once known.
+    pub backend_used: Vec<String>,
+    /// The generator seeds used by the grid.
+    pub seeds: Vec<u64>,
+    /// Checkpoints per run (also the number of `history.csv` rows per cell).
+    pub checkpoints: usize,
+    /// Directories merged into this one.
+    pub merged_from: Vec<String>,
+    /// True once every cell of this directory is finished and the tables written.
+    pub complete: bool,
+    pub timings: Timings,
+}
+
+/// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Identity of a config's results: grid, backend, checkpoints, RLHF β.
+pub fn config_hash(config: &Config) -> String {
+    let identity = serde_json::json!({
+        "axes": config.axes,
+        "backend": config.backend,
+        "checkpoints": config.checkpoints,
+        "rlhf_beta": config.rlhf_beta,
+    });
+    format!("{:016x}", fnv1a(identity.to_string().as_bytes()))
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A results directory.
+pub struct Store {
+    pub dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(dir: &Path) -> Self {
+        Store { dir: dir.to_path_buf() }
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.join("manifest.json")
+    }
+
+    pub fn cells_dir(&self) -> PathBuf {
+        self.dir.join("cells")
+    }
+
+    pub fn cell_path(&self, index: usize) -> PathBuf {
+        self.cells_dir().join(format!("{index:06}.json"))
+    }
+
+    pub fn read_manifest(&self) -> Result<Option<Manifest>> {
+        let path = self.manifest_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = fs::read_to_string(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        serde_json::from_str(&text).map(Some).map_err(|e| Error::Input {
+            location: Location { file: Some(path.display().to_string()), line: Some(e.line()) },
+            field: "manifest".into(),
+            problem: format!("is not a ualign sweep manifest ({e})"),
+            fix: "point at a directory written by `ualign sweep` or `ualign merge`".into(),
+        })
+    }
+
+    pub fn write_manifest(&self, m: &Manifest) -> Result<()> {
+        let text = serde_json::to_string_pretty(m).map_err(|e| Error::Other(e.to_string()))? + "\n";
+        write_atomic(&self.manifest_path(), text.as_bytes())
+    }
+
+    /// Saves a finished cell (atomically).
+    pub fn save(&self, rec: &CellRecord) -> Result<()> {
+        let text = serde_json::to_string(rec).map_err(|e| Error::Other(e.to_string()))? + "\n";
+        write_atomic(&self.cell_path(rec.cell.index), text.as_bytes())
+    }
+
+    /// The raw bytes of a saved cell (merge copies them unchanged).
+    pub fn cell_bytes(&self, index: usize) -> Result<Vec<u8>> {
+        let path = self.cell_path(index);
+        fs::read(&path).map_err(|e| Error::io(path.display().to_string(), e))
+    }
+
+    /// Loads a saved cell and checks it belongs to `expected`.
+    pub fn load(&self, expected: &Cell) -> Result<CellRecord> {
+        let path = self.cell_path(expected.index);
+        let file = path.display().to_string();
+        let text = fs::read_to_string(&path).map_err(|e| Error::io(file.clone(), e))?;
+        let mut rec: CellRecord = serde_json::from_str(&text).map_err(|e| Error::Input {
+            location: Location { file: Some(file.clone()), line: Some(e.line()) },
+            field: "cell".into(),
+            problem: format!("is not a finished cell ({e})"),
+            fix: "delete the file and resume to recompute the cell".into(),
+        })?;
+        rec.cell.preflib_path = expected.preflib_path.clone();
+        if rec.cell != *expected {
+            return Err(Error::Input {
+                location: Location::file(file),
+                field: "cell".into(),
+                problem: "holds a cell with other parameters than this config's".into(),
+                fix: "use a fresh --out directory for a changed config".into(),
+            });
+        }
+        Ok(rec)
+    }
+
+    /// Indices of the cells finished on disk (temporaries are ignored).
+    pub fn finished(&self) -> Result<BTreeSet<usize>> {
+        let dir = self.cells_dir();
+        let mut done = BTreeSet::new();
+        let Ok(entries) = fs::read_dir(&dir) else { return Ok(done) };
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io(dir.display().to_string(), e))?.path();
+            if is_temporary(&path) {
+                continue;
+            }
+            let index = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"));
+            if let Some(i) = index.and_then(|s| s.parse::<usize>().ok()) {
+                done.insert(i);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Deletes temporaries left by a killed run.
+    pub fn remove_temporaries(&self) {
+        for dir in [self.dir.clone(), self.cells_dir()] {
+            if let Ok(entries) = fs::read_dir(&dir) {
+                for path in entries.flatten().map(|e| e.path()).filter(|p| is_temporary(p)) {
+                    let _ = fs::remove_file(path);
+                }
+            }
+        }
+    }
+
+    /// Writes `cells.csv`, `populations.csv`, `history.csv` and `timings.csv`
+    /// from records sorted by cell index.
+    pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<()> {
+        report::cells_table(records).write(&self.dir.join("cells.csv"))?;
+        report::populations_table(records).write(&self.dir.join("populations.csv"))?;
+        report::history_table(records, checkpoints).write(&self.dir.join("history.csv"))?;
+        report::timings_table(records).write(&self.dir.join("timings.csv"))
+    }
+}

@@ -1,0 +1,160 @@
+//! Result files: atomic writes, CSV tables and reading them back.
+//!
+//! Every file a sweep leaves behind is written through [`write_atomic`]
+//! (temporary file in the same directory, flushed, then renamed), so a run
+//! killed at any moment leaves either the old file or the new one, never half
+//! of one. Numbers are written with [`fmt_f64`], the shortest text that parses
+//! back to the same f64, so re-reading and re-writing a table is lossless and
+//! byte-stable.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Location, Result};
+
+/// Writes `bytes` to `path` atomically: a temporary sibling file is written,
+/// synced and renamed over `path`. Creates the parent directory if needed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io(path.display().to_string(), e));
+    }
+    Ok(())
+}
+
+/// True for the temporary files [`write_atomic`] leaves behind when killed
+/// mid-write; readers skip them and a resumed run deletes them.
+pub fn is_temporary(path: &Path) -> bool {
+    path.file_name().map(|n| n.to_string_lossy().contains(".tmp-")).unwrap_or(false)
+}
+
+/// Formats an f64 so that it parses back to the identical value: plain
+/// decimals in the usual range, scientific notation for tiny magnitudes
+/// (exploitabilities like `3.1e-11`), empty for "not applicable" (NaN).
+pub fn fmt_f64(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e15) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// An optional number: empty cell when absent.
+pub fn fmt_opt(x: Option<f64>) -> String {
+    x.map(fmt_f64).unwrap_or_default()
+}
+
+/// A CSV table held as text: a header and rows of cells.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: Vec<String>) -> Self {
+        Table { header, rows: Vec::new() }
+    }
+
+    /// Appends a row; it must have one cell per header column.
+    pub fn push(&mut self, row: Vec<String>) {
+        debug_assert_eq!(row.len(), self.header.len(), "row width differs from the header");
+        self.rows.push(row);
+    }
+
+    /// The CSV text (RFC 4180 quoting where needed, `\n` line ends).
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+        let io = |e: csv::Error| Error::Other(format!("CSV encoding failed: {e}"));
+        w.write_record(&self.header).map_err(io)?;
+        for row in &self.rows {
+            w.write_record(row).map_err(io)?;
+        }
+        w.into_inner().map_err(|e| Error::Other(format!("CSV encoding failed: {e}")))
+    }
+
+    /// Writes the table atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        write_atomic(path, &self.to_csv()?)
+    }
+
+    /// Reads a CSV file written by [`Table::write`].
+    pub fn read(path: &Path) -> Result<Table> {
+        let text = fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_slice());
+        let bad = |e: csv::Error| {
+            let line = e.position().map(|p| p.line() as usize);
+            Error::Input {
+                location: Location { file: Some(path.display().to_string()), line },
+                field: "csv".into(),
+                problem: format!("is not a valid results table ({e})"),
+                fix: "re-run the sweep (or `ualign merge`) to regenerate it".into(),
+            }
+        };
+        let header = r.headers().map_err(bad)?.iter().map(str::to_string).collect();
+        let mut table = Table::new(header);
+        for rec in r.records() {
+            table.rows.push(rec.map_err(bad)?.iter().map(str::to_string).collect());
+        }
+        Ok(table)
+    }
+
+    /// Index of a column by name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// A numeric column (empty or unparsable cells become NaN).
+    pub fn numbers(&self, col: usize) -> Vec<f64> {
+        self.rows.iter().map(|r| r[col].parse::<f64>().unwrap_or(f64::NAN)).collect()
+    }
+}
+
+/// `dir/name` as a path (small helper to keep call sites short).
+pub fn in_dir(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip_exactly() {
+        for x in [0.0, 1.0, 0.75, 2.0 / 3.0, 1e-300, 3.123456789e-11, -4.5e-17, 123456.789, 1e20] {
+            assert_eq!(fmt_f64(x).parse::<f64>().unwrap(), x, "{x}");
+        }
+        assert_eq!(fmt_f64(f64::NAN), "");
+        assert_eq!(fmt_f64(0.5), "0.5");
+        assert_eq!(fmt_f64(2.5e-11), "2.5e-11");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("ualign-table-{}", std::process::id()));
+        let path = dir.join("t.csv");
+        let mut t = Table::new(vec!["a".into(), "b".into()]);
+        t.push(vec!["1".into(), "x,y".into()]);
+        t.write(&path).unwrap();
+        t.push(vec!["2".into(), "".into()]);
+        t.write(&path).unwrap();
+        assert_eq!(Table::read(&path).unwrap(), t);
+        let leftovers: Vec<_> =
+            fs::read_dir(&dir).unwrap().filter(|e| is_temporary(&e.as_ref().unwrap().path())).collect();
+        assert!(leftovers.is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

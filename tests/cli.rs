@@ -1,0 +1,396 @@
+//! The command line as a user meets it: real output on the bundled examples,
+//! and one clear line (never a panic) for every kind of bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn ualign(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ualign")).args(args).output().expect("the binary runs")
+}
+
+fn asset(name: &str) -> String {
+    format!("{}/assets/populations/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ualign-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Fails with exit status 1 and exactly one `error:` line containing every `needle`.
+#[track_caller]
+fn assert_one_line_error(args: &[&str], needles: &[&str]) {
+    let out = ualign(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?} should fail cleanly, stderr: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{args:?}: expected one error line, got: {stderr}");
+    for n in needles {
+        assert!(errors[0].contains(n), "{args:?}: '{}' does not mention '{n}'", errors[0]);
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = ualign(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[test]
+fn eval_reproduces_the_condorcet_cycle_worked_values() {
+    let cycle = asset("condorcet3.json");
+    for (k, expected) in [(1, 5.0 / 12.0), (2, 7.0 / 12.0), (3, 5.0 / 8.0)] {
+        let v = json(&[
+            "eval",
+            "--population",
+            &cycle,
+            "--policy",
+            "0.5,0.5,0",
+            "--k",
+            &k.to_string(),
+            "--json",
+            "--backend",
+            "cpu",
+        ]);
+        let r = v["robust_alignment"].as_f64().unwrap();
+        assert!((r - expected).abs() < 1e-12, "k = {k}: R = {r}");
+        let g: Vec<f64> = v["deviation"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let w: Vec<f64> = v["win_rate"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert!(g.iter().zip(&w).all(|(g, w)| (g + w - 1.0).abs() < 1e-15));
+        assert!((v["exploitability"].as_f64().unwrap() - (k as f64 / (k as f64 + 1.0) - r)).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn eval_reports_ell_opponents_when_asked() {
+    let v = json(&[
+        "eval",
+        "--population",
+        &asset("condorcet3.json"),
+        "--policy",
+        "uniform",
+        "--k",
+        "2",
+        "--ell",
+        "2",
+        "--json",
+        "--backend",
+        "cpu",
+    ]);
+    assert_eq!(v["ell"], 2);
+    let r = v["robust_alignment_ell"].as_f64().unwrap();
+    // At an equilibrium, (k+1-ℓ)/(k+1) <= R_{k,ℓ} <= k/(k+ℓ) (SPEC §6).
+    assert!(r >= 1.0 / 3.0 - 1e-12 && r <= 0.5 + 1e-12, "R_2,2 = {r}");
+}
+
+#[test]
+fn solve_reaches_the_bound_and_prints_the_documented_fields() {
+    let v = json(&["solve", "--population", &asset("two_responses.json"), "--k", "2", "--json", "--backend", "cpu"]);
+    for field in [
+        "k",
+        "deviation",
+        "win_rate",
+        "robust_alignment",
+        "exploitability",
+        "policy",
+        "iterations",
+        "converged",
+        "average_robust_alignment",
+        "regret",
+    ] {
+        assert!(v.get(field).is_some(), "missing field {field}: {v}");
+    }
+    assert_eq!(v["converged"], true);
+    assert!((v["robust_alignment"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    // SPEC §9: 55% prefer a, so the k = 2 equilibrium puts 3α − 1 = 0.65 on a.
+    assert!((v["policy"][0].as_f64().unwrap() - 0.65).abs() < 1e-6, "{v}");
+}
+
+#[test]
+fn batches_print_one_json_object_per_population_in_order() {
+    let out = ualign(&["solve", "--populations", &asset("mixed.jsonl"), "--k", "3", "--backend", "cpu"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let text = std::fs::read_to_string(asset("mixed.jsonl")).unwrap();
+    let sizes: Vec<u64> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["responses"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines.len(), sizes.len());
+    for (v, n) in lines.iter().zip(sizes) {
+        assert_eq!(v["policy"].as_array().unwrap().len() as u64, n, "output out of input order");
+    }
+}
+
+#[test]
+fn compare_shows_nlhf_stuck_below_the_equilibrium() {
+    let v =
+        json(&["compare", "--population", &asset("two_responses.json"), "--k-max", "6", "--json", "--backend", "cpu"]);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    for row in &rows[1..] {
+        let k = row["k"].as_f64().unwrap();
+        assert!((row["equilibrium"].as_f64().unwrap() - k / (k + 1.0)).abs() < 1e-9, "{row}");
+        assert!((row["nlhf"].as_f64().unwrap() - 0.55).abs() < 1e-12, "{row}");
+    }
+}
+
+#[test]
+fn generate_is_reproducible_and_feeds_solve() {
+    let args = [
+        "generate",
+        "--model",
+        "mallows",
+        "--responses",
+        "5",
+        "--types",
+        "4",
+        "--count",
+        "3",
+        "--seed",
+        "9",
+        "--phi",
+        "0.7",
+    ];
+    let a = ualign(&args);
+    let b = ualign(&args);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    let path = temp_file("gen.jsonl", &String::from_utf8(a.stdout).unwrap());
+    let out = ualign(&["solve", "--populations", path.to_str().unwrap(), "--k", "2", "--backend", "cpu"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn the_table_output_is_readable() {
+    let out = ualign(&[
+        "eval",
+        "--population",
+        &asset("condorcet3.json"),
+        "--policy",
+        "1,0,0",
+        "--k",
+        "4",
+        "--backend",
+        "cpu",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("robust alignment R_k = 0.333333333"), "{text}");
+    assert!(text.contains("win rate"), "{text}");
+}
+
+#[test]
+fn bad_input_gets_one_line_naming_the_place_and_the_fix() {
+    let cycle = asset("condorcet3.json");
+    let not_perm = temp_file("notperm.json", r#"{"responses": 3, "types": [{"weight": 1.0, "ranking": [0, 1, 1]}]}"#);
+    let weights = temp_file("weights.jsonl", "{\"responses\": 2, \"types\": [{\"weight\": 1.0, \"ranking\": [0, 1]}]}\n{\"responses\": 2, \"types\": [{\"weight\": 0.7, \"ranking\": [0, 1]}]}\n");
+    let negative = temp_file(
+        "negative.json",
+        r#"{"responses": 2, "types": [{"weight": -0.5, "ranking": [0, 1]}, {"weight": 1.5, "ranking": [1, 0]}]}"#,
+    );
+    let malformed = temp_file("malformed.json", "{\"responses\": 2,\n \"types\": [}");
+    let unknown = temp_file("unknown.json", r#"{"responses": 2, "types": [{"weight": 1.0, "rankng": [0, 1]}]}"#);
+    let huge = temp_file("huge.json", r#"{"responses": 2, "types": [{"weight": 1.0, "scores": [0, 1e999]}]}"#);
+    let soc = temp_file("broken.soc", "# NUMBER ALTERNATIVES: 3\n2: 1,2\n");
+    let p = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                "/no/such/file.json".into(),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "2".into(),
+            ],
+            vec!["/no/such/file.json"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                p(&not_perm),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "2".into(),
+            ],
+            vec!["notperm.json:1", "types[0].ranking", "permutation"],
+        ),
+        (
+            vec!["solve".into(), "--populations".into(), p(&weights), "--k".into(), "2".into()],
+            vec!["weights.jsonl:2", "weight", "sum"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                p(&negative),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "1".into(),
+            ],
+            vec!["negative.json", "types[0].weight"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                p(&malformed),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "1".into(),
+            ],
+            vec!["malformed.json:2"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                p(&unknown),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "1".into(),
+            ],
+            vec!["unknown.json", "rankng"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                p(&huge),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "1".into(),
+            ],
+            vec!["huge.json"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                p(&soc),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "1".into(),
+            ],
+            vec!["broken.soc:2"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                cycle.clone(),
+                "--policy".into(),
+                "0.5,0.5".into(),
+                "--k".into(),
+                "2".into(),
+            ],
+            vec!["--policy", "3 responses"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                cycle.clone(),
+                "--policy".into(),
+                "0.5,0.6,0".into(),
+                "--k".into(),
+                "2".into(),
+            ],
+            vec!["--policy", "sums to"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                cycle.clone(),
+                "--policy".into(),
+                "nan,0.5,0.5".into(),
+                "--k".into(),
+                "2".into(),
+            ],
+            vec!["--policy[0]", "NaN"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                cycle.clone(),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "0".into(),
+            ],
+            vec!["--k", "k >= 1"],
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--population".into(),
+                cycle.clone(),
+                "--policy".into(),
+                "uniform".into(),
+                "--k".into(),
+                "2".into(),
+                "--ell".into(),
+                "4".into(),
+            ],
+            vec!["--ell", "k + 1"],
+        ),
+        (
+            vec![
+                "solve".into(),
+                "--population".into(),
+                cycle.clone(),
+                "--k".into(),
+                "2".into(),
+                "--eta".into(),
+                "-1".into(),
+            ],
+            vec!["--eta"],
+        ),
+        (
+            vec![
+                "solve".into(),
+                "--population".into(),
+                cycle.clone(),
+                "--k".into(),
+                "2".into(),
+                "--tol".into(),
+                "NaN".into(),
+            ],
+            vec!["--tol"],
+        ),
+        (vec!["compare".into(), "--population".into(), cycle.clone(), "--k-max".into(), "0".into()], vec!["--k-max"]),
+        (
+            vec![
+                "generate".into(),
+                "--model".into(),
+                "mallows".into(),
+                "--responses".into(),
+                "5".into(),
+                "--phi".into(),
+                "1.5".into(),
+            ],
+            vec!["--phi"],
+        ),
+    ];
+    for (args, needles) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_one_line_error(&args, &needles);
+    }
+}

@@ -1,6 +1,21 @@
 //! Self-play dynamics (SPEC §4) on the CPU engine: projected gradient ascent,
 //! multiplicative weights, optimistic PGA and extragradient, each tracking the
 //! no-regret (time-average) output.
+//!
+//! # Defaults (chosen by experiment, f64 CPU engine, tol = 1e-9)
+//! Projected gradient ascent with η = 1 converges *last-iterate* for every
+//! k ≥ 2 we tried: 100/100 random ranking populations per setting (n = 4..64,
+//! m = 3..200, k = 2, 3, 5, 8, 64) and Plackett–Luce/mixed ones (n = 5, 6,
+//! k = 2..8), median 50–130 iterations, worst 726. Optimistic PGA and
+//! extragradient behave alike at η = 1 (slightly slower, and extragradient
+//! costs two evaluations per step); multiplicative weights converge too but
+//! need 10–100× more iterations (off-support mass only decays geometrically).
+//! η = 1.5–2 halves the typical count but failed to converge on 1–2% of small
+//! (n = 4, k = 2) populations, and η ≥ 3 fails often for k ≥ 3, so the default
+//! is PGA, η = 1, with a cap of 100,000 iterations (two orders of magnitude
+//! above the worst case seen). No refinement step is needed: the plain
+//! dynamics reach E_k ≤ 1e-9. At k = 1 (the NLHF game) PGA can cycle; the run
+//! then ends at the cap with `converged: false` (use `baselines::nlhf`).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,14 +45,15 @@ pub struct SolveOptions {
     pub eta: f64,
     /// Iteration cap.
     pub iters: usize,
-    /// Stop once `E_k(π_t) ≤ tol`.
+    /// Stop once `E_k(π_t) ≤ tol` (0: never stop early).
     pub tol: f64,
     /// Number of metric checkpoints to record (log-spaced in the iteration).
     pub checkpoints: usize,
 }
 
 impl Default for SolveOptions {
-    /// Chosen by experiment (see the module docs).
+    /// PGA, η = 1, at most 100,000 iterations, tol 1e-9, 16 checkpoints:
+    /// chosen by experiment (see the module docs).
     fn default() -> Self {
         SolveOptions { dynamics: Dynamics::Pga, eta: 1.0, iters: 100_000, tol: 1e-9, checkpoints: 16 }
     }
@@ -122,6 +138,9 @@ pub fn check_options(k: usize, opts: &SolveOptions) -> Result<()> {
 /// Iterates are numbered `t = 1..T`, `π_1` uniform. Each iterate is evaluated
 /// (`g_t = g(π_t)`), added to the no-regret sums `Σ_t g_t` and `Σ_t ⟨π_t, g_t⟩`,
 /// and the run stops at the first `t` with `E_k(π_t) ≤ tol`, or at `t = iters`.
+/// `tol = 0` turns early stopping off (an exact equilibrium can round to
+/// `E_k ≤ 0`, and benchmarks need a fixed iteration count); `converged` still
+/// reports `E_k(π_T) ≤ tol`.
 /// For extragradient only the base iterates `π_t` enter the no-regret output
 /// (the half-step evaluation is an extra gradient query, not a played policy).
 pub fn solve(pop: &Population, k: usize, opts: &SolveOptions) -> Result<Solution> {
@@ -180,7 +199,7 @@ pub fn run(pop: &Population, k: usize, opts: &SolveOptions, ws: &mut Workspace) 
             max_g = max_g.max(d);
         }
         let exploitability = max_g - fair;
-        let stop = exploitability <= opts.tol || t >= opts.iters;
+        let stop = (opts.tol > 0.0 && exploitability <= opts.tol) || t >= opts.iters;
         let due = next_checkpoint < schedule.len() && schedule[next_checkpoint] == t;
         if due || stop {
             if due {

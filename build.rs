@@ -42,10 +42,15 @@ fn main() {
         Ok(module) => module,
         Err(e) => {
             let at = e.location(&source).map(|l| locate(l.line_number as usize)).unwrap_or_default();
-            fail(&format!("WGSL parse error at {at}: {}\n{}", e.message(), e.emit_to_string_with_path(&source, "composed ualign.wgsl")))
+            fail(&format!(
+                "WGSL parse error at {at}: {}\n{}",
+                e.message(),
+                e.emit_to_string_with_path(&source, "composed ualign.wgsl")
+            ))
         }
     };
-    let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+    let mut validator =
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
     if let Err(e) = validator.validate(&module) {
         let at = e.location(&source).map(|l| locate(l.line_number as usize)).unwrap_or_default();
         fail(&format!(

@@ -109,7 +109,13 @@ pub fn common_words(k: usize, checkpoints: usize) -> usize {
 
 /// Packs populations with their starting policies (uniform when `None`),
 /// ready for `evaluate` (the policies) or `selfplay` (from the policies).
-pub fn pack(pops: &[Population], policies: Option<&[Vec<f64>]>, k: usize, schedule: &[u32], grid: &PlGrid) -> PackedBatch {
+pub fn pack(
+    pops: &[Population],
+    policies: Option<&[Vec<f64>]>,
+    k: usize,
+    schedule: &[u32],
+    grid: &PlGrid,
+) -> PackedBatch {
     let mut data: Vec<u32> = Vec::new();
     let binom_off = data.len();
     for j in 0..=k {
@@ -151,7 +157,8 @@ pub fn pack(pops: &[Population], policies: Option<&[Vec<f64>]>, k: usize, schedu
         h[H_PL_META] = data.len() as u32;
         let worth_start = data.len() + PL_META * pls.len();
         for (i, (scores, w)) in pls.iter().enumerate() {
-            let (lo, hi) = scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let (lo, hi) =
+                scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
             let (nodes, x_lo) = pl_nodes(grid, hi - lo);
             h[H_PL_NODES] = h[H_PL_NODES].max(nodes as u32);
             data.extend_from_slice(&[

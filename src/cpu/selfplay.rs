@@ -43,9 +43,8 @@ pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
         return vec![iters];
     }
     let top = (iters as f64).ln();
-    let mut out: Vec<usize> = (0..count)
-        .map(|i| ((top * i as f64 / (count - 1) as f64).exp().round() as usize).clamp(1, iters))
-        .collect();
+    let mut out: Vec<usize> =
+        (0..count).map(|i| ((top * i as f64 / (count - 1) as f64).exp().round() as usize).clamp(1, iters)).collect();
     out.dedup();
     *out.last_mut().unwrap() = iters;
     out

@@ -81,7 +81,11 @@ fn rank(a: &AdapterSummary) -> (u8, u8, u8) {
 }
 
 /// The adapters [`GpuEngine::new`](super::GpuEngine::new) may open, best first.
-pub(crate) fn ranked(instance: &wgpu::Instance, name: Option<&str>, allow_software: bool) -> Result<Vec<wgpu::Adapter>> {
+pub(crate) fn ranked(
+    instance: &wgpu::Instance,
+    name: Option<&str>,
+    allow_software: bool,
+) -> Result<Vec<wgpu::Adapter>> {
     let adapters = all_adapters(instance);
     if adapters.is_empty() {
         return Err(Error::Gpu(

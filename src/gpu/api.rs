@@ -7,7 +7,7 @@ use super::runner::{Entry, Params};
 use super::{GpuEngine, LANES};
 use crate::batch::{self, PackedBatch, Slot};
 use crate::cpu::{checkpoint_schedule, Reduced, SelfPlayRun, StepRule, GRID_F32};
-use crate::dynamics::{Dynamics, SolveOptions, Solution};
+use crate::dynamics::{Dynamics, Solution, SolveOptions};
 use crate::error::{Error, Result};
 use crate::population::{check_k, check_policy, Population};
 
@@ -37,10 +37,20 @@ impl GpuEngine {
         let max_words = (self.summary.max_storage_buffer_binding_size.min(self.summary.max_buffer_size) / 4) as usize;
         for (i, pop) in pops.iter().enumerate() {
             if pop.responses > MAX_RESPONSES {
-                return Err(limit(&format!("responses of population {i}"), pop.responses, MAX_RESPONSES, "use --backend cpu"));
+                return Err(limit(
+                    &format!("responses of population {i}"),
+                    pop.responses,
+                    MAX_RESPONSES,
+                    "use --backend cpu",
+                ));
             }
             if pop.types.len() > MAX_TYPES {
-                return Err(limit(&format!("types of population {i}"), pop.types.len(), MAX_TYPES, "merge identical types or use --backend cpu"));
+                return Err(limit(
+                    &format!("types of population {i}"),
+                    pop.types.len(),
+                    MAX_TYPES,
+                    "merge identical types or use --backend cpu",
+                ));
             }
             let words = batch::data_words(pop) + batch::common_words(k, 0);
             if words > max_words {
@@ -91,9 +101,12 @@ impl GpuEngine {
     /// policies are re-evaluated exactly in f64, so the result is the CPU
     /// engine's `Solution`.
     pub fn solve_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
-        Ok(self.selfplay_batch(pops, k, opts)?.into_par_iter().zip(pops).map(|(run, pop)| {
-            run.into_solution(pop, k, opts.tol.max(GPU_CONVERGED_TOL))
-        }).collect())
+        Ok(self
+            .selfplay_batch(pops, k, opts)?
+            .into_par_iter()
+            .zip(pops)
+            .map(|(run, pop)| run.into_solution(pop, k, opts.tol.max(GPU_CONVERGED_TOL)))
+            .collect())
     }
 
     /// The raw self-play runs (f32 state widened to f64), before the exact
@@ -135,7 +148,14 @@ impl GpuEngine {
     }
 
     /// Twin of `cpu::dynamics_step`: one update of each policy.
-    pub fn step_batch(&self, rule: StepRule, policies: &[Vec<f64>], g: &[Vec<f64>], g_prev: &[Vec<f64>], eta: f64) -> Result<Vec<Vec<f64>>> {
+    pub fn step_batch(
+        &self,
+        rule: StepRule,
+        policies: &[Vec<f64>],
+        g: &[Vec<f64>],
+        g_prev: &[Vec<f64>],
+        eta: f64,
+    ) -> Result<Vec<Vec<f64>>> {
         let mut packed = self.vector_batch(policies.iter().map(|v| v.len()))?;
         for p in 0..policies.len() {
             packed.set_vector(p, Slot::Policy, &policies[p]);
@@ -180,9 +200,14 @@ impl GpuEngine {
     /// The (PL type passes, log-s nodes) ranges of the `evaluate` dispatches:
     /// everything at once, unless a software adapter's loop budget needs
     /// the Plackett–Luce work split over several dispatches.
-    fn evaluation_split(&self, pops: &[Population], k: usize) -> Result<Vec<(std::ops::Range<u32>, std::ops::Range<u32>)>> {
+    fn evaluation_split(
+        &self,
+        pops: &[Population],
+        k: usize,
+    ) -> Result<Vec<(std::ops::Range<u32>, std::ops::Range<u32>)>> {
         let Some(budget) = self.loop_budget else { return Ok(vec![(0..u32::MAX, 0..u32::MAX)]) };
-        let per_node = pops.iter().filter(|p| pl_passes(p) > 0).map(|p| pl_node_loops(p.responses, k)).max().unwrap_or(0);
+        let per_node =
+            pops.iter().filter(|p| pl_passes(p) > 0).map(|p| pl_node_loops(p.responses, k)).max().unwrap_or(0);
         let passes = pops.iter().map(pl_passes).max().unwrap_or(0) as u32;
         let nodes = pops.iter().map(|p| pl_max_nodes(p)).max().unwrap_or(0) as u32;
         if passes == 0 {
@@ -233,7 +258,12 @@ impl GpuEngine {
             return Err(limit("vector length", n, MAX_RESPONSES, "use vectors of 1..=256 entries"));
         }
         if lengths.len() > self.summary.max_compute_workgroups_per_dimension as usize {
-            return Err(limit("vectors per call", lengths.len(), self.summary.max_compute_workgroups_per_dimension as usize, "split the call"));
+            return Err(limit(
+                "vectors per call",
+                lengths.len(),
+                self.summary.max_compute_workgroups_per_dimension as usize,
+                "split the call",
+            ));
         }
         Ok(batch::pack_vectors(&lengths))
     }

@@ -75,11 +75,8 @@ impl GpuEngine {
                 summary.name
             )));
         }
-        let descriptor = wgpu::DeviceDescriptor {
-            label: Some("ualign"),
-            required_limits: limits,
-            ..Default::default()
-        };
+        let descriptor =
+            wgpu::DeviceDescriptor { label: Some("ualign"), required_limits: limits, ..Default::default() };
         let (device, queue) = pollster::block_on(adapter.request_device(&descriptor))
             .map_err(|e| Error::Gpu(format!("adapter '{}' refused a device: {e}", summary.name)))?;
         let lost = Arc::new(Mutex::new(None));
@@ -112,7 +109,9 @@ impl GpuEngine {
 
     fn check_lost(&self) -> Result<()> {
         match self.lost.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            Some(why) => Err(Error::Gpu(format!("device '{}' was lost ({why}); rerun, or use --backend cpu", self.summary.name))),
+            Some(why) => {
+                Err(Error::Gpu(format!("device '{}' was lost ({why}); rerun, or use --backend cpu", self.summary.name)))
+            }
             None => Ok(()),
         }
     }

@@ -156,7 +156,13 @@ impl GpuEngine {
     /// stopped (a 4-byte counter is the only read-back in between).
     /// `max_chunk` caps the iterations per dispatch (the loop budget of a
     /// software adapter).
-    pub(crate) fn run(&self, entry: Entry, batch: &PackedBatch, mut params: Params, max_chunk: u32) -> Result<Vec<f32>> {
+    pub(crate) fn run(
+        &self,
+        entry: Entry,
+        batch: &PackedBatch,
+        mut params: Params,
+        max_chunk: u32,
+    ) -> Result<Vec<f32>> {
         params.iters_chunk = params.iters_chunk.min(max_chunk).max(1);
         self.check_lost()?;
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -164,11 +170,16 @@ impl GpuEngine {
         let init = |label, contents: &[u8], usage| {
             self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
         };
-        let params_buf = init("params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+        let params_buf =
+            init("params", bytemuck::bytes_of(&params), wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
         let data_buf = init("data", bytemuck::cast_slice(&batch.data), wgpu::BufferUsages::STORAGE);
         let state_bytes = bytemuck::cast_slice::<f32, u8>(&batch.state);
         let state_buf = init("state", state_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
-        let counter_buf = init("counter", &[0u8; 4], wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST);
+        let counter_buf = init(
+            "counter",
+            &[0u8; 4],
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        );
         let read_state = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("state read-back"),
             size: state_bytes.len() as u64,
@@ -218,7 +229,8 @@ impl GpuEngine {
             // Scale the next chunk towards the target time (at most ×4 per step).
             let took = started.elapsed().as_secs_f64().max(1e-4);
             let scale = (DISPATCH_TARGET.as_secs_f64() / took).clamp(0.25, 4.0);
-            params.iters_chunk = ((params.iters_chunk as f64 * scale) as u32).clamp(1, (params.iters_total - done).min(max_chunk));
+            params.iters_chunk =
+                ((params.iters_chunk as f64 * scale) as u32).clamp(1, (params.iters_total - done).min(max_chunk));
         }
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&state_buf, 0, &read_state, 0, state_bytes.len() as u64);
@@ -251,10 +263,8 @@ impl GpuEngine {
             Ok(Err(e)) => return Err(Error::Gpu(format!("reading results back failed: {e}"))),
             Err(_) => return Err(Error::Gpu("reading results back timed out".into())),
         }
-        let bytes = buffer
-            .get_mapped_range(..)
-            .map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?
-            .to_vec();
+        let bytes =
+            buffer.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?.to_vec();
         buffer.unmap();
         Ok(bytes)
     }

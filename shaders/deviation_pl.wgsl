@@ -32,7 +32,7 @@ fn pl_deviation(rec: u32, y: u32, n: u32) -> f32 {
     let py = wg_pi[y];
     var acc: array<f32, 65>;
     var total = 0.0;
-    for (var node = 0u; node < nodes; node = node + 1u) {
+    for (var node = params.node_begin; node < min(nodes, params.node_end); node = node + 1u) {
         let s = exp(x_lo + f32(node) * params.pl_step);
         let kernel = params.pl_step * s * wy * exp(-s * wy);
         if kernel == 0.0 {
@@ -66,13 +66,15 @@ fn pl_deviation(rec: u32, y: u32, n: u32) -> f32 {
 }
 
 // Adds Σ_t α_t g_t(y) over the population's PL types to wg_part: segment
-// `seg` takes one type per pass and lane i of it computes response i.
-fn deviation_pl(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32) {
+// `seg` takes one type per pass and lane i of it computes response i
+// (passes and nodes restricted to the ranges of `params`; `max_nodes` is
+// the most nodes of any of the population's PL types).
+fn deviation_pl(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32, max_nodes: u32) {
     let segs = WG / npow;
     let seg = lane / npow;
     let i = lane % npow;
-    for (var base = 0u; base < m_pl; base = base + segs) {
-        let t = base + seg;
+    for (var q = params.pass_begin; q * segs < m_pl && q < params.pass_end; q = q + 1u) {
+        let t = q * segs + seg;
         if t < m_pl && i < n {
             let rec = meta_off + t * PL_META;
             wg_part[lane] = wg_part[lane] + data_f32(rec) * pl_deviation(rec, i, n);

@@ -21,6 +21,7 @@ const H_PL_META: u32 = 6u;      // PL types: m_pl * PL_META f32/u32
 const H_VEC: u32 = 7u;          // state: policy[n], gprev[n], sumg[n], sumg_c[n]
 const H_SCALAR: u32 = 8u;       // state: SCALARS values
 const H_CHECK: u32 = 9u;        // state: checkpoints * 4 values
+const H_PL_NODES: u32 = 10u;    // most log-s nodes of any PL type
 
 // PL type meta: weight, x_lo (log of the first node), node count (u32), worth offset (u32).
 const PL_META: u32 = 4u;
@@ -49,13 +50,21 @@ struct Params {
     sched_off: u32,     // checkpoint iteration numbers, ascending
     sched_len: u32,
     pops: u32,
-    _pad0: u32,
+    // Plackett–Luce work range: type passes [pass_begin, pass_end) and log-s
+    // nodes [node_begin, node_end). Self-play uses everything; `evaluate` may
+    // split the work over dispatches (software adapters such as llvmpipe
+    // stop any shader invocation after 65,535 loop iterations in total).
+    pass_begin: u32,
+    pass_end: u32,
+    node_begin: u32,
+    node_end: u32,
     eta: f32,
     tol: f32,
     fair: f32,          // 1/(k+1)
     pl_step: f32,       // trapezoid step in log s
-    _pad1: f32,
-    _pad2: f32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -1,14 +1,17 @@
 // Twin of src/cpu/selfplay.rs: the entry points. One workgroup = one
 // population (workgroup_id.x), WG lanes, lane y owns response y.
 
-// g(π) of wg_pi into wg_g (both kinds of types), for population p.
-fn deviation(lane: u32, p: u32) {
+// g(π) of wg_pi into wg_g for population p: the ranking types (when
+// `rankings`, a uniform flag) and the PL types within the params' ranges.
+fn deviation_part(lane: u32, p: u32, rankings: bool) {
     let n = header(p, H_N);
     let npow = header(p, H_NPOW);
     wg_part[lane] = 0.0;
     workgroupBarrier();
-    deviation_ranking(lane, n, npow, header(p, H_M_RANK), header(p, H_RANK), header(p, H_RANK_W));
-    deviation_pl(lane, n, npow, header(p, H_M_PL), header(p, H_PL_META));
+    if rankings {
+        deviation_ranking(lane, n, npow, header(p, H_M_RANK), header(p, H_RANK), header(p, H_RANK_W));
+    }
+    deviation_pl(lane, n, npow, header(p, H_M_PL), header(p, H_PL_META), header(p, H_PL_NODES));
     if lane < n {
         var sum = 0.0;
         for (var row = lane; row < WG; row = row + npow) {
@@ -17,6 +20,10 @@ fn deviation(lane: u32, p: u32) {
         wg_g[lane] = sum;
     }
     workgroupBarrier();
+}
+
+fn deviation(lane: u32, p: u32) {
+    deviation_part(lane, p, true);
 }
 
 fn own_g(lane: u32, n: u32) -> f32 {
@@ -130,7 +137,8 @@ fn selfplay(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     }
 }
 
-// g(π) of the policy at the population's vector offset, written after it.
+// g(π) of the policy at the population's vector offset, added to the vector
+// after it (zero at first): the host may split the PL work over dispatches.
 @compute @workgroup_size(256)
 fn evaluate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     let p = wid.x;
@@ -140,9 +148,9 @@ fn evaluate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     let n = header(p, H_N);
     let vec_off = header(p, H_VEC);
     load_policy(lane, n, vec_off);
-    deviation(lane, p);
+    deviation_part(lane, p, params.pass_begin == 0u && params.node_begin == 0u);
     if lane < n {
-        state[vec_off + n + lane] = wg_g[lane];
+        state[vec_off + n + lane] = state[vec_off + n + lane] + wg_g[lane];
     }
 }
 

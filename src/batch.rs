@@ -29,6 +29,7 @@ const H_PL_META: usize = 6;
 const H_VEC: usize = 7;
 const H_SCALAR: usize = 8;
 const H_CHECK: usize = 9;
+const H_PL_NODES: usize = 10;
 /// Words per Plackett–Luce type record.
 pub const PL_META: usize = 4;
 /// Scalars per population in `state` (`SCALARS` in layout.wgsl).
@@ -159,6 +160,7 @@ pub fn pack(
             let (lo, hi) =
                 scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
             let (nodes, x_lo) = pl_nodes(grid, hi - lo);
+            h[H_PL_NODES] = h[H_PL_NODES].max(nodes as u32);
             data.extend_from_slice(&[
                 (*w as f32).to_bits(),
                 (x_lo as f32).to_bits(),

@@ -57,7 +57,11 @@ pub enum Error {
     #[error("GPU: {0}")]
     Gpu(String),
     #[error("{path}: {source}")]
-    Io { path: String, #[source] source: std::io::Error },
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Other(String),
 }

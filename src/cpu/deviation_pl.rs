@@ -150,7 +150,12 @@ pub fn deviation_pl(
         for y in 0..n {
             let h = if j < m && scratch.support[j] == y {
                 // Π_{z≠y} F_z = prefix[j] ⊛ suffix[j+1]; then ⊛ G̃_y with G̃_c = π_y^c/(c+1).
-                binomial_product(&scratch.prefix[j * w..(j + 1) * w], &scratch.suffix[(j + 1) * w..(j + 2) * w], &scratch.binom, &mut cross);
+                binomial_product(
+                    &scratch.prefix[j * w..(j + 1) * w],
+                    &scratch.suffix[(j + 1) * w..(j + 2) * w],
+                    &scratch.binom,
+                    &mut cross,
+                );
                 let pw = &scratch.powers[j * w..(j + 1) * w];
                 let mut h = 0.0;
                 for c in 0..=k {

@@ -82,8 +82,15 @@ impl GpuEngine {
         self.check_limits(pops, k)?;
         let mut out = Vec::with_capacity(pops.len());
         for range in self.chunks(pops, k, 0) {
-            let mut packed = batch::pack(&pops[range.clone()], Some(&policies[range]), k, &[], &GRID_F32);
-            packed.state = self.run(Entry::Evaluate, &packed, Params::for_batch(&packed, k))?;
+            let chunk = &pops[range.clone()];
+            let mut packed = batch::pack(chunk, Some(&policies[range]), k, &[], &GRID_F32);
+            // One dispatch, or on a software adapter as many as its loop budget needs.
+            for (passes, nodes) in self.evaluation_split(chunk, k)? {
+                let mut params = Params::for_batch(&packed, k);
+                (params.pass_begin, params.pass_end) = (passes.start, passes.end);
+                (params.node_begin, params.node_end) = (nodes.start, nodes.end);
+                packed.state = self.run(Entry::Evaluate, &packed, params, 1)?;
+            }
             out.extend((0..packed.layouts.len()).map(|p| widen(packed.vector(p, Slot::Deviation))));
         }
         Ok(out)
@@ -114,6 +121,7 @@ impl GpuEngine {
             Dynamics::Optimistic => 2,
             Dynamics::Extragradient => 3,
         };
+        let max_chunk = self.selfplay_chunk_cap(pops, k)?;
         let mut runs = Vec::with_capacity(pops.len());
         for range in self.chunks(pops, k, schedule.len()) {
             let mut packed = batch::pack(&pops[range], None, k, &schedule, &GRID_F32);
@@ -123,7 +131,7 @@ impl GpuEngine {
             params.tol = opts.tol.max(DEVICE_TOL_FLOOR) as f32;
             params.iters_total = opts.iters as u32;
             params.iters_chunk = first_chunk(&packed, k, opts.iters);
-            packed.state = self.run(Entry::SelfPlay, &packed, params)?;
+            packed.state = self.run(Entry::SelfPlay, &packed, params, max_chunk)?;
             runs.extend((0..packed.layouts.len()).map(|p| decode_run(&packed, p, k, params.tol as f64)));
         }
         Ok(runs)
@@ -135,7 +143,7 @@ impl GpuEngine {
         for (p, v) in vectors.iter().enumerate() {
             packed.set_vector(p, Slot::Policy, v);
         }
-        packed.state = self.run(Entry::Project, &packed, Params::for_batch(&packed, 1))?;
+        packed.state = self.run(Entry::Project, &packed, Params::for_batch(&packed, 1), 1)?;
         Ok((0..vectors.len()).map(|p| widen(packed.vector(p, Slot::Policy))).collect())
     }
 
@@ -161,7 +169,7 @@ impl GpuEngine {
             StepRule::OptimisticProjected => 2,
         };
         params.eta = eta as f32;
-        packed.state = self.run(Entry::Step, &packed, params)?;
+        packed.state = self.run(Entry::Step, &packed, params, 1)?;
         Ok((0..policies.len()).map(|p| widen(packed.vector(p, Slot::Policy))).collect())
     }
 
@@ -172,7 +180,7 @@ impl GpuEngine {
             packed.set_vector(p, Slot::Policy, &policies[p]);
             packed.set_vector(p, Slot::Deviation, &g[p]);
         }
-        packed.state = self.run(Entry::Reduce, &packed, Params::for_batch(&packed, k))?;
+        packed.state = self.run(Entry::Reduce, &packed, Params::for_batch(&packed, k), 1)?;
         let fair = 1.0 / (k as f64 + 1.0);
         Ok((0..policies.len())
             .map(|p| {
@@ -187,6 +195,61 @@ impl GpuEngine {
                 }
             })
             .collect())
+    }
+
+    /// The (PL type passes, log-s nodes) ranges of the `evaluate` dispatches:
+    /// everything at once, unless a software adapter's loop budget needs
+    /// the Plackett–Luce work split over several dispatches.
+    fn evaluation_split(
+        &self,
+        pops: &[Population],
+        k: usize,
+    ) -> Result<Vec<(std::ops::Range<u32>, std::ops::Range<u32>)>> {
+        let Some(budget) = self.loop_budget else { return Ok(vec![(0..u32::MAX, 0..u32::MAX)]) };
+        let per_node =
+            pops.iter().filter(|p| pl_passes(p) > 0).map(|p| pl_node_loops(p.responses, k)).max().unwrap_or(0);
+        let passes = pops.iter().map(pl_passes).max().unwrap_or(0) as u32;
+        let nodes = pops.iter().map(|p| pl_max_nodes(p)).max().unwrap_or(0) as u32;
+        if passes == 0 {
+            return Ok(vec![(0..u32::MAX, 0..u32::MAX)]);
+        }
+        if per_node + 2 > budget {
+            return Err(self.budget_error(per_node + 2, budget));
+        }
+        let node_chunk = ((budget - 2) / per_node).min(nodes as u64).max(1) as u32;
+        let pass_chunk = (budget / (2 + node_chunk as u64 * per_node)).max(1) as u32;
+        let mut out = Vec::new();
+        for p in (0..passes).step_by(pass_chunk as usize) {
+            for q in (0..nodes).step_by(node_chunk as usize) {
+                out.push((p..p + pass_chunk, q..q + node_chunk));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Self-play on a software adapter: the PL work of one iteration must fit
+    /// the loop budget (it cannot be split); returns the iterations per dispatch.
+    fn selfplay_chunk_cap(&self, pops: &[Population], k: usize) -> Result<u32> {
+        let Some(budget) = self.loop_budget else { return Ok(u32::MAX) };
+        let worst = pops
+            .iter()
+            .map(|p| pl_passes(p) * (1 + pl_max_nodes(p) * pl_node_loops(p.responses, k)))
+            .max()
+            .unwrap_or(0);
+        if worst + 2 > budget {
+            return Err(self.budget_error(worst + 2, budget));
+        }
+        Ok((budget / (worst + 2)) as u32)
+    }
+
+    fn budget_error(&self, loops: u64, budget: u64) -> Error {
+        Error::Limit {
+            what: "loop iterations per shader invocation".into(),
+            value: loops as usize,
+            limit: budget as usize,
+            engine: format!("the software adapter '{}' (llvmpipe ends longer invocations)", self.summary.name),
+            fix: "use a hardware GPU, fewer or smaller Plackett–Luce types, or --backend cpu".into(),
+        }
     }
 
     fn vector_batch(&self, lengths: impl Iterator<Item = usize>) -> Result<PackedBatch> {
@@ -260,6 +323,36 @@ fn first_chunk(packed: &PackedBatch, k: usize, iters: usize) -> u32 {
         work += m_rank * n * (k as f64 + 4.0) + m_pl * 50.0 * n * n * (k * k) as f64 / 2.0 + n * n;
     }
     ((1u64 << 27) as f64 / work.max(1.0)).clamp(1.0, iters as f64) as u32
+}
+
+// Loop iterations of one lane in the PL kernel, counted from the WGSL.
+fn segments(n: usize) -> u64 {
+    (LANES as usize / n.next_power_of_two()) as u64
+}
+
+fn pl_passes(pop: &Population) -> u64 {
+    let m = pop.types.iter().filter(|t| matches!(t.kind, crate::Kind::Scores(_))).count() as u64;
+    m.div_ceil(segments(pop.responses))
+}
+
+fn pl_max_nodes(pop: &Population) -> u64 {
+    pop.types
+        .iter()
+        .filter_map(|t| match &t.kind {
+            crate::Kind::Scores(s) => {
+                let (lo, hi) = s.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                Some(batch::pl_nodes(&GRID_F32, hi - lo).0 as u64)
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// One node of one PL pass: series reset, n convolutions, the final sum.
+fn pl_node_loops(n: usize, k: usize) -> u64 {
+    let (n, k) = (n as u64, k as u64);
+    1 + k + n * (1 + k + k * (k + 1) / 2) + k + 1
 }
 
 fn decode_run(packed: &PackedBatch, p: usize, k: usize, device_tol: f64) -> SelfPlayRun {

@@ -21,6 +21,13 @@ pub const LANES: u32 = 256;
 /// Workgroup memory the module declares, bytes (checked against the device).
 pub const WORKGROUP_BYTES: u32 = 5 * 4 * LANES + 64;
 
+/// llvmpipe (lavapipe) silently leaves shader loops after 65,535 iterations
+/// (`LP_MAX_TGSI_LOOP_ITERATIONS`), counted over the SIMD batches of 8 lanes
+/// a workgroup runs (measured, see docs/gpu.md). On software adapters the
+/// Plackett–Luce work of one lane per dispatch is kept under 65,535 / 32;
+/// what cannot be split that far is refused with `Error::Limit`.
+pub const SOFTWARE_LOOP_BUDGET: u64 = 2_000;
+
 /// The composed compute module, exactly as build.rs validated it.
 pub const SHADER_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/ualign.wgsl"));
 
@@ -31,6 +38,9 @@ pub struct GpuEngine {
     summary: AdapterSummary,
     layout: wgpu::BindGroupLayout,
     pipelines: runner::Pipelines,
+    /// Loop iterations one shader invocation may run (software adapters:
+    /// llvmpipe silently ends any invocation after 65,535 loop iterations).
+    loop_budget: Option<u64>,
     /// Set by the device-lost callback; checked after every wait.
     lost: Arc<Mutex<Option<String>>>,
 }
@@ -75,7 +85,13 @@ impl GpuEngine {
             *flag.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}"));
         });
         let (layout, pipelines) = runner::Pipelines::build(&device, &summary.name)?;
-        Ok(GpuEngine { device, queue, summary, layout, pipelines, lost })
+        // UALIGN_LOOP_BUDGET overrides the budget (0 = unlimited), for diagnosis.
+        let loop_budget = match std::env::var("UALIGN_LOOP_BUDGET").ok().and_then(|v| v.parse::<u64>().ok()) {
+            Some(0) => None,
+            Some(b) => Some(b),
+            None => summary.software.then_some(SOFTWARE_LOOP_BUDGET),
+        };
+        Ok(GpuEngine { device, queue, summary, layout, pipelines, loop_budget, lost })
     }
 
     pub fn adapter_name(&self) -> &str {

@@ -31,7 +31,7 @@ impl Entry {
     }
 }
 
-/// `Params` of shaders/layout.wgsl (uniform, 64 bytes).
+/// `Params` of shaders/layout.wgsl (uniform, 80 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub(crate) struct Params {
@@ -44,13 +44,15 @@ pub(crate) struct Params {
     pub sched_off: u32,
     pub sched_len: u32,
     pub pops: u32,
-    pub _pad0: u32,
+    pub pass_begin: u32,
+    pub pass_end: u32,
+    pub node_begin: u32,
+    pub node_end: u32,
     pub eta: f32,
     pub tol: f32,
     pub fair: f32,
     pub pl_step: f32,
-    pub _pad1: f32,
-    pub _pad2: f32,
+    pub _pad: [u32; 3],
 }
 
 impl Params {
@@ -66,6 +68,8 @@ impl Params {
             pl_step: crate::cpu::GRID_F32.step as f32,
             iters_chunk: 1,
             iters_total: 1,
+            pass_end: u32::MAX,
+            node_end: u32::MAX,
             ..Default::default()
         }
     }
@@ -150,7 +154,16 @@ impl GpuEngine {
     /// self-play it dispatches `params.iters_chunk` iterations at a time,
     /// adapting the chunk to [`DISPATCH_TARGET`], until every population has
     /// stopped (a 4-byte counter is the only read-back in between).
-    pub(crate) fn run(&self, entry: Entry, batch: &PackedBatch, mut params: Params) -> Result<Vec<f32>> {
+    /// `max_chunk` caps the iterations per dispatch (the loop budget of a
+    /// software adapter).
+    pub(crate) fn run(
+        &self,
+        entry: Entry,
+        batch: &PackedBatch,
+        mut params: Params,
+        max_chunk: u32,
+    ) -> Result<Vec<f32>> {
+        params.iters_chunk = params.iters_chunk.min(max_chunk).max(1);
         self.check_lost()?;
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -216,7 +229,8 @@ impl GpuEngine {
             // Scale the next chunk towards the target time (at most ×4 per step).
             let took = started.elapsed().as_secs_f64().max(1e-4);
             let scale = (DISPATCH_TARGET.as_secs_f64() / took).clamp(0.25, 4.0);
-            params.iters_chunk = ((params.iters_chunk as f64 * scale) as u32).clamp(1, params.iters_total - done);
+            params.iters_chunk =
+                ((params.iters_chunk as f64 * scale) as u32).clamp(1, (params.iters_total - done).min(max_chunk));
         }
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&state_buf, 0, &read_state, 0, state_bytes.len() as u64);

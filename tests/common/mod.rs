@@ -39,7 +39,11 @@ pub fn random_policy(rng: &mut impl Rng, n: usize) -> Vec<f64> {
     let mut p: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
     match mode {
         0 => {}
-        1 => p.iter_mut().for_each(|x| if rng.random_bool(0.5) { *x = 0.0 }),
+        1 => p.iter_mut().for_each(|x| {
+            if rng.random_bool(0.5) {
+                *x = 0.0
+            }
+        }),
         2 => {
             p.iter_mut().for_each(|x| *x = 0.0);
             p[rng.random_range(0..n)] = 1.0;

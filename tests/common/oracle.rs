@@ -8,7 +8,11 @@ pub fn choice(t: &UserType, offered: &[usize], x: usize) -> f64 {
     match &t.kind {
         Kind::Ranking(r) => {
             let best = r.iter().map(|&y| y as usize).find(|y| offered.contains(y)).unwrap();
-            if best == x { 1.0 } else { 0.0 }
+            if best == x {
+                1.0
+            } else {
+                0.0
+            }
         }
         Kind::Scores(s) => {
             let total: f64 = offered.iter().map(|&y| s[y].exp()).sum();

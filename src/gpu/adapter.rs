@@ -47,17 +47,30 @@ impl AdapterSummary {
     }
 }
 
-pub(crate) fn instance() -> wgpu::Instance {
-    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+/// The adapters of `backends` (or of `WGPU_BACKEND`, when it is set).
+fn adapters_of(backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    desc.backends = backends.with_env();
+    // The instance need not outlive its adapters (wgpu keeps what they use).
+    let instance = wgpu::Instance::new(desc);
+    pollster::block_on(instance.enumerate_adapters(backends.with_env()))
 }
 
-fn all_adapters(instance: &wgpu::Instance) -> Vec<wgpu::Adapter> {
-    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+/// Every adapter worth trying: the primary backends (Vulkan, Metal, DX12)
+/// first, GL only when they find nothing. Wherever both exist the GL adapters
+/// duplicate the primary ones, and probing EGL on a headless machine prints
+/// noise on stderr at every start.
+fn all_adapters() -> Vec<wgpu::Adapter> {
+    let primary = adapters_of(wgpu::Backends::PRIMARY);
+    if !primary.is_empty() {
+        return primary;
+    }
+    adapters_of(wgpu::Backends::GL)
 }
 
 /// Every adapter wgpu can see, in preference order.
 pub fn list_adapters() -> Vec<AdapterSummary> {
-    let mut adapters: Vec<AdapterSummary> = all_adapters(&instance()).iter().map(AdapterSummary::of).collect();
+    let mut adapters: Vec<AdapterSummary> = all_adapters().iter().map(AdapterSummary::of).collect();
     adapters.sort_by_key(rank);
     adapters
 }
@@ -81,12 +94,8 @@ fn rank(a: &AdapterSummary) -> (u8, u8, u8) {
 }
 
 /// The adapters [`GpuEngine::new`](super::GpuEngine::new) may open, best first.
-pub(crate) fn ranked(
-    instance: &wgpu::Instance,
-    name: Option<&str>,
-    allow_software: bool,
-) -> Result<Vec<wgpu::Adapter>> {
-    let adapters = all_adapters(instance);
+pub(crate) fn ranked(name: Option<&str>, allow_software: bool) -> Result<Vec<wgpu::Adapter>> {
+    let adapters = all_adapters();
     if adapters.is_empty() {
         return Err(Error::Gpu(
             "no GPU adapter found; install a Vulkan driver (Linux: mesa-vulkan-drivers gives the software adapter lavapipe) or use --backend cpu".into(),

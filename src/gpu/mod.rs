@@ -50,8 +50,7 @@ impl GpuEngine {
     /// name; a hardware GPU is preferred, then (if `allow_software`) a
     /// software rasteriser such as lavapipe; Vulkan before the other backends.
     pub fn new(adapter: Option<&str>, allow_software: bool) -> Result<GpuEngine> {
-        let instance = adapter::instance();
-        let candidates = adapter::ranked(&instance, adapter, allow_software)?;
+        let candidates = adapter::ranked(adapter, allow_software)?;
         let mut refused = Vec::new();
         for candidate in candidates {
             match Self::open(candidate) {

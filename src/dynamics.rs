@@ -20,7 +20,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::cpu::{self, dynamics_step, StepRule};
+pub use crate::cpu::selfplay::{checkpoint_schedule, Workspace};
 use crate::error::{Error, Result};
 use crate::metrics::Evaluation;
 use crate::population::{check_k, Population};
@@ -92,28 +92,6 @@ pub struct Solution {
     pub history: Vec<Checkpoint>,
 }
 
-/// Per-run buffers, reused across the runs of one thread so the iteration
-/// loop never allocates.
-#[derive(Default, Clone, Debug)]
-pub struct Workspace {
-    g: Vec<f64>,
-    g_prev: Vec<f64>,
-    g_half: Vec<f64>,
-    half: Vec<f64>,
-    sum_g: Vec<f64>,
-    sort: Vec<f64>,
-    cpu: cpu::Scratch,
-}
-
-impl Workspace {
-    fn reset(&mut self, n: usize) {
-        for v in [&mut self.g, &mut self.g_prev, &mut self.g_half, &mut self.half, &mut self.sum_g] {
-            v.clear();
-            v.resize(n, 0.0);
-        }
-    }
-}
-
 /// Checks `k` and the options; every problem is one `Error::Input` line.
 pub fn check_options(k: usize, opts: &SolveOptions) -> Result<()> {
     check_k(k)?;
@@ -162,95 +140,13 @@ pub fn solve_batch(pops: &[Population], k: usize, opts: &SolveOptions) -> Vec<Re
         .collect()
 }
 
-/// The iterations at which a run records a checkpoint: `count` points spaced
-/// evenly in `log t` over `1..=iters` (deduplicated). The final iteration is
-/// recorded as well, wherever the run stops.
-pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
-    let mut out: Vec<usize> = match count {
-        0 => Vec::new(),
-        1 => vec![iters],
-        _ => (0..count)
-            .map(|i| ((iters as f64).ln() * i as f64 / (count - 1) as f64).exp().round() as usize)
-            .map(|t| t.clamp(1, iters))
-            .collect(),
-    };
-    out.dedup();
-    out
-}
-
-/// The self-play loop on validated inputs.
+/// The self-play loop on validated inputs: [`cpu::selfplay`](crate::cpu::selfplay)'s loop (the
+/// twin of the fused GPU kernel) in `ws`, turned into a [`Solution`] with the
+/// payoff `g(π_T)` it already computed. `tol = 0` turns early stopping off.
 pub fn run(pop: &Population, k: usize, opts: &SolveOptions, ws: &mut Workspace) -> Solution {
-    let n = pop.responses;
-    ws.reset(n);
-    let fair = 1.0 / (k as f64 + 1.0);
-    let mut policy = vec![1.0 / n as f64; n];
     let schedule = checkpoint_schedule(opts.iters, opts.checkpoints);
-    let mut next_checkpoint = 0;
-    let mut history = Vec::with_capacity(schedule.len() + 1);
-    let mut sum_inner = 0.0;
-    let mut t = 0;
-    loop {
-        t += 1;
-        cpu::deviation_into(pop, &policy, k, &mut ws.g, &mut ws.cpu);
-        let mut max_g = f64::NEG_INFINITY;
-        for ((s, &d), &p) in ws.sum_g.iter_mut().zip(&ws.g).zip(&policy) {
-            *s += d;
-            sum_inner += p * d;
-            max_g = max_g.max(d);
-        }
-        let exploitability = max_g - fair;
-        let stop = (opts.tol > 0.0 && exploitability <= opts.tol) || t >= opts.iters;
-        let due = next_checkpoint < schedule.len() && schedule[next_checkpoint] == t;
-        if due || stop {
-            if due {
-                next_checkpoint += 1;
-            }
-            let max_sum = ws.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            history.push(Checkpoint {
-                iteration: t,
-                exploitability,
-                robust_alignment: 1.0 - max_g,
-                average_robust_alignment: 1.0 - max_sum / t as f64,
-                average_regret: (max_sum - sum_inner) / t as f64,
-            });
-        }
-        if stop {
-            break;
-        }
-        step(pop, k, opts, &mut policy, ws, t == 1);
-    }
-    let max_sum = ws.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let evaluation = Evaluation::from_deviation(&policy, ws.g.clone(), k);
-    Solution {
-        converged: evaluation.exploitability <= opts.tol,
-        policy,
-        iterations: t,
-        evaluation,
-        average_robust_alignment: 1.0 - max_sum / t as f64,
-        regret: max_sum - sum_inner,
-        history,
-    }
-}
-
-/// One update `π_t → π_{t+1}` from `ws.g = g(π_t)`; leaves `ws.g_prev = g_t`.
-fn step(pop: &Population, k: usize, opts: &SolveOptions, policy: &mut [f64], ws: &mut Workspace, first: bool) {
-    let eta = opts.eta;
-    match opts.dynamics {
-        Dynamics::Pga => dynamics_step(StepRule::Projected, policy, &ws.g, &ws.g_prev, eta, &mut ws.sort),
-        Dynamics::Mwu => dynamics_step(StepRule::Multiplicative, policy, &ws.g, &ws.g_prev, eta, &mut ws.sort),
-        Dynamics::Optimistic => {
-            // With no previous payoff the optimistic step is a plain one (g_0 := g_1).
-            if first {
-                ws.g_prev.copy_from_slice(&ws.g);
-            }
-            dynamics_step(StepRule::OptimisticProjected, policy, &ws.g, &ws.g_prev, eta, &mut ws.sort);
-        }
-        Dynamics::Extragradient => {
-            ws.half.copy_from_slice(policy);
-            dynamics_step(StepRule::Projected, &mut ws.half, &ws.g, &ws.g_prev, eta, &mut ws.sort);
-            cpu::deviation_into(pop, &ws.half, k, &mut ws.g_half, &mut ws.cpu);
-            dynamics_step(StepRule::Projected, policy, &ws.g_half, &ws.g_prev, eta, &mut ws.sort);
-        }
-    }
-    ws.g_prev.copy_from_slice(&ws.g);
+    let stop_tol = if opts.tol > 0.0 { opts.tol } else { f64::NEG_INFINITY };
+    let run = ws.selfplay(pop, k, opts.dynamics, opts.eta, opts.iters, stop_tol, &schedule);
+    let evaluation = Evaluation::from_deviation(&run.policy, ws.deviation().to_vec(), k);
+    run.with_evaluation(evaluation, k, opts.tol)
 }

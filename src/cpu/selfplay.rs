@@ -1,6 +1,7 @@
 //! CPU twin of `shaders/selfplay.wgsl`: the self-play loop exactly as the
-//! fused GPU kernel runs it, in f64. The GPU tests hold the two against each
-//! other; the result type is shared, so both become the same [`Solution`].
+//! fused GPU kernel runs it, in f64. It is also the CPU engine's loop
+//! (`dynamics::solve` drives it through a reusable [`Workspace`]); the GPU
+//! tests hold it against the kernel, and both end in the same [`Solution`].
 //!
 //! Iteration t = 1, 2, …: evaluate `g_t = g(π_t)`, add it to the time
 //! average (Σ_t g_t and Σ_t ⟨π_t, g_t⟩), record a checkpoint when t is
@@ -11,6 +12,7 @@
 
 use super::{deviation_into, dynamics_step, project_simplex, Scratch, StepRule};
 use crate::dynamics::{Checkpoint, Dynamics, Solution};
+use crate::metrics::Evaluation;
 use crate::population::Population;
 
 /// What a self-play run leaves behind (the GPU engine reads the same
@@ -33,8 +35,93 @@ pub struct SelfPlayRun {
     pub checkpoints: Vec<(usize, f64, f64, f64)>,
 }
 
+/// Per-run buffers, reused across the runs of one thread so the iteration
+/// loop never allocates.
+#[derive(Default, Clone, Debug)]
+pub struct Workspace {
+    g: Vec<f64>,
+    g_prev: Vec<f64>,
+    g_half: Vec<f64>,
+    base: Vec<f64>,
+    sort: Vec<f64>,
+    scratch: Scratch,
+}
+
+impl Workspace {
+    /// `g(π_T)` of the last run's returned policy (empty before any run).
+    pub fn deviation(&self) -> &[f64] {
+        &self.g
+    }
+
+    /// [`selfplay`] with this workspace's buffers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn selfplay(
+        &mut self,
+        pop: &Population,
+        k: usize,
+        dynamics: Dynamics,
+        eta: f64,
+        iters: usize,
+        tol: f64,
+        schedule: &[usize],
+    ) -> SelfPlayRun {
+        let n = pop.responses;
+        for v in [&mut self.g, &mut self.g_prev, &mut self.g_half, &mut self.base] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+        let Workspace { g, g_prev, g_half, base, sort, scratch } = self;
+        let fair = 1.0 / (k as f64 + 1.0);
+        let mut policy = vec![1.0 / n as f64; n];
+        let mut sum_g = vec![0.0; n];
+        let mut inner = 0.0;
+        let mut checkpoints = Vec::with_capacity(schedule.len());
+        let mut next = 0;
+        let mut t = 0;
+        loop {
+            deviation_into(pop, &policy, k, g, scratch);
+            t += 1;
+            // One pass: Σ_t g_t, ⟨π_t, g_t⟩ (summed on its own, then added, as
+            // the kernel's reduction does) and max_y g_t.
+            let mut max_g = f64::NEG_INFINITY;
+            let mut played = 0.0;
+            for ((s, &d), &p) in sum_g.iter_mut().zip(g.iter()).zip(&policy) {
+                *s += d;
+                played += p * d;
+                max_g = max_g.max(d);
+            }
+            inner += played;
+            if next < schedule.len() && schedule[next] == t {
+                checkpoints.push((t, max_g, sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max), inner));
+                next += 1;
+            }
+            let stopped_on_tol = max_g - fair <= tol;
+            if stopped_on_tol || t >= iters {
+                return SelfPlayRun { policy, iterations: t, stopped_on_tol, max_g, sum_g, inner, checkpoints };
+            }
+            match dynamics {
+                Dynamics::Pga => dynamics_step(StepRule::Projected, &mut policy, g, g, eta, sort),
+                Dynamics::Mwu => dynamics_step(StepRule::Multiplicative, &mut policy, g, g, eta, sort),
+                Dynamics::Optimistic => {
+                    let previous = if t == 1 { &*g } else { &*g_prev };
+                    dynamics_step(StepRule::OptimisticProjected, &mut policy, g, previous, eta, sort);
+                }
+                Dynamics::Extragradient => {
+                    base.copy_from_slice(&policy);
+                    dynamics_step(StepRule::Projected, &mut policy, g, g, eta, sort);
+                    deviation_into(pop, &policy, k, g_half, scratch);
+                    policy.iter_mut().zip(base.iter()).zip(g_half.iter()).for_each(|((p, b), d)| *p = b + eta * d);
+                    project_simplex(&mut policy, sort);
+                }
+            }
+            g_prev.copy_from_slice(g);
+        }
+    }
+}
+
 /// `count` log-spaced checkpoint iterations in `1..=iters`, first and last
-/// included, ascending and distinct.
+/// included, ascending and distinct. The final iteration of a run is
+/// recorded as well, wherever it stops (see [`SelfPlayRun::into_solution`]).
 pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
     if count == 0 || iters == 0 {
         return Vec::new();
@@ -50,6 +137,9 @@ pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
     out
 }
 
+/// Self-play from the uniform policy: stops at the first t with
+/// `E_k(π_t) ≤ tol` (so `tol = -∞` never stops early) or at `t = iters`,
+/// recording checkpoints at the `schedule`d iterations.
 pub fn selfplay(
     pop: &Population,
     k: usize,
@@ -59,51 +149,7 @@ pub fn selfplay(
     tol: f64,
     schedule: &[usize],
 ) -> SelfPlayRun {
-    let n = pop.responses;
-    let fair = 1.0 / (k as f64 + 1.0);
-    let mut scratch = Scratch::default();
-    let mut sort = Vec::with_capacity(n);
-    let mut policy = vec![1.0 / n as f64; n];
-    let mut g = vec![0.0; n];
-    let mut g_prev = vec![0.0; n];
-    let mut g_half = vec![0.0; n];
-    let mut base = vec![0.0; n];
-    let mut sum_g = vec![0.0; n];
-    let mut inner = 0.0;
-    let mut checkpoints = Vec::new();
-    let mut next = 0;
-    let mut t = 0;
-    loop {
-        deviation_into(pop, &policy, k, &mut g, &mut scratch);
-        t += 1;
-        let max_g = g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        inner += policy.iter().zip(&g).map(|(p, d)| p * d).sum::<f64>();
-        sum_g.iter_mut().zip(&g).for_each(|(s, d)| *s += d);
-        if next < schedule.len() && schedule[next] == t {
-            checkpoints.push((t, max_g, sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max), inner));
-            next += 1;
-        }
-        let stopped_on_tol = max_g - fair <= tol;
-        if stopped_on_tol || t >= iters {
-            return SelfPlayRun { policy, iterations: t, stopped_on_tol, max_g, sum_g, inner, checkpoints };
-        }
-        match dynamics {
-            Dynamics::Pga => dynamics_step(StepRule::Projected, &mut policy, &g, &g, eta, &mut sort),
-            Dynamics::Mwu => dynamics_step(StepRule::Multiplicative, &mut policy, &g, &g, eta, &mut sort),
-            Dynamics::Optimistic => {
-                let previous = if t == 1 { &g } else { &g_prev };
-                dynamics_step(StepRule::OptimisticProjected, &mut policy, &g, previous, eta, &mut sort);
-            }
-            Dynamics::Extragradient => {
-                base.copy_from_slice(&policy);
-                dynamics_step(StepRule::Projected, &mut policy, &g, &g, eta, &mut sort);
-                deviation_into(pop, &policy, k, &mut g_half, &mut scratch);
-                policy.iter_mut().zip(&base).zip(&g_half).for_each(|((p, b), d)| *p = b + eta * d);
-                project_simplex(&mut policy, &mut sort);
-            }
-        }
-        g_prev.copy_from_slice(&g);
-    }
+    Workspace::default().selfplay(pop, k, dynamics, eta, iters, tol, schedule)
 }
 
 impl SelfPlayRun {
@@ -112,6 +158,13 @@ impl SelfPlayRun {
     /// iteration appended when it was not scheduled). `converged` is
     /// `E_k ≤ converged_tol` in that exact evaluation.
     pub fn into_solution(self, pop: &Population, k: usize, converged_tol: f64) -> Solution {
+        let evaluation = crate::metrics::evaluate_exact(pop, &self.policy, k);
+        self.with_evaluation(evaluation, k, converged_tol)
+    }
+
+    /// [`into_solution`](Self::into_solution) with the exact evaluation of
+    /// the final policy already at hand (the CPU loop has `g(π_T)`).
+    pub fn with_evaluation(self, evaluation: Evaluation, k: usize, converged_tol: f64) -> Solution {
         let fair = 1.0 / (k as f64 + 1.0);
         let t = self.iterations.max(1) as f64;
         let max_sum = self.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -123,7 +176,6 @@ impl SelfPlayRun {
         if history.last().map(|c| c.iteration) != Some(self.iterations) {
             history.push(checkpoint(self.iterations, self.max_g, max_sum, self.inner, fair));
         }
-        let evaluation = crate::metrics::evaluate_exact(pop, &self.policy, k);
         Solution {
             converged: evaluation.exploitability <= converged_tol,
             evaluation,

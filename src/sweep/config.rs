@@ -114,23 +114,8 @@ impl Default for SolverDefaults {
 }
 
 const SETTINGS: [&str; 4] = ["title", "backend", "checkpoints", "rlhf_beta"];
-const AXES: [&str; 15] = [
-    "model",
-    "preflib",
-    "responses",
-    "types",
-    "phi",
-    "sigma",
-    "margin",
-    "populations",
-    "seed",
-    "k",
-    "ell",
-    "dynamics",
-    "eta",
-    "iters",
-    "tol",
-];
+/// The keys a config may give as grid axes: exactly the grid's parameters.
+const AXES: [&str; 15] = super::grid::PARAMETERS;
 
 impl Config {
     /// Reads and validates a config file.

@@ -197,43 +197,49 @@ fn line(label: &str, points: Vec<(f64, f64)>, colour: usize, dashed: bool, marke
     Line { label: label.into(), points, colour: line_colour(colour), stroke, markers }
 }
 
-fn left_out_note(total: usize) -> String {
-    if total > MAX_PANELS {
-        format!(" (first {MAX_PANELS} of {total} groups)")
-    } else {
-        String::new()
-    }
+/// One panel per group of cells (see [`groups`]), the first [`MAX_PANELS`]
+/// of them: `panel(title, rows)` draws a group under its title (the group
+/// label, "all cells" when nothing else varies). Also returns the note for
+/// the figure title that says how many groups were left out (empty if none).
+fn grouped_panels(
+    res: &Results,
+    except: &[&str],
+    mut panel: impl FnMut(String, Vec<usize>) -> Panel,
+) -> (Vec<Panel>, String) {
+    let gs = groups(res, except);
+    let total = gs.len();
+    let note = if total > MAX_PANELS { format!(" (first {MAX_PANELS} of {total} groups)") } else { String::new() };
+    let panels = gs
+        .into_iter()
+        .take(MAX_PANELS)
+        .map(|(label, rows)| panel(if label.is_empty() { "all cells".into() } else { label }, rows))
+        .collect();
+    (panels, note)
 }
 
 /// Scaling curves: mean `R_k` against k for the equilibrium, NLHF and RLHF,
 /// with the bounds k/(k+1) and 1/2; one panel per combination of the other
 /// varying parameters.
 pub fn scaling(res: &Results) -> Result<Lines> {
-    let gs = groups(res, &["k", "ell"]);
-    let total = gs.len();
-    let panels = gs
-        .into_iter()
-        .take(MAX_PANELS)
-        .map(|(label, rows)| {
-            let ks: Vec<f64> = by_k(res, &rows, "bound").iter().map(|p| p.0).collect();
-            Panel {
-                title: if label.is_empty() { "all cells".into() } else { label },
-                lines: vec![
-                    line("equilibrium (self-play)", by_k(res, &rows, "eq_r_mean"), 0, false, true),
-                    line("NLHF (maximal lottery)", by_k(res, &rows, "nlhf_r_mean"), 1, false, true),
-                    line("RLHF (Bradley–Terry)", by_k(res, &rows, "rlhf_r_mean"), 2, false, true),
-                    line("bound k/(k+1)", ks.iter().map(|&k| (k, k / (k + 1.0))).collect(), 7, true, false),
-                    line("1/2", ks.iter().map(|&k| (k, 0.5)).collect(), 6, true, false),
-                ],
-                log_x: false,
-                log_y: false,
-                integer_x: true,
-                legend: SeriesLabelPosition::UpperLeft,
-            }
-        })
-        .collect();
+    let (panels, note) = grouped_panels(res, &["k", "ell"], |title, rows| {
+        let ks: Vec<f64> = by_k(res, &rows, "bound").iter().map(|p| p.0).collect();
+        Panel {
+            title,
+            lines: vec![
+                line("equilibrium (self-play)", by_k(res, &rows, "eq_r_mean"), 0, false, true),
+                line("NLHF (maximal lottery)", by_k(res, &rows, "nlhf_r_mean"), 1, false, true),
+                line("RLHF (Bradley–Terry)", by_k(res, &rows, "rlhf_r_mean"), 2, false, true),
+                line("bound k/(k+1)", ks.iter().map(|&k| (k, k / (k + 1.0))).collect(), 7, true, false),
+                line("1/2", ks.iter().map(|&k| (k, 0.5)).collect(), 6, true, false),
+            ],
+            log_x: false,
+            log_y: false,
+            integer_x: true,
+            legend: SeriesLabelPosition::UpperLeft,
+        }
+    });
     Ok(Lines {
-        title: format!("{}: robust alignment R_k against k{}", res.title, left_out_note(total)),
+        title: format!("{}: robust alignment R_k against k{}", res.title, note),
         subtitle: format!("mean over populations; {}", res.fixed_description()),
         x_label: "k (responses sampled)".into(),
         y_label: "R_k (worst-case win rate)".into(),
@@ -250,41 +256,28 @@ pub fn curves(res: &Results) -> Result<Lines> {
     let col = |n: &str| h.column(n).unwrap_or(0);
     let (cc, ic, ec, gc) = (col("cell"), col("iteration"), col("e_mean"), col("avg_gap_mean"));
     let within = ["dynamics", "eta", "k"];
-    let gs = groups(res, &within);
-    let total = gs.len();
     let line_keys: Vec<&str> = res.varying().into_iter().filter(|p| within.contains(p)).collect();
-    let panels = gs
-        .into_iter()
-        .take(MAX_PANELS)
-        .map(|(label, rows)| {
-            let mut lines = Vec::new();
-            for (i, &r) in rows.iter().take(MAX_LINES).enumerate() {
-                let id = res.value(r, "cell");
-                let pts = |c: usize| -> Vec<(f64, f64)> {
-                    h.rows
-                        .iter()
-                        .filter(|hr| hr[cc] == id)
-                        .filter_map(|hr| Some((hr[ic].parse().ok()?, hr[c].parse::<f64>().ok()?.max(1e-16))))
-                        .filter(|(t, _)| *t >= 1.0)
-                        .collect()
-                };
-                let name = res.label(r, &line_keys);
-                let name = if name.is_empty() { format!("cell {id}") } else { name };
-                lines.push(line(&format!("{name}: last iterate E_k"), pts(ec), i, false, false));
-                lines.push(line(&format!("{name}: time average Reg_t/t"), pts(gc), i, true, false));
-            }
-            Panel {
-                title: if label.is_empty() { "all cells".into() } else { label },
-                lines,
-                log_x: true,
-                log_y: true,
-                integer_x: false,
-                legend: SeriesLabelPosition::LowerLeft,
-            }
-        })
-        .collect();
+    let (panels, note) = grouped_panels(res, &within, |title, rows| {
+        let mut lines = Vec::new();
+        for (i, &r) in rows.iter().take(MAX_LINES).enumerate() {
+            let id = res.value(r, "cell");
+            let pts = |c: usize| -> Vec<(f64, f64)> {
+                h.rows
+                    .iter()
+                    .filter(|hr| hr[cc] == id)
+                    .filter_map(|hr| Some((hr[ic].parse().ok()?, hr[c].parse::<f64>().ok()?.max(1e-16))))
+                    .filter(|(t, _)| *t >= 1.0)
+                    .collect()
+            };
+            let name = res.label(r, &line_keys);
+            let name = if name.is_empty() { format!("cell {id}") } else { name };
+            lines.push(line(&format!("{name}: last iterate E_k"), pts(ec), i, false, false));
+            lines.push(line(&format!("{name}: time average Reg_t/t"), pts(gc), i, true, false));
+        }
+        Panel { title, lines, log_x: true, log_y: true, integer_x: false, legend: SeriesLabelPosition::LowerLeft }
+    });
     Ok(Lines {
-        title: format!("{}: last iterate vs time average{}", res.title, left_out_note(total)),
+        title: format!("{}: last iterate vs time average{}", res.title, note),
         subtitle: format!("mean over populations; {}", res.fixed_description()),
         x_label: "iteration t".into(),
         y_label: "gap to k/(k+1)".into(),
@@ -357,28 +350,22 @@ pub fn regret(res: &Results) -> Result<Lines> {
 /// NLHF mean) against k, with the bounds k/(k+ℓ) and (k+1−ℓ)/(k+1); one
 /// panel per ℓ (and per combination of other varying parameters).
 pub fn ell(res: &Results) -> Result<Lines> {
-    let gs = groups(res, &["k"]);
-    let total = gs.len();
-    let panels = gs
-        .into_iter()
-        .take(MAX_PANELS)
-        .map(|(label, rows)| Panel {
-            title: if label.is_empty() { "all cells".into() } else { label },
-            lines: vec![
-                line("equilibrium, mean", by_k(res, &rows, "eq_r_ell_mean"), 0, false, true),
-                line("equilibrium, worst", by_k(res, &rows, "eq_r_ell_worst"), 5, false, true),
-                line("NLHF, mean", by_k(res, &rows, "nlhf_r_ell_mean"), 1, false, true),
-                line("upper bound k/(k+ℓ)", by_k(res, &rows, "ell_upper"), 7, true, false),
-                line("lower bound (k+1−ℓ)/(k+1)", by_k(res, &rows, "ell_lower"), 6, true, false),
-            ],
-            log_x: false,
-            log_y: false,
-            integer_x: true,
-            legend: SeriesLabelPosition::UpperLeft,
-        })
-        .collect();
+    let (panels, note) = grouped_panels(res, &["k"], |title, rows| Panel {
+        title,
+        lines: vec![
+            line("equilibrium, mean", by_k(res, &rows, "eq_r_ell_mean"), 0, false, true),
+            line("equilibrium, worst", by_k(res, &rows, "eq_r_ell_worst"), 5, false, true),
+            line("NLHF, mean", by_k(res, &rows, "nlhf_r_ell_mean"), 1, false, true),
+            line("upper bound k/(k+ℓ)", by_k(res, &rows, "ell_upper"), 7, true, false),
+            line("lower bound (k+1−ℓ)/(k+1)", by_k(res, &rows, "ell_lower"), 6, true, false),
+        ],
+        log_x: false,
+        log_y: false,
+        integer_x: true,
+        legend: SeriesLabelPosition::UpperLeft,
+    });
     Ok(Lines {
-        title: format!("{}: R_{{k,ℓ}} against ℓ-response opponents{}", res.title, left_out_note(total)),
+        title: format!("{}: R_{{k,ℓ}} against ℓ-response opponents{}", res.title, note),
         subtitle: format!("over populations; {}", res.fixed_description()),
         x_label: "k (responses sampled)".into(),
         y_label: format!("R_{{k,{}}}", short("ell")),

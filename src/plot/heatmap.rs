@@ -28,6 +28,19 @@ pub struct Categorical {
     pub colour_label: String,
 }
 
+/// The layout both heatmaps share: title and subtitle on top, below them
+/// the chart area and, on the right, a 170-pixel strip for the colour bar.
+#[allow(clippy::type_complexity)]
+fn layout<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> std::result::Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>), DrawingAreaErrorKind<DB::ErrorType>> {
+    let area = root.titled(title, font(24.0))?;
+    let area = area.titled(subtitle, font(16.0))?;
+    Ok(area.split_horizontally(area.dim_in_pixel().0 as i32 - 170))
+}
+
 impl Figure for Categorical {
     fn size(&self) -> (u32, u32) {
         (1100, 760)
@@ -37,9 +50,7 @@ impl Figure for Categorical {
     where
         DB::ErrorType: 'static,
     {
-        let area = root.titled(&self.title, font(24.0))?;
-        let area = area.titled(&self.subtitle, font(16.0))?;
-        let (main, bar) = area.split_horizontally(area.dim_in_pixel().0 as i32 - 170);
+        let (main, bar) = layout(root, &self.title, &self.subtitle)?;
         let (nx, ny) = (self.x_ticks.len(), self.y_ticks.len());
         let y_area = 30 + 10 * self.y_ticks.iter().map(|t| t.chars().count()).max().unwrap_or(1).min(24) as u32;
         let mut chart = ChartBuilder::on(&main)
@@ -249,9 +260,7 @@ impl Figure for Convergence {
     where
         DB::ErrorType: 'static,
     {
-        let area = root.titled(&self.title, font(24.0))?;
-        let area = area.titled(&self.subtitle, font(16.0))?;
-        let (main, bar) = area.split_horizontally(area.dim_in_pixel().0 as i32 - 170);
+        let (main, bar) = layout(root, &self.title, &self.subtitle)?;
         let ny = self.rows.len();
         let y_area = 30 + 9 * self.rows.iter().map(|t| t.chars().count()).max().unwrap_or(1).min(48) as u32;
         // The last checkpoint's colour extends half a log-step past it.

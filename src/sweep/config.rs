@@ -81,6 +81,29 @@ pub struct Axes {
     pub tol: Vec<f64>,
 }
 
+impl Axes {
+    /// The number of values on each axis, in grid order (`ell` counts 1 when
+    /// absent: the single "no ℓ" value).
+    pub fn lengths(&self) -> [usize; 14] {
+        [
+            self.source.len(),
+            self.responses.len(),
+            self.types.len(),
+            self.phi.len(),
+            self.sigma.len(),
+            self.margin.len(),
+            self.populations.len(),
+            self.seed.len(),
+            self.k.len(),
+            self.ell.len().max(1),
+            self.dynamics.len(),
+            self.eta.len(),
+            self.iters.len(),
+            self.tol.len(),
+        ]
+    }
+}
+
 /// A parsed and validated sweep configuration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
@@ -260,26 +283,7 @@ impl Config {
     /// The product of the axis lengths (an upper bound on the number of cells:
     /// parameters a generator ignores collapse).
     pub fn cell_count_bound(&self) -> u128 {
-        let a = &self.axes;
-        [
-            a.source.len(),
-            a.responses.len(),
-            a.types.len(),
-            a.phi.len(),
-            a.sigma.len(),
-            a.margin.len(),
-            a.populations.len(),
-            a.seed.len(),
-            a.k.len(),
-            a.ell.len().max(1),
-            a.dynamics.len(),
-            a.eta.len(),
-            a.iters.len(),
-            a.tol.len(),
-        ]
-        .iter()
-        .map(|&n| n as u128)
-        .product()
+        self.axes.lengths().iter().map(|&n| n as u128).product()
     }
 
     /// An input error located at `key`'s line in this config.

@@ -133,22 +133,7 @@ pub fn dynamics_name(d: Dynamics) -> &'static str {
 pub fn expand(config: &Config, preflib_size: &dyn Fn(&Source) -> (usize, usize)) -> Vec<Cell> {
     let a = &config.axes;
     let ells: Vec<Option<usize>> = if a.ell.is_empty() { vec![None] } else { a.ell.iter().map(|&l| Some(l)).collect() };
-    let lens = [
-        a.source.len(),
-        a.responses.len(),
-        a.types.len(),
-        a.phi.len(),
-        a.sigma.len(),
-        a.margin.len(),
-        a.populations.len(),
-        a.seed.len(),
-        a.k.len(),
-        ells.len(),
-        a.dynamics.len(),
-        a.eta.len(),
-        a.iters.len(),
-        a.tol.len(),
-    ];
+    let lens = a.lengths();
     let total: usize = lens.iter().product();
     let mut seen = HashSet::new();
     let mut cells = Vec::new();

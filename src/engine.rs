@@ -21,7 +21,12 @@ pub enum BackendChoice {
 
 pub enum Engine {
     Cpu,
-    Gpu(Box<GpuEngine>),
+    /// The GPU engine; `fallback` (chosen by `auto`) sends work the device
+    /// refuses for its size limits to the CPU engine instead of failing.
+    Gpu {
+        gpu: Box<GpuEngine>,
+        fallback: bool,
+    },
 }
 
 impl Engine {
@@ -45,12 +50,12 @@ impl Engine {
                     other => other,
                 })?;
                 let notice = gpu_notice(&gpu);
-                Ok((Engine::Gpu(Box::new(gpu)), notice))
+                Ok((Engine::Gpu { gpu: Box::new(gpu), fallback: false }, notice))
             }
             BackendChoice::Auto => match GpuEngine::new(adapter, software_in_auto) {
                 Ok(gpu) => {
                     let notice = gpu_notice(&gpu);
-                    Ok((Engine::Gpu(Box::new(gpu)), notice))
+                    Ok((Engine::Gpu { gpu: Box::new(gpu), fallback: true }, notice))
                 }
                 Err(Error::Gpu(msg)) => {
                     Ok((Engine::Cpu, format!("no usable GPU adapter ({msg}); falling back to the CPU engine")))
@@ -63,27 +68,42 @@ impl Engine {
     pub fn name(&self) -> String {
         match self {
             Engine::Cpu => "cpu".to_string(),
-            Engine::Gpu(g) => format!("gpu: {}", g.adapter_name()),
+            Engine::Gpu { gpu, .. } => format!("gpu: {}", gpu.adapter_name()),
         }
     }
 
     /// `g(π)` for every population and its policy.
     pub fn deviation_batch(&self, pops: &[Population], policies: &[Vec<f64>], k: usize) -> Result<Vec<Vec<f64>>> {
+        let on_cpu = || {
+            use rayon::prelude::*;
+            pops.par_iter().zip(policies).map(|(p, pi)| crate::cpu::deviation(p, pi, k)).collect()
+        };
         match self {
-            Engine::Cpu => {
-                use rayon::prelude::*;
-                Ok(pops.par_iter().zip(policies).map(|(p, pi)| crate::cpu::deviation(p, pi, k)).collect())
-            }
-            Engine::Gpu(g) => g.deviation_batch(pops, policies, k),
+            Engine::Cpu => Ok(on_cpu()),
+            Engine::Gpu { gpu, fallback } => or_cpu(gpu.deviation_batch(pops, policies, k), *fallback, || Ok(on_cpu())),
         }
     }
 
     /// Self-play to equilibrium for every population.
     pub fn solve_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
+        let on_cpu = || dynamics::solve_batch(pops, k, opts).into_iter().collect();
         match self {
-            Engine::Cpu => dynamics::solve_batch(pops, k, opts).into_iter().collect(),
-            Engine::Gpu(g) => g.solve_batch(pops, k, opts),
+            Engine::Cpu => on_cpu(),
+            Engine::Gpu { gpu, fallback } => or_cpu(gpu.solve_batch(pops, k, opts), *fallback, on_cpu),
         }
+    }
+}
+
+/// A size the device refuses (e.g. llvmpipe's loop limit for Plackett–Luce
+/// work) goes to the CPU engine when `auto` chose the GPU, with a notice;
+/// with `--backend gpu` it stays an error.
+fn or_cpu<T>(result: Result<T>, fallback: bool, cpu: impl FnOnce() -> Result<T>) -> Result<T> {
+    match result {
+        Err(e @ Error::Limit { .. }) if fallback => {
+            eprintln!("ualign: the GPU refuses this batch ({e}); running it on the CPU engine");
+            cpu()
+        }
+        other => other,
     }
 }
 

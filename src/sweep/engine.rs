@@ -100,7 +100,7 @@ impl CellRunner for EngineRunner {
                 }
             }
         }
-        if let Engine::Gpu(engine) = &self.engine {
+        if let Engine::Gpu { gpu: engine, fallback: false } = &self.engine {
             // One representative population per distinct size and k.
             let mut seen = std::collections::HashSet::new();
             for cell in cells {

@@ -44,9 +44,7 @@ impl Engine {
             }
             BackendChoice::Gpu => {
                 let gpu = GpuEngine::new(adapter, true).map_err(|e| match e {
-                    Error::Gpu(msg) => {
-                        Error::Gpu(format!("{msg}; run `ualign info` to list adapters, or use --backend cpu"))
-                    }
+                    Error::Gpu(msg) => Error::Gpu(format!("{msg} (`ualign info` lists the adapters)")),
                     other => other,
                 })?;
                 let notice = gpu_notice(&gpu);

@@ -422,3 +422,32 @@ fn auto_falls_back_to_the_cpu_engine_for_work_the_device_refuses() {
         eprintln!("note: no software adapter here, the refusal path is not exercised: {stderr}");
     }
 }
+
+/// With no adapter at all (the Vulkan driver hidden, other backends off),
+/// `auto` says so in one line and uses the CPU engine; `--backend gpu` fails.
+#[test]
+fn no_adapter_means_the_cpu_engine_with_a_notice_or_a_clear_gpu_error() {
+    let hide = |c: &mut Command| {
+        c.env("WGPU_BACKEND", "vulkan")
+            .env("VK_ICD_FILENAMES", "/nonexistent.json")
+            .env("VK_DRIVER_FILES", "/nonexistent.json");
+    };
+    let cycle = asset("condorcet3.json");
+    let mut auto = Command::new(env!("CARGO_BIN_EXE_ualign"));
+    hide(&mut auto);
+    let out = auto.args(["solve", "--population", &cycle, "--k", "2", "--json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("falling back to the CPU engine"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["converged"], true);
+
+    let mut gpu = Command::new(env!("CARGO_BIN_EXE_ualign"));
+    hide(&mut gpu);
+    let out = gpu.args(["solve", "--population", &cycle, "--k", "2", "--backend", "gpu"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("GPU") && errors[0].contains("--backend cpu"), "{}", errors[0]);
+}

@@ -200,194 +200,32 @@ fn bad_input_gets_one_line_naming_the_place_and_the_fix() {
     let huge = temp_file("huge.json", r#"{"responses": 2, "types": [{"weight": 1.0, "scores": [0, 1e999]}]}"#);
     let soc = temp_file("broken.soc", "# NUMBER ALTERNATIVES: 3\n2: 1,2\n");
     let p = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let (not_perm, weights, negative, malformed) = (p(&not_perm), p(&weights), p(&negative), p(&malformed));
+    let (unknown, huge, soc) = (p(&unknown), p(&huge), p(&soc));
+    // `eval FILE POLICY K [more…]`, the shape most cases share.
+    let eval = |file: &str, policy: &str, k: &str, more: &[&str]| -> Vec<String> {
+        let head = ["eval", "--population", file, "--policy", policy, "--k", k];
+        head.iter().chain(more).map(|s| s.to_string()).collect()
+    };
+    let args = |parts: &[&str]| -> Vec<String> { parts.iter().map(|s| s.to_string()).collect() };
     let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                "/no/such/file.json".into(),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "2".into(),
-            ],
-            vec!["/no/such/file.json"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                p(&not_perm),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "2".into(),
-            ],
-            vec!["notperm.json:1", "types[0].ranking", "permutation"],
-        ),
-        (
-            vec!["solve".into(), "--populations".into(), p(&weights), "--k".into(), "2".into()],
-            vec!["weights.jsonl:2", "weight", "sum"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                p(&negative),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "1".into(),
-            ],
-            vec!["negative.json", "types[0].weight"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                p(&malformed),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "1".into(),
-            ],
-            vec!["malformed.json:2"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                p(&unknown),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "1".into(),
-            ],
-            vec!["unknown.json", "rankng"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                p(&huge),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "1".into(),
-            ],
-            vec!["huge.json"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                p(&soc),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "1".into(),
-            ],
-            vec!["broken.soc:2"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                cycle.clone(),
-                "--policy".into(),
-                "0.5,0.5".into(),
-                "--k".into(),
-                "2".into(),
-            ],
-            vec!["--policy", "3 responses"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                cycle.clone(),
-                "--policy".into(),
-                "0.5,0.6,0".into(),
-                "--k".into(),
-                "2".into(),
-            ],
-            vec!["--policy", "sums to"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                cycle.clone(),
-                "--policy".into(),
-                "nan,0.5,0.5".into(),
-                "--k".into(),
-                "2".into(),
-            ],
-            vec!["--policy[0]", "NaN"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                cycle.clone(),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "0".into(),
-            ],
-            vec!["--k", "k >= 1"],
-        ),
-        (
-            vec![
-                "eval".into(),
-                "--population".into(),
-                cycle.clone(),
-                "--policy".into(),
-                "uniform".into(),
-                "--k".into(),
-                "2".into(),
-                "--ell".into(),
-                "4".into(),
-            ],
-            vec!["--ell", "k + 1"],
-        ),
-        (
-            vec![
-                "solve".into(),
-                "--population".into(),
-                cycle.clone(),
-                "--k".into(),
-                "2".into(),
-                "--eta".into(),
-                "-1".into(),
-            ],
-            vec!["--eta"],
-        ),
-        (
-            vec![
-                "solve".into(),
-                "--population".into(),
-                cycle.clone(),
-                "--k".into(),
-                "2".into(),
-                "--tol".into(),
-                "NaN".into(),
-            ],
-            vec!["--tol"],
-        ),
-        (vec!["compare".into(), "--population".into(), cycle.clone(), "--k-max".into(), "0".into()], vec!["--k-max"]),
-        (
-            vec![
-                "generate".into(),
-                "--model".into(),
-                "mallows".into(),
-                "--responses".into(),
-                "5".into(),
-                "--phi".into(),
-                "1.5".into(),
-            ],
-            vec!["--phi"],
-        ),
+        (eval("/no/such/file.json", "uniform", "2", &[]), vec!["/no/such/file.json"]),
+        (eval(&not_perm, "uniform", "2", &[]), vec!["notperm.json:1", "types[0].ranking", "permutation"]),
+        (args(&["solve", "--populations", &weights, "--k", "2"]), vec!["weights.jsonl:2", "weight", "sum"]),
+        (eval(&negative, "uniform", "1", &[]), vec!["negative.json", "types[0].weight"]),
+        (eval(&malformed, "uniform", "1", &[]), vec!["malformed.json:2"]),
+        (eval(&unknown, "uniform", "1", &[]), vec!["unknown.json", "rankng"]),
+        (eval(&huge, "uniform", "1", &[]), vec!["huge.json"]),
+        (eval(&soc, "uniform", "1", &[]), vec!["broken.soc:2"]),
+        (eval(&cycle, "0.5,0.5", "2", &[]), vec!["--policy", "3 responses"]),
+        (eval(&cycle, "0.5,0.6,0", "2", &[]), vec!["--policy", "sums to"]),
+        (eval(&cycle, "nan,0.5,0.5", "2", &[]), vec!["--policy[0]", "NaN"]),
+        (eval(&cycle, "uniform", "0", &[]), vec!["--k", "k >= 1"]),
+        (eval(&cycle, "uniform", "2", &["--ell", "4"]), vec!["--ell", "k + 1"]),
+        (args(&["solve", "--population", &cycle, "--k", "2", "--eta", "-1"]), vec!["--eta"]),
+        (args(&["solve", "--population", &cycle, "--k", "2", "--tol", "NaN"]), vec!["--tol"]),
+        (args(&["compare", "--population", &cycle, "--k-max", "0"]), vec!["--k-max"]),
+        (args(&["generate", "--model", "mallows", "--responses", "5", "--phi", "1.5"]), vec!["--phi"]),
     ];
     for (args, needles) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -427,24 +265,24 @@ fn auto_falls_back_to_the_cpu_engine_for_work_the_device_refuses() {
 /// `auto` says so in one line and uses the CPU engine; `--backend gpu` fails.
 #[test]
 fn no_adapter_means_the_cpu_engine_with_a_notice_or_a_clear_gpu_error() {
-    let hide = |c: &mut Command| {
-        c.env("WGPU_BACKEND", "vulkan")
+    let without_adapters = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ualign"))
+            .args(args)
+            .env("WGPU_BACKEND", "vulkan")
             .env("VK_ICD_FILENAMES", "/nonexistent.json")
-            .env("VK_DRIVER_FILES", "/nonexistent.json");
+            .env("VK_DRIVER_FILES", "/nonexistent.json")
+            .output()
+            .unwrap()
     };
     let cycle = asset("condorcet3.json");
-    let mut auto = Command::new(env!("CARGO_BIN_EXE_ualign"));
-    hide(&mut auto);
-    let out = auto.args(["solve", "--population", &cycle, "--k", "2", "--json"]).output().unwrap();
+    let out = without_adapters(&["solve", "--population", &cycle, "--k", "2", "--json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("falling back to the CPU engine"), "{stderr}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["converged"], true);
 
-    let mut gpu = Command::new(env!("CARGO_BIN_EXE_ualign"));
-    hide(&mut gpu);
-    let out = gpu.args(["solve", "--population", &cycle, "--k", "2", "--backend", "gpu"]).output().unwrap();
+    let out = without_adapters(&["solve", "--population", &cycle, "--k", "2", "--backend", "gpu"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();

@@ -21,41 +21,33 @@ pub fn power_sum(l: f64, b: f64, k: usize) -> f64 {
 ///
 /// One pass from the bottom of the ranking keeps `B`, the π-mass strictly
 /// below the current response: O(n·k) for the whole vector. Small k (the hot
-/// case of self-play) dispatch to a copy with k fixed at compile time, so the
+/// case of self-play) call the inlined pass with a literal k, so the
 /// Horner loop unrolls; the arithmetic, and hence every bit of the result, is
 /// the same as the generic loop.
 #[inline]
 pub fn deviation_ranking(ranking: &[u32], weight: f64, policy: &[f64], k: usize, out: &mut [f64]) {
     match k {
-        1 => ranking_pass::<1>(ranking, weight, policy, out),
-        2 => ranking_pass::<2>(ranking, weight, policy, out),
-        3 => ranking_pass::<3>(ranking, weight, policy, out),
-        4 => ranking_pass::<4>(ranking, weight, policy, out),
-        5 => ranking_pass::<5>(ranking, weight, policy, out),
-        6 => ranking_pass::<6>(ranking, weight, policy, out),
-        7 => ranking_pass::<7>(ranking, weight, policy, out),
-        8 => ranking_pass::<8>(ranking, weight, policy, out),
-        _ => {
-            let scale = weight / (k as f64 + 1.0);
-            let mut below = 0.0;
-            for &y in ranking.iter().rev() {
-                let y = y as usize;
-                let at_or_below = below + policy[y];
-                out[y] += scale * power_sum(at_or_below, below, k);
-                below = at_or_below;
-            }
-        }
+        // A literal k lets the inlined pass unroll the power sum.
+        1 => ranking_pass(ranking, weight, policy, 1, out),
+        2 => ranking_pass(ranking, weight, policy, 2, out),
+        3 => ranking_pass(ranking, weight, policy, 3, out),
+        4 => ranking_pass(ranking, weight, policy, 4, out),
+        5 => ranking_pass(ranking, weight, policy, 5, out),
+        6 => ranking_pass(ranking, weight, policy, 6, out),
+        7 => ranking_pass(ranking, weight, policy, 7, out),
+        8 => ranking_pass(ranking, weight, policy, 8, out),
+        _ => ranking_pass(ranking, weight, policy, k, out),
     }
 }
 
 #[inline(always)]
-fn ranking_pass<const K: usize>(ranking: &[u32], weight: f64, policy: &[f64], out: &mut [f64]) {
-    let scale = weight / (K as f64 + 1.0);
+fn ranking_pass(ranking: &[u32], weight: f64, policy: &[f64], k: usize, out: &mut [f64]) {
+    let scale = weight / (k as f64 + 1.0);
     let mut below = 0.0;
     for &y in ranking.iter().rev() {
         let y = y as usize;
         let at_or_below = below + policy[y];
-        out[y] += scale * power_sum(at_or_below, below, K);
+        out[y] += scale * power_sum(at_or_below, below, k);
         below = at_or_below;
     }
 }

@@ -21,9 +21,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use crate::cpu::selfplay::{checkpoint_schedule, Workspace};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::metrics::Evaluation;
-use crate::population::{check_k, Population};
+use crate::population::Population;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -94,21 +94,7 @@ pub struct Solution {
 
 /// Checks `k` and the options; every problem is one `Error::Input` line.
 pub fn check_options(k: usize, opts: &SolveOptions) -> Result<()> {
-    check_k(k)?;
-    if !(opts.eta.is_finite() && opts.eta > 0.0) {
-        return Err(Error::input("eta", format!("is {}", opts.eta), "the step size must be a finite number > 0"));
-    }
-    if opts.iters == 0 {
-        return Err(Error::input("iters", "is 0", "allow at least 1 iteration"));
-    }
-    if !(opts.tol >= 0.0) {
-        return Err(Error::input(
-            "tol",
-            format!("is {}", opts.tol),
-            "the tolerance on E_k must be >= 0 (0 = never stop early)",
-        ));
-    }
-    Ok(())
+    crate::limits::check_solve(k, opts)
 }
 
 /// Self-play from the uniform policy (SPEC §4) with the exact f64 CPU engine.

@@ -1,16 +1,26 @@
 //! Backend choice: the same computations on the GPU (WGSL kernels through
 //! wgpu) or on the exact f64 CPU engine, behind one interface.
+//!
+//! Whatever runs, the numbers returned describe their policy exactly: the
+//! GPU's self-play policies are re-evaluated in f64 by the CPU engine, and
+//! `converged` is judged on that exact `E_k` against the caller's `tol`.
+//! The library never prints: what the caller should tell the user (which
+//! engine, a tolerance the device cannot honour, a batch sent to the CPU)
+//! comes back as notices, see [`Engine::take_notices`].
+
+use std::sync::Mutex;
 
 use crate::dynamics::{self, Solution, SolveOptions};
 use crate::error::{Error, Result};
-use crate::gpu::GpuEngine;
+use crate::gpu::{GpuEngine, DEVICE_TOL_FLOOR};
 use crate::population::Population;
 
 /// What the user asked for with `--backend`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendChoice {
-    /// A hardware GPU if there is one, then a software adapter, then the CPU engine.
+    /// The CPU engine, or a hardware GPU for self-play batches of at least
+    /// 4,096 populations; never a software adapter.
     #[default]
     Auto,
     /// A GPU adapter (hardware or software) or an error.
@@ -19,7 +29,27 @@ pub enum BackendChoice {
     Cpu,
 }
 
-pub enum Engine {
+/// The work an engine is opened for; `auto` decides from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// One evaluation per population (`eval`): always the CPU engine under
+    /// `auto`, since one exact evaluation costs less than a device launch.
+    Evaluate,
+    /// Self-play for a batch of (at least) this many populations.
+    SelfPlay { populations: usize },
+}
+
+/// Smallest self-play batch for which `auto` opens a hardware GPU.
+///
+/// Chosen conservatively, not measured on hardware: the CPU engine solves
+/// 1,024 populations (n = 16, m = 32, k = 4, 200 iterations) in about 0.2 s
+/// on two cores, while opening a device and compiling the kernels alone costs
+/// a few tenths of a second, so a GPU can only win on batches several times
+/// larger. Smaller batches, and every batch on a machine with only a software
+/// adapter, run on the CPU engine.
+pub const AUTO_GPU_MIN_POPULATIONS: usize = 4_096;
+
+enum Device {
     Cpu,
     /// The GPU engine; `fallback` (chosen by `auto`) sends work the device
     /// refuses for its size limits to the CPU engine instead of failing.
@@ -29,83 +59,138 @@ pub enum Engine {
     },
 }
 
+/// An opened engine.
+pub struct Engine {
+    device: Device,
+    /// Notices for the user, gathered until [`Engine::take_notices`].
+    notices: Mutex<Vec<String>>,
+}
+
 impl Engine {
-    /// Opens the engine the choice asks for and returns it with a one-line
-    /// notice saying which was chosen (print it on stderr).
-    ///
-    /// `software_in_auto` says whether `auto` may settle on a software adapter
-    /// (lavapipe) before the CPU engine: yes for `eval`/`solve`/`compare`, no
-    /// for sweeps, where a software rasteriser runs the same work slower than
-    /// the native f64 engine. `gpu` always accepts one.
-    pub fn select(choice: BackendChoice, adapter: Option<&str>, software_in_auto: bool) -> Result<(Engine, String)> {
+    /// Opens the engine the choice asks for. The first notice says which was
+    /// chosen and why.
+    pub fn select(choice: BackendChoice, adapter: Option<&str>, work: Workload) -> Result<Engine> {
+        let cpu = |why: String| Engine::new(Device::Cpu, why);
         match choice {
-            BackendChoice::Cpu => {
-                Ok((Engine::Cpu, format!("using the CPU engine (f64, {} threads)", rayon::current_num_threads())))
-            }
+            BackendChoice::Cpu => Ok(cpu(cpu_notice("--backend cpu"))),
             BackendChoice::Gpu => {
                 let gpu = GpuEngine::new(adapter, true).map_err(|e| match e {
                     Error::Gpu(msg) => Error::Gpu(format!("{msg} (`ualign info` lists the adapters)")),
                     other => other,
                 })?;
                 let notice = gpu_notice(&gpu);
-                Ok((Engine::Gpu { gpu: Box::new(gpu), fallback: false }, notice))
+                Ok(Engine::new(Device::Gpu { gpu: Box::new(gpu), fallback: false }, notice))
             }
-            BackendChoice::Auto => match GpuEngine::new(adapter, software_in_auto) {
-                Ok(gpu) => {
-                    let notice = gpu_notice(&gpu);
-                    Ok((Engine::Gpu { gpu: Box::new(gpu), fallback: true }, notice))
-                }
-                Err(Error::Gpu(msg)) => {
-                    Ok((Engine::Cpu, format!("no usable GPU adapter ({msg}); falling back to the CPU engine")))
-                }
-                Err(other) => Err(other),
+            BackendChoice::Auto => match work {
+                Workload::Evaluate => Ok(cpu(cpu_notice("auto, one exact evaluation per population"))),
+                Workload::SelfPlay { populations } if populations < AUTO_GPU_MIN_POPULATIONS => Ok(cpu(cpu_notice(
+                    &format!("auto, {populations} population(s) < {AUTO_GPU_MIN_POPULATIONS} for a GPU"),
+                ))),
+                Workload::SelfPlay { .. } => match GpuEngine::new(adapter, false) {
+                    Ok(gpu) => {
+                        let notice = gpu_notice(&gpu);
+                        Ok(Engine::new(Device::Gpu { gpu: Box::new(gpu), fallback: true }, notice))
+                    }
+                    Err(Error::Gpu(msg)) => Ok(cpu(cpu_notice(&format!("auto, no hardware GPU: {msg}")))),
+                    Err(other) => Err(other),
+                },
             },
         }
     }
 
+    fn new(device: Device, notice: String) -> Engine {
+        Engine { device, notices: Mutex::new(vec![notice]) }
+    }
+
     pub fn name(&self) -> String {
-        match self {
-            Engine::Cpu => "cpu".to_string(),
-            Engine::Gpu { gpu, .. } => format!("gpu: {}", gpu.adapter_name()),
+        match &self.device {
+            Device::Cpu => "cpu".to_string(),
+            Device::Gpu { gpu, .. } => format!("gpu: {}", gpu.adapter_name()),
         }
     }
 
-    /// `g(π)` for every population and its policy.
+    /// The GPU engine when `--backend gpu` asked for it (no CPU fallback):
+    /// its own limits must then be checked up front.
+    pub fn strict_gpu(&self) -> Option<&GpuEngine> {
+        match &self.device {
+            Device::Gpu { gpu, fallback: false } => Some(gpu),
+            _ => None,
+        }
+    }
+
+    /// The notices gathered since the last call (each distinct one once).
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn notice(&self, line: String) {
+        let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
+        if !notices.contains(&line) {
+            notices.push(line);
+        }
+    }
+
+    /// `g(π)` for every population and its policy. On the GPU these are f32
+    /// values widened to f64 (accurate to about 1e-6), with a notice saying so.
     pub fn deviation_batch(&self, pops: &[Population], policies: &[Vec<f64>], k: usize) -> Result<Vec<Vec<f64>>> {
         let on_cpu = || {
             use rayon::prelude::*;
             pops.par_iter().zip(policies).map(|(p, pi)| crate::cpu::deviation(p, pi, k)).collect()
         };
-        match self {
-            Engine::Cpu => Ok(on_cpu()),
-            Engine::Gpu { gpu, fallback } => or_cpu(gpu.deviation_batch(pops, policies, k), *fallback, || Ok(on_cpu())),
+        match &self.device {
+            Device::Cpu => Ok(on_cpu()),
+            Device::Gpu { gpu, fallback } => {
+                self.notice("g(π) computed in f32 on the GPU (accurate to about 1e-6); --backend cpu is exact".into());
+                self.or_cpu(gpu.deviation_batch(pops, policies, k), *fallback, || Ok(on_cpu()))
+            }
         }
     }
 
-    /// Self-play to equilibrium for every population.
+    /// Self-play to equilibrium for every population. `tol` and `iters` mean
+    /// the same on every engine; `converged` is `E_k ≤ tol` on the exact f64
+    /// evaluation of the final policy.
     pub fn solve_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
+        crate::limits::check_solve(k, opts)?;
         let on_cpu = || dynamics::solve_batch(pops, k, opts).into_iter().collect();
-        match self {
-            Engine::Cpu => on_cpu(),
-            Engine::Gpu { gpu, fallback } => or_cpu(gpu.solve_batch(pops, k, opts), *fallback, on_cpu),
+        match &self.device {
+            Device::Cpu => on_cpu(),
+            Device::Gpu { gpu, fallback } => {
+                if opts.tol < DEVICE_TOL_FLOOR {
+                    self.notice(format!(
+                        "the GPU cannot resolve E_k below {DEVICE_TOL_FLOOR:.0e} in f32: it may stop once its f32 \
+                         E_k <= {DEVICE_TOL_FLOOR:.0e} (--tol is {:e}); E_k and `converged` are judged exactly in f64 \
+                         against --tol; --backend cpu honours it",
+                        opts.tol
+                    ));
+                }
+                let mut solutions = self.or_cpu(gpu.solve_batch(pops, k, opts), *fallback, on_cpu)?;
+                for s in &mut solutions {
+                    s.converged = s.evaluation.exploitability <= opts.tol;
+                }
+                Ok(solutions)
+            }
+        }
+    }
+
+    /// A size the device refuses (e.g. llvmpipe's loop limit for Plackett–Luce
+    /// work) goes to the CPU engine when `auto` chose the GPU, with a notice;
+    /// with `--backend gpu` it stays an error.
+    fn or_cpu<T>(&self, result: Result<T>, fallback: bool, cpu: impl FnOnce() -> Result<T>) -> Result<T> {
+        match result {
+            Err(e @ Error::Limit { .. }) if fallback => {
+                self.notice(format!("the GPU refuses this batch ({e}); running it on the CPU engine"));
+                cpu()
+            }
+            other => other,
         }
     }
 }
 
-/// A size the device refuses (e.g. llvmpipe's loop limit for Plackett–Luce
-/// work) goes to the CPU engine when `auto` chose the GPU, with a notice;
-/// with `--backend gpu` it stays an error.
-fn or_cpu<T>(result: Result<T>, fallback: bool, cpu: impl FnOnce() -> Result<T>) -> Result<T> {
-    match result {
-        Err(e @ Error::Limit { .. }) if fallback => {
-            eprintln!("ualign: the GPU refuses this batch ({e}); running it on the CPU engine");
-            cpu()
-        }
-        other => other,
-    }
+fn cpu_notice(why: &str) -> String {
+    format!("using the CPU engine (f64, {} threads; {why})", rayon::current_num_threads())
 }
 
 fn gpu_notice(gpu: &GpuEngine) -> String {
     let kind = if gpu.is_software() { "software adapter" } else { "GPU" };
-    format!("using the {kind} {} (f32 kernels)", gpu.adapter_name())
+    format!("using the {kind} {} (f32 kernels, results re-evaluated exactly in f64)", gpu.adapter_name())
 }

@@ -11,6 +11,7 @@ pub mod dynamics;
 pub mod engine;
 pub mod error;
 pub mod gpu;
+pub mod limits;
 pub(crate) mod linalg;
 pub mod metrics;
 pub mod plot;

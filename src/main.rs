@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     quiet_wayland_probe();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if cli::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -1,33 +1,84 @@
 //! `eval`, `solve` and `compare`: one population as a table (or JSON), or a
-//! batch as JSON Lines in input order.
+//! batch as JSON Lines, streamed in input order chunk by chunk.
+
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use ualign::baselines;
-use ualign::dynamics::{check_options, Solution};
-use ualign::engine::Engine;
+use ualign::dynamics::{check_options, Solution, SolveOptions};
+use ualign::engine::{Engine, Workload};
 use ualign::error::{Error, Result};
+use ualign::limits::MAX_K;
 use ualign::metrics::{self, Evaluation};
+use ualign::population::stream::{Chunks, CHUNK};
 use ualign::population::{check_k, check_policy, json as popjson, Population};
 
-use super::format;
-use super::{BackendArgs, CompareArgs, EvalArgs, Input, SolveArgs};
+use super::output::{self, Out};
+use super::{format, BackendArgs, CompareArgs, EvalArgs, Input, SolveArgs};
 
-/// The populations named on the command line, and whether it was a batch.
-fn load(input: &Input) -> Result<(Vec<Population>, bool)> {
+/// What the command line names: one population (a table or JSON), or a
+/// batch read chunk by chunk (JSON Lines).
+enum Loaded {
+    One(Population),
+    Batch(Chunks),
+}
+
+fn load(input: &Input) -> Result<Loaded> {
     match (&input.population, &input.populations) {
-        (Some(p), _) => Ok((vec![popjson::load_population(p)?], false)),
-        (None, Some(p)) => Ok((popjson::load_populations(p)?, true)),
+        (Some(p), _) => Ok(Loaded::One(popjson::load_population(p)?)),
+        (None, Some(p)) => Ok(Loaded::Batch(Chunks::open(p, CHUNK)?)),
         (None, None) => {
             Err(Error::input("--population", "is missing", "pass --population FILE or --populations FILE.jsonl"))
         }
     }
 }
 
-fn open_engine(b: &BackendArgs) -> Result<Engine> {
-    let (engine, notice) = Engine::select(b.backend, b.adapter.as_deref(), true)?;
-    eprintln!("ualign: {notice}");
+fn open_engine(b: &BackendArgs, work: Workload) -> Result<Engine> {
+    let engine = Engine::select(b.backend, b.adapter.as_deref(), work)?;
+    print_notices(&engine);
     Ok(engine)
+}
+
+/// The engine's notices on stderr, each once.
+fn print_notices(engine: &Engine) {
+    for line in engine.take_notices() {
+        eprintln!("ualign: {line}");
+    }
+}
+
+/// Runs `each` over a batch chunk by chunk, writing one JSON line per
+/// population in input order as each chunk finishes. The engine is opened
+/// for the first chunk (`work` says for what, from its size); progress goes
+/// to stderr every few seconds of a long run.
+fn stream(
+    mut chunks: Chunks,
+    backend: &BackendArgs,
+    work: impl Fn(usize) -> Workload,
+    each: impl Fn(&Engine, &[Population]) -> Result<Vec<Value>>,
+) -> Result<()> {
+    let Some(first) = chunks.next() else { return Ok(()) };
+    let first = first?;
+    let engine = open_engine(backend, work(first.len()))?;
+    let mut out = Out::new();
+    let started = Instant::now();
+    let mut reported = started;
+    let mut done = 0usize;
+    for chunk in std::iter::once(Ok(first)).chain(chunks) {
+        let pops = chunk?;
+        for v in each(&engine, &pops)? {
+            out.line(&v.to_string())?;
+        }
+        out.flush()?;
+        print_notices(&engine);
+        done += pops.len();
+        if reported.elapsed() >= Duration::from_secs(5) {
+            reported = Instant::now();
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!("ualign: {done} populations done in {secs:.0} s ({:.0} per second)", done as f64 / secs);
+        }
+    }
+    Ok(())
 }
 
 /// `--policy`: probabilities separated by commas, or a named baseline.
@@ -54,38 +105,49 @@ fn parse_policy(text: &str, pop: &Population) -> Result<Vec<f64>> {
     Ok(policy)
 }
 
-fn print_json_lines(values: impl IntoIterator<Item = Value>) {
-    for v in values {
-        println!("{v}");
+/// Evaluations of the policy `--policy` names, one per population.
+fn evaluate(a: &EvalArgs, engine: &Engine, pops: &[Population]) -> Result<Vec<(Vec<f64>, Evaluation)>> {
+    let policies = pops.iter().map(|p| parse_policy(&a.policy, p)).collect::<Result<Vec<_>>>()?;
+    let deviations = engine.deviation_batch(pops, &policies, a.k)?;
+    let mut evals = Vec::with_capacity(pops.len());
+    for ((pop, policy), g) in pops.iter().zip(policies).zip(deviations) {
+        let mut e = Evaluation::from_deviation(&policy, g, a.k);
+        if let Some(ell) = a.ell {
+            e.ell = Some(ell);
+            e.robust_alignment_ell = Some(metrics::robust_alignment_ell(pop, &policy, a.k, ell)?);
+        }
+        evals.push((policy, e));
     }
+    Ok(evals)
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
     check_k(a.k).map_err(Error::as_flag)?;
-    let (pops, batch) = load(&a.input)?;
     if let Some(ell) = a.ell {
         metrics::check_ell(ell, a.k).map_err(Error::as_flag)?;
     }
-    let policies = pops.iter().map(|p| parse_policy(&a.policy, p)).collect::<Result<Vec<_>>>()?;
-    let engine = open_engine(&a.backend)?;
-    let deviations = engine.deviation_batch(&pops, &policies, a.k)?;
-    let mut evals = Vec::with_capacity(pops.len());
-    for ((pop, policy), g) in pops.iter().zip(&policies).zip(deviations) {
-        let mut e = Evaluation::from_deviation(policy, g, a.k);
-        if let Some(ell) = a.ell {
-            e.ell = Some(ell);
-            e.robust_alignment_ell = Some(metrics::robust_alignment_ell(pop, policy, a.k, ell)?);
+    match load(&a.input)? {
+        Loaded::Batch(chunks) => stream(
+            chunks,
+            &a.backend,
+            |_| Workload::Evaluate,
+            |engine, pops| Ok(evaluate(&a, engine, pops)?.iter().map(|(p, e)| eval_json(e, p)).collect()),
+        ),
+        Loaded::One(pop) => {
+            let engine = open_engine(&a.backend, Workload::Evaluate)?;
+            let (policy, e) = evaluate(&a, &engine, std::slice::from_ref(&pop))?.remove(0);
+            print_notices(&engine);
+            if a.json {
+                output::print(&(pretty(&eval_json(&e, &policy)) + "\n"))
+            } else {
+                output::print(&format::evaluation(&pop, &policy, &e))
+            }
         }
-        evals.push(e);
     }
-    if batch {
-        print_json_lines(evals.iter().zip(&policies).map(|(e, p)| eval_json(e, p)));
-    } else if a.json {
-        println!("{}", serde_json::to_string_pretty(&eval_json(&evals[0], &policies[0])).unwrap());
-    } else {
-        print!("{}", format::evaluation(&pops[0], &policies[0], &evals[0]));
-    }
-    Ok(())
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).expect("a JSON value serialises")
 }
 
 fn eval_json(e: &Evaluation, policy: &[f64]) -> Value {
@@ -104,48 +166,72 @@ fn solution_json(s: &Solution) -> Value {
     v
 }
 
-pub fn solve(a: SolveArgs) -> Result<()> {
-    check_k(a.k).map_err(Error::as_flag)?;
-    let opts = a.dynamics.options();
-    check_options(a.k, &opts).map_err(Error::as_flag)?;
-    let (pops, batch) = load(&a.input)?;
-    let engine = open_engine(&a.backend)?;
-    let solutions = engine.solve_batch(&pops, a.k, &opts)?;
-    if batch {
-        print_json_lines(solutions.iter().map(solution_json));
-    } else if a.json {
-        println!("{}", serde_json::to_string_pretty(&solution_json(&solutions[0])).unwrap());
-    } else {
-        print!("{}", format::solution(&pops[0], &solutions[0], &opts));
-    }
-    Ok(())
+fn self_play(populations: usize) -> Workload {
+    Workload::SelfPlay { populations }
 }
 
-pub fn compare(a: CompareArgs) -> Result<()> {
-    if a.k_max == 0 {
-        return Err(Error::input("--k-max", "is 0", "use --k-max 1 or more"));
-    }
+pub fn solve(a: SolveArgs) -> Result<()> {
     let opts = a.dynamics.options();
-    check_options(1, &opts).map_err(Error::as_flag)?;
-    let (pops, batch) = load(&a.input)?;
-    let engine = open_engine(&a.backend)?;
-    // Equilibria for k >= 2 on the chosen engine, batched over populations;
-    // k = 1 (NLHF) and the baselines exactly on the CPU.
-    let mut by_k: Vec<std::vec::IntoIter<Solution>> = Vec::with_capacity(a.k_max);
-    for k in 2..=a.k_max {
-        by_k.push(engine.solve_batch(&pops, k, &opts)?.into_iter());
+    check_options(a.k, &opts).map_err(Error::as_flag)?;
+    match load(&a.input)? {
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
+            Ok(engine.solve_batch(pops, a.k, &opts)?.iter().map(solution_json).collect())
+        }),
+        Loaded::One(pop) => {
+            let engine = open_engine(&a.backend, self_play(1))?;
+            let solution = engine.solve_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
+            print_notices(&engine);
+            if a.json {
+                output::print(&(pretty(&solution_json(&solution)) + "\n"))
+            } else {
+                output::print(&format::solution(&pop, &solution, &opts))
+            }
+        }
+    }
+}
+
+/// The comparison table of every population: equilibria for k ≥ 2 on the
+/// engine, batched over populations; k = 1 (NLHF) and the baselines exactly
+/// on the CPU.
+fn comparisons(
+    engine: &Engine,
+    pops: &[Population],
+    k_max: usize,
+    opts: &SolveOptions,
+) -> Result<Vec<Vec<baselines::CompareRow>>> {
+    let mut by_k: Vec<std::vec::IntoIter<Solution>> = Vec::with_capacity(k_max);
+    for k in 2..=k_max {
+        by_k.push(engine.solve_batch(pops, k, opts)?.into_iter());
     }
     let mut tables = Vec::with_capacity(pops.len());
-    for pop in &pops {
+    for pop in pops {
         let solved: Vec<Solution> = by_k.iter_mut().map(|it| it.next().expect("one solution per population")).collect();
         tables.push(baselines::compare_from(pop, &solved, opts.tol)?);
     }
-    if batch {
-        print_json_lines(tables.iter().map(|rows| json!({ "k_max": a.k_max, "rows": rows })));
-    } else if a.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "k_max": a.k_max, "rows": tables[0] })).unwrap());
-    } else {
-        print!("{}", format::comparison(&pops[0], &tables[0]));
+    Ok(tables)
+}
+
+pub fn compare(a: CompareArgs) -> Result<()> {
+    if a.k_max == 0 || a.k_max > MAX_K {
+        return Err(Error::input("--k-max", format!("is {}", a.k_max), format!("use 1 <= --k-max <= {MAX_K}")));
     }
-    Ok(())
+    let opts = a.dynamics.options();
+    check_options(a.k_max, &opts).map_err(Error::as_flag)?;
+    let k_max = a.k_max;
+    match load(&a.input)? {
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
+            let tables = comparisons(engine, pops, k_max, &opts)?;
+            Ok(tables.iter().map(|rows| json!({ "k_max": k_max, "rows": rows })).collect())
+        }),
+        Loaded::One(pop) => {
+            let engine = open_engine(&a.backend, self_play(1))?;
+            let rows = comparisons(&engine, std::slice::from_ref(&pop), k_max, &opts)?.remove(0);
+            print_notices(&engine);
+            if a.json {
+                output::print(&(pretty(&json!({ "k_max": k_max, "rows": rows })) + "\n"))
+            } else {
+                output::print(&format::comparison(&pop, &rows))
+            }
+        }
+    }
 }

@@ -4,6 +4,9 @@
 mod analyse;
 mod experiments;
 mod format;
+mod output;
+
+pub use output::is_closed_pipe;
 
 use std::path::PathBuf;
 

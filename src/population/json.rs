@@ -187,7 +187,7 @@ fn format_of(path: &Path, loc: &Location) -> Result<Format> {
 
 fn read(path: &Path) -> Result<(String, Location)> {
     let loc = Location::file(path.display().to_string());
-    match std::fs::read_to_string(path) {
+    match crate::limits::read_capped(path) {
         Ok(text) => Ok((text, loc)),
         Err(e) => Err(Error::Input {
             location: loc,
@@ -226,7 +226,7 @@ fn syntax_error(text: &str, e: &serde_json::Error, location: Location) -> Error 
 
 /// In JSON Lines a population spread over several lines fails with an EOF
 /// error; say why.
-fn jsonl_hint(e: Error, line: &str) -> Error {
+pub(crate) fn jsonl_hint(e: Error, line: &str) -> Error {
     match e {
         Error::Input { location, field, problem, .. } if field == "json" && problem.contains("EOF") => Error::Input {
             location,

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 pub mod generate;
 pub mod json;
 pub mod preflib;
+pub mod stream;
 
 /// How far the weights may sum away from 1 before we refuse them. Within the
 /// tolerance they are renormalised so the sum rule holds to rounding.
@@ -197,10 +198,7 @@ pub fn check_policy(policy: &[f64], n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks the number of samples `k` (k >= 1).
+/// Checks the number of samples `k` (1 <= k <= [`crate::limits::MAX_K`]).
 pub fn check_k(k: usize) -> Result<()> {
-    if k == 0 {
-        return Err(Error::input("k", "is 0", "k counts the sampled responses: use k >= 1"));
-    }
-    Ok(())
+    crate::limits::check_k(k)
 }

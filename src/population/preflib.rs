@@ -58,7 +58,7 @@ pub fn load_preflib(path: &Path) -> Result<Population> {
             })
         }
     };
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+    let text = crate::limits::read_capped(path).map_err(|e| Error::Input {
         location: loc.clone(),
         field: "file".into(),
         problem: format!("cannot be read ({e})"),

@@ -28,13 +28,14 @@ use serde::Serialize;
 use crate::dynamics::Dynamics;
 use crate::error::{Error, Location, Result};
 
-/// Largest `n` the kernels support (the GPU engine's limit; the sweep keeps to
-/// it on every backend so a config runs the same everywhere).
-pub const MAX_RESPONSES: usize = 256;
-/// Largest number of user types per population the kernels support.
-pub const MAX_TYPES: usize = 4096;
-/// Largest `k` the kernels support.
-pub const MAX_K: usize = 64;
+/// Largest `n` of a sweep: the generators' limit. The GPU engine's own,
+/// tighter limits (n ≤ 256, k ≤ 64) are checked when `--backend gpu` runs it;
+/// `auto` sends cells beyond them to the CPU engine.
+pub const MAX_RESPONSES: usize = crate::population::generate::MAX_RESPONSES;
+/// Largest number of user types per population (as the GPU engine's).
+pub const MAX_TYPES: usize = crate::gpu::MAX_TYPES;
+/// Largest `k`: the exact engine's limit.
+pub const MAX_K: usize = crate::limits::MAX_K;
 /// A guard against typos such as `populations = 1000000000`.
 pub const MAX_CELLS: usize = 1_000_000;
 
@@ -190,7 +191,7 @@ impl Config {
             if responses > MAX_RESPONSES || types > MAX_TYPES {
                 return Err(p.err(
                     "preflib",
-                    format!("{written} has {responses} responses and {types} orders, beyond the kernel limits ({MAX_RESPONSES} responses, {MAX_TYPES} types)"),
+                    format!("{written} has {responses} responses and {types} orders, beyond the limits ({MAX_RESPONSES} responses, {MAX_TYPES} types)"),
                     "use a smaller election".into(),
                 ));
             }
@@ -206,18 +207,18 @@ impl Config {
 
         let axes = Axes {
             source,
-            responses: p.ints("responses", &[8], 1, MAX_RESPONSES, "the kernels support")?,
-            types: p.ints("types", &[16], 1, MAX_TYPES, "the kernels support")?,
+            responses: p.ints("responses", &[8], 1, MAX_RESPONSES, "the generators support")?,
+            types: p.ints("types", &[16], 1, MAX_TYPES, "ualign supports")?,
             phi: p.floats("phi", 0.5, |x| (0.0..=1.0).contains(&x), "a dispersion in [0, 1]")?,
             sigma: p.floats("sigma", 1.0, |x| x > 0.0 && x.is_finite(), "a positive, finite score spread")?,
             margin: p.floats("margin", 0.1, |x| x > 0.0 && x <= 0.5, "a margin in (0, 0.5]")?,
             populations: p.ints("populations", &[32], 1, 1 << 24, "a sweep allows")?,
             seed: p.ints("seed", &[0], 0, usize::MAX, "a seed allows")?.into_iter().map(|s| s as u64).collect(),
-            k: p.ints("k", &[1, 2, 4], 1, MAX_K, "the kernels support")?,
+            k: p.ints("k", &[1, 2, 4], 1, MAX_K, "the exact engine supports")?,
             ell: p.ints("ell", &[], 1, MAX_K + 1, "k + 1 allows")?,
             dynamics: p.dynamics(defaults.dynamics)?,
             eta: p.floats("eta", defaults.eta, |x| x > 0.0 && x.is_finite(), "a positive, finite step size")?,
-            iters: p.ints("iters", &[defaults.iters], 1, 100_000_000, "a sweep allows")?,
+            iters: p.ints("iters", &[defaults.iters], 1, crate::limits::MAX_ITERS, "ualign allows")?,
             tol: p.floats("tol", defaults.tol, |x| x >= 0.0 && x.is_finite(), "a tolerance >= 0")?,
         };
         if let Some(&ell) = axes.ell.iter().max() {

@@ -3,11 +3,10 @@
 //!
 //! Backends: `cpu` is the exact f64 CPU engine on all cores; `gpu` is the
 //! WGSL engine on any adapter (a hardware GPU first, then a software one such
-//! as lavapipe), failing when there is none; `auto` (the default) takes a
-//! hardware GPU when there is one and otherwise the CPU engine, with a
-//! one-line notice. Auto skips software adapters on purpose: a software
-//! rasteriser runs the same work slower than the native CPU engine, so the
-//! bundled sweeps stay fast on CPU-only machines (ask for `gpu` to use one).
+//! as lavapipe), failing when there is none; `auto` (the default) decides as
+//! `eval`/`solve` do (see [`crate::engine::AUTO_GPU_MIN_POPULATIONS`]), from
+//! the largest cell. Auto skips software adapters on purpose: a software
+//! rasteriser runs the same work slower than the native CPU engine.
 
 use std::path::Path;
 
@@ -18,7 +17,7 @@ use super::grid::Cell;
 use super::outcome::{PolicyMetrics, PopulationOutcome};
 use super::run::{run_with, CellRunner, RunOptions, Summary};
 use crate::dynamics::{Solution, SolveOptions};
-use crate::engine::Engine;
+use crate::engine::{Engine, Workload};
 use crate::error::{Error, Result};
 use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
 use crate::population::generate::{generate_one, GenSpec, Model};
@@ -62,8 +61,9 @@ impl EngineRunner {
     /// Opens the backend; `notice` receives the one-line notice saying which
     /// engine was chosen.
     pub fn new(config: &Config, backend: Backend, notice: &mut dyn FnMut(String)) -> Result<EngineRunner> {
-        let (engine, line) = Engine::select(backend, None, false)?;
-        notice(format!("sweep: {line}"));
+        let populations = config.cells().iter().map(|c| c.populations).max().unwrap_or(0);
+        let engine = Engine::select(backend, None, Workload::SelfPlay { populations })?;
+        engine.take_notices().into_iter().for_each(|line| notice(format!("sweep: {line}")));
         Ok(EngineRunner { engine, checkpoints: config.checkpoints, rlhf_beta: config.rlhf_beta })
     }
 
@@ -100,7 +100,7 @@ impl CellRunner for EngineRunner {
                 }
             }
         }
-        if let Engine::Gpu { gpu: engine, fallback: false } = &self.engine {
+        if let Some(engine) = self.engine.strict_gpu() {
             // One representative population per distinct size and k.
             let mut seen = std::collections::HashSet::new();
             for cell in cells {

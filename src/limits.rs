@@ -1,0 +1,86 @@
+//! The limits every engine shares, checked in one place before any work.
+//!
+//! The GPU engine has tighter limits of its own (n ≤ 256, k ≤ 64, see
+//! `gpu::MAX_K`); those are checked when it is chosen, and `auto` sends work
+//! beyond them to the CPU engine.
+
+use crate::dynamics::SolveOptions;
+use crate::error::{Error, Result};
+
+/// Largest k. The exact engine builds binomial coefficients `C(k, i)` in f64,
+/// which overflow past k ≈ 1,029 (the deviation vector becomes NaN), and its
+/// Plackett–Luce tables grow as k²; 1,000 keeps both well inside f64 and memory.
+pub const MAX_K: usize = 1_000;
+
+/// Largest iteration cap of one self-play run. It fits the GPU's 32-bit
+/// counters with room to spare and bounds the work of one call: at a
+/// microsecond per iteration of a tiny population this is under two minutes
+/// per population.
+pub const MAX_ITERS: usize = 100_000_000;
+
+/// Largest population file (and largest line of a JSON Lines batch) read, in
+/// bytes: far above any real preference data set, far below a machine's memory.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// Checks 1 ≤ k ≤ [`MAX_K`].
+pub fn check_k(k: usize) -> Result<()> {
+    if k == 0 {
+        return Err(Error::input("k", "is 0", "k counts the sampled responses: use k >= 1"));
+    }
+    if k > MAX_K {
+        return Err(Error::input(
+            "k",
+            format!("is {k}, above the largest supported k = {MAX_K}"),
+            format!("use k <= {MAX_K} (binomial coefficients C(k, i) leave f64 beyond it)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the self-play options (step size, iteration cap, tolerance) the
+/// same way for every engine.
+pub fn check_solve(k: usize, opts: &SolveOptions) -> Result<()> {
+    check_k(k)?;
+    if !(opts.eta.is_finite() && opts.eta > 0.0) {
+        return Err(Error::input("eta", format!("is {}", opts.eta), "the step size must be a finite number > 0"));
+    }
+    if opts.iters == 0 {
+        return Err(Error::input("iters", "is 0", "allow at least 1 iteration"));
+    }
+    if opts.iters > MAX_ITERS {
+        return Err(Error::input(
+            "iters",
+            format!("is {}, above the largest supported cap {MAX_ITERS}", opts.iters),
+            format!("use --iters <= {MAX_ITERS} (1e8)"),
+        ));
+    }
+    if !(opts.tol >= 0.0) {
+        return Err(Error::input(
+            "tol",
+            format!("is {}", opts.tol),
+            "the tolerance on E_k must be >= 0 (0 = never stop early)",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a whole text file, refusing one larger than [`MAX_INPUT_BYTES`]
+/// (so `/dev/zero` or a mistyped multi-gigabyte path ends with an error
+/// instead of filling memory).
+pub fn read_capped(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    Ok(text)
+}
+
+/// The error of an input beyond [`MAX_INPUT_BYTES`].
+pub fn too_large() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("larger than the limit of {} MiB per file or line", MAX_INPUT_BYTES >> 20),
+    )
+}

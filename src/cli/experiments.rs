@@ -9,6 +9,7 @@ use ualign::population::generate::{self, GenSpec};
 use ualign::population::json as popjson;
 use ualign::{gpu, plot, sweep};
 
+use super::output;
 use super::{GenerateArgs, HeatmapArgs, MergeArgs, SweepArgs};
 
 /// The bundled default experiment, compiled in so `ualign sweep` works from any directory.
@@ -35,7 +36,10 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
             w.flush().map_err(|e| Error::io(path.display().to_string(), e))?;
             eprintln!("ualign: wrote {} populations to {}", pops.len(), path.display());
         }
-        None => popjson::write_jsonl(&pops, std::io::stdout().lock())?,
+        None => popjson::write_jsonl(&pops, std::io::stdout().lock()).map_err(|e| match e {
+            Error::Io { source, .. } => Error::io(output::STDOUT, source),
+            other => other,
+        })?,
     }
     Ok(())
 }
@@ -43,17 +47,21 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
 pub fn info() -> Result<()> {
     let adapters = gpu::list_adapters();
     if adapters.is_empty() {
-        println!(
-            "no GPU adapter found: eval, solve, compare and sweep run on the CPU engine ({} threads)",
+        return output::print(&format!(
+            "no GPU adapter found: eval, solve, compare and sweep run on the CPU engine ({} threads)\n",
             rayon::current_num_threads()
-        );
-        return Ok(());
+        ));
     }
-    println!("{} adapter(s), in the order --backend auto tries them:", adapters.len());
+    let mut text = format!(
+        "{} adapter(s), in the order --backend gpu tries them (--backend auto uses only hardware ones, \
+         for self-play batches of at least {} populations):\n",
+        adapters.len(),
+        ualign::engine::AUTO_GPU_MIN_POPULATIONS
+    );
     for a in &adapters {
-        print!("{}", super::format::adapter(a));
+        text += &super::format::adapter(a);
     }
-    Ok(())
+    output::print(&text)
 }
 
 pub fn sweep(a: SweepArgs) -> Result<()> {
@@ -73,8 +81,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         no_figures: false,
     };
     let summary = sweep::run(&config, &out, &opts)?;
-    print!("{}", super::format::sweep_summary(&summary, &out));
-    Ok(())
+    output::print(&super::format::sweep_summary(&summary, &out))
 }
 
 pub fn heatmap(a: HeatmapArgs) -> Result<()> {

@@ -67,6 +67,7 @@ pub fn run_with(
     let started = Instant::now();
     let mine: Vec<&Cell> = cells.iter().filter(|c| opts.shard.is_none_or(|s| s.owns(c.index))).collect();
     let store = Store::new(out);
+    let _lock = store.claim("--out")?;
     let hash = config_hash(config);
     let shard = opts.shard.map(|s| [s.index, s.count]);
     let existing = store.read_manifest()?;
@@ -91,6 +92,11 @@ pub fn run_with(
     store.remove_temporaries();
 
     let done = if opts.resume { store.finished()? } else { Default::default() };
+    // A damaged cell file (e.g. truncated by a full disk) is named now, not
+    // after all the work.
+    for cell in mine.iter().filter(|c| done.contains(&c.index)) {
+        store.load(cell)?;
+    }
     let todo: Vec<&Cell> = mine.iter().copied().filter(|c| !done.contains(&c.index)).collect();
     let resumed = mine.len() - todo.len();
     let backend = runner.backend();

@@ -6,7 +6,13 @@
 //! DIR/cells.csv  populations.csv  history.csv   reproducible tables (from cells/)
 //! DIR/timings.csv      wall time per cell (not reproducible)
 //! DIR/figures/         default figures (PNG and SVG)
+//! DIR/.ualign.lock     present while a run or merge writes into DIR
 //! ```
+//!
+//! A run or merge only writes into a directory that is new, empty, or
+//! already a ualign results directory (it has `manifest.json`), and only
+//! while it holds the lock, so a user's files are never overwritten and two
+//! runs never share a directory.
 //!
 //! The tables are always regenerated from `cells/`, so an uninterrupted run,
 //! a killed-and-resumed run and a merge of shards all produce them from the
@@ -97,9 +103,71 @@ pub struct Store {
     pub dir: PathBuf,
 }
 
+/// The lock file's name inside a results directory.
+pub const LOCK_FILE: &str = ".ualign.lock";
+
+/// A lock left by a run that was killed (its process is gone), where the
+/// system lists processes under /proc; elsewhere a lock is always honoured.
+fn lock_is_stale(path: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(path) else { return false };
+    let Ok(pid) = text.trim().parse::<u32>() else { return false };
+    Path::new("/proc/self").exists() && !Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Holds a results directory for one run; dropping it removes the lock.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 impl Store {
     pub fn new(dir: &Path) -> Self {
         Store { dir: dir.to_path_buf() }
+    }
+
+    /// Takes the directory for one run or merge: creates it if needed,
+    /// refuses a non-empty directory that is not a ualign results directory
+    /// (`flag` names the option that chose it), and takes the lock.
+    pub fn claim(&self, flag: &str) -> Result<Lock> {
+        let dir = &self.dir;
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        if entries.next().is_some() && !self.manifest_path().exists() && !self.dir.join(LOCK_FILE).exists() {
+            return Err(Error::input(
+                flag,
+                format!("{} is not empty and holds no ualign results (no manifest.json)", dir.display()),
+                "choose a new or empty directory, so that no file of yours is overwritten",
+            ));
+        }
+        let path = dir.join(LOCK_FILE);
+        if lock_is_stale(&path) {
+            let _ = fs::remove_file(&path);
+        }
+        match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                use std::io::Write;
+                let _ = writeln!(file, "{}", std::process::id());
+                Ok(Lock { path })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let pid = fs::read_to_string(&path).unwrap_or_default();
+                Err(Error::input(
+                    flag,
+                    format!("{} is in use by another ualign run (process {})", dir.display(), pid.trim()),
+                    format!(
+                        "wait for it to finish, or choose another directory; if no run is active, delete {}",
+                        path.display()
+                    ),
+                ))
+            }
+            Err(e) => Err(Error::io(path.display().to_string(), e)),
+        }
     }
 
     pub fn manifest_path(&self) -> PathBuf {

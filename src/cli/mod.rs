@@ -62,10 +62,14 @@ struct Input {
 
 #[derive(Args, Clone)]
 struct BackendArgs {
-    /// auto = a hardware GPU, then a software adapter, then the CPU engine.
+    /// Engine: auto = the exact CPU engine, except self-play batches of 4,096+
+    /// populations on a hardware GPU (never a software adapter such as
+    /// lavapipe); gpu = any GPU adapter, software included, or an error;
+    /// cpu = the exact f64 engine on all cores.
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     backend: BackendChoice,
-    /// Use the adapter whose name contains this text (see `ualign info`).
+    /// Use the GPU adapter whose name contains this text (see `ualign info`)
+    /// [default: the first hardware adapter].
     #[arg(long, value_name = "NAME")]
     adapter: Option<String>,
 }
@@ -78,12 +82,13 @@ struct EvalArgs {
     /// The policy: comma-separated probabilities, or uniform | nlhf | rlhf.
     #[arg(long)]
     policy: String,
-    /// Number of sampled responses.
+    /// Number of responses sampled from the policy (1 to 1,000).
     #[arg(long)]
     k: usize,
-    /// Also report R_{k,ℓ} against ℓ-response opponents.
+    /// Also report R_{k,ℓ} against ℓ-response opponents [default: off].
     #[arg(long)]
     ell: Option<usize>,
+    /// Print one JSON object instead of a table (a batch always prints JSON Lines).
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -93,15 +98,18 @@ struct EvalArgs {
 #[derive(Args, Clone)]
 #[command(allow_negative_numbers = true)]
 struct DynamicsArgs {
+    /// Self-play dynamics [default: pga].
     #[arg(long, value_enum)]
     dynamics: Option<Dynamics>,
-    /// Step size η.
+    /// Step size η > 0 [default: 1].
     #[arg(long)]
     eta: Option<f64>,
-    /// Iteration cap.
+    /// Iteration cap, 1 to 100,000,000 [default: 100000].
     #[arg(long)]
     iters: Option<usize>,
-    /// Stop once E_k ≤ tol.
+    /// Stop at the first iterate with exploitability E_k ≤ tol; 0 never stops
+    /// early [default: 1e-9]. The same on every engine (a GPU that cannot
+    /// resolve it says so).
     #[arg(long)]
     tol: Option<f64>,
 }
@@ -130,10 +138,12 @@ impl DynamicsArgs {
 struct SolveArgs {
     #[command(flatten)]
     input: Input,
+    /// Number of responses sampled from the policy (1 to 1,000).
     #[arg(long)]
     k: usize,
     #[command(flatten)]
     dynamics: DynamicsArgs,
+    /// Print one JSON object instead of a table (a batch always prints JSON Lines).
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -145,11 +155,12 @@ struct SolveArgs {
 struct CompareArgs {
     #[command(flatten)]
     input: Input,
-    /// Largest k.
+    /// Largest k (1 to 1,000).
     #[arg(long, default_value_t = 10)]
     k_max: usize,
     #[command(flatten)]
     dynamics: DynamicsArgs,
+    /// Print one JSON object instead of a table (a batch always prints JSON Lines).
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -159,6 +170,8 @@ struct CompareArgs {
 #[derive(Args)]
 #[command(allow_negative_numbers = true)]
 struct GenerateArgs {
+    /// Generator: impartial culture, mallows, pl (Plackett–Luce), bt
+    /// (Bradley–Terry), cycle (Condorcet cycles), condorcet (planted winner).
     #[arg(long, value_enum)]
     model: ualign::population::generate::Model,
     /// Number of responses n.
@@ -170,18 +183,19 @@ struct GenerateArgs {
     /// Number of populations.
     #[arg(long, default_value_t = 1)]
     count: usize,
+    /// Random seed: the same seed gives the same populations.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Mallows dispersion φ ∈ [0, 1].
+    /// Mallows dispersion φ ∈ [0, 1] (mallows only) [default: 0.5].
     #[arg(long)]
     phi: Option<f64>,
-    /// Standard deviation of Plackett–Luce scores.
+    /// Standard deviation of Plackett–Luce scores (pl, bt) [default: 1].
     #[arg(long)]
     sigma: Option<f64>,
-    /// Planted Condorcet winner margin ε ∈ (0, 1/2].
+    /// Planted Condorcet winner margin ε ∈ (0, 1/2] (condorcet) [default: 0.1].
     #[arg(long)]
     margin: Option<f64>,
-    /// Write here instead of standard output.
+    /// Write here instead of standard output [default: standard output].
     #[arg(long, value_name = "FILE.jsonl")]
     out: Option<PathBuf>,
 }
@@ -191,7 +205,8 @@ struct GenerateArgs {
 struct SweepArgs {
     /// The grid (TOML); without it, the bundled assets/sweeps/default.toml.
     config: Option<PathBuf>,
-    /// Results directory.
+    /// Results directory: new, empty, or one written by ualign
+    /// [default: out/NAME, NAME the config file's stem or "default"].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Continue an interrupted run in DIR, keeping every finished cell.
@@ -200,7 +215,8 @@ struct SweepArgs {
     /// Run only slice I of N of the grid (0-based), e.g. 0/4.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
-    /// Override the config's backend.
+    /// Override the config's backend (auto | gpu | cpu, as for solve)
+    /// [default: the config's `backend`, else auto].
     #[arg(long, value_enum)]
     backend: Option<BackendChoice>,
 }
@@ -216,7 +232,9 @@ struct HeatmapArgs {
     /// Grid axis on y (e.g. responses).
     #[arg(long)]
     y: String,
-    /// Colour: gap, robust_alignment, exploitability, … (a metric of cells.csv).
+    /// Colour: a column of cells.csv, or a short name expanded to NAME_mean
+    /// or eq_NAME_mean: gap (eq_gap_mean), r (eq_r_mean), e (eq_e_mean),
+    /// nlhf_r_mean, eq_e_worst, iters_to_tol_max, …
     #[arg(long, default_value = "gap")]
     metric: String,
     /// Output image, .png or .svg.
@@ -230,7 +248,8 @@ struct MergeArgs {
     /// Shard output directories.
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
-    #[arg(long)]
+    /// Directory for the merged results: new or empty.
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
 

@@ -42,10 +42,10 @@ pub enum Workload {
 /// Smallest self-play batch for which `auto` opens a hardware GPU.
 ///
 /// Chosen conservatively, not measured on hardware: the CPU engine solves
-/// 1,024 populations (n = 16, m = 32, k = 4, 200 iterations) in about 0.2 s
-/// on two cores, while opening a device and compiling the kernels alone costs
-/// a few tenths of a second, so a GPU can only win on batches several times
-/// larger. Smaller batches, and every batch on a machine with only a software
+/// 1,024 populations (n = 16, m = 32, k = 4, 200 iterations) in about half a
+/// second on two cores, too little work for a device launch (adapter, device,
+/// kernel compilation, transfers) to pay off; a GPU can only win on batches
+/// several times larger. Smaller batches, and every batch on a machine with only a software
 /// adapter, run on the CPU engine.
 pub const AUTO_GPU_MIN_POPULATIONS: usize = 4_096;
 

@@ -1,4 +1,4 @@
-//! Self-play throughput of the CPU engine (issue 2): 1,024 ranking populations,
+//! Self-play throughput of the CPU engine: 1,024 ranking populations,
 //! n = 16 responses, m = 32 types, k = 4, a fixed number of iterations
 //! (tol = 0, so no run stops early), all cores. Reported as population-iterations/s.
 

@@ -1,7 +1,7 @@
 //! Self-play throughput of the GPU engine (population-iterations per second)
 //! and, for the ratio, the CPU twin loop on all cores (rayon).
 //!
-//! Workloads (issue 3): ranking populations n = 32, m = 64, k = 4 and
+//! Workloads: ranking populations n = 32, m = 64, k = 4 and
 //! Plackett–Luce populations n = 16, m = 8, k = 4, at 4,096 and 65,536
 //! populations. One ranking population-iteration is n·m = 2,048
 //! type-response evaluations. `UALIGN_BENCH_ITERS` (default 20) sets the

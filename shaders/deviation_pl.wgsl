@@ -1,5 +1,5 @@
 // Twin of src/cpu/deviation_pl.rs: Plackett–Luce types by the exact integral
-// method of SPEC §3 in exponential-generating-function form (every
+// method of docs/theory.md in exponential-generating-function form (every
 // coefficient in [0, 1], so f32 is safe up to k = 64), on the grid GRID_F32:
 //
 //   g_t(y) = ∫ w_y e^{−w_y s} k! [u^k] G_y(u) Π_{z≠y} F_z(u) ds

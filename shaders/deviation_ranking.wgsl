@@ -1,4 +1,4 @@
-// Twin of src/cpu/deviation_ranking.rs: the closed form of SPEC §3 for
+// Twin of src/cpu/deviation_ranking.rs: the closed form of docs/theory.md for
 // ranking types, g_t(y) = Σ_{i=0..k} L^i B^{k−i} / (k+1), Horner in B.
 
 // Σ_{i=0..k} L^i B^{k−i}: all terms ≥ 0, so no cancellation when p = L − B is tiny.

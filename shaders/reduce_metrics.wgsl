@@ -27,7 +27,7 @@ fn reduce_support(lane: u32, n: u32) -> vec2<f32> {
     return vec2<f32>(wg_sum(lane, inside), wg_sum(lane, entropy));
 }
 
-// The time-average output (SPEC §4): Σ_t g_t(y) per lane, compensated.
+// The time-average output (docs/theory.md): Σ_t g_t(y) per lane, compensated.
 fn accumulate_average(sum: vec2<f32>, g: f32) -> vec2<f32> {
     return kahan_add(sum.x, sum.y, g);
 }

@@ -40,7 +40,7 @@ fn load_policy(lane: u32, n: u32, at: u32) {
     workgroupBarrier();
 }
 
-// Self-play (SPEC §4) for up to params.iters_chunk iterations, resuming from
+// Self-play (docs/theory.md) for up to params.iters_chunk iterations, resuming from
 // the population's state. Iteration t evaluates g_t = g(π_t), adds it to the
 // time average, records a checkpoint when t is scheduled, stops when
 // E_k(π_t) ≤ tol or t = T, and otherwise updates π_t → π_{t+1}.

@@ -1,4 +1,4 @@
-//! The policies ualign compares the (k+1)-player equilibrium against (SPEC §5):
+//! The policies ualign compares the (k+1)-player equilibrium against (docs/theory.md):
 //! NLHF (the k = 1 equilibrium, the maximal lottery), RLHF (a Bradley–Terry
 //! reward fitted by maximum likelihood, then argmax or softmax) and uniform.
 
@@ -12,7 +12,7 @@ use crate::linalg::{cholesky_solve, least_squares};
 use crate::metrics::evaluate_exact;
 use crate::population::{check_k, Kind, Population};
 
-/// `P(x ≻ y)` for every ordered pair (SPEC §2 with one response each side):
+/// `P(x ≻ y)` for every ordered pair (the duplicate rule of docs/theory.md with one response each side):
 /// rankings give 0/1, Plackett–Luce types `w_x / (w_x + w_y)`; the diagonal is 1/2.
 pub fn pairwise(pop: &Population) -> Vec<Vec<f64>> {
     let n = pop.responses;
@@ -231,7 +231,7 @@ pub fn compare(pop: &Population, k_max: usize, opts: &SolveOptions) -> Result<Ve
 
 /// The rows of [`compare`] from equilibria found by any engine: `solved[i]`
 /// is the self-play solution for `k = i + 2`. At k = 1 the equilibrium is the
-/// exact NLHF solution: self-play may cycle there (SPEC §4), while the LP is exact.
+/// exact NLHF solution: self-play may cycle there (docs/theory.md), while the LP is exact.
 pub fn compare_from(pop: &Population, solved: &[crate::dynamics::Solution], tol: f64) -> Result<Vec<CompareRow>> {
     let nlhf_policy = nlhf(pop);
     let rlhf_policy = rlhf_policy(pop, None)?;

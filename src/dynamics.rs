@@ -1,4 +1,4 @@
-//! Self-play dynamics (SPEC §4) on the CPU engine: projected gradient ascent,
+//! Self-play dynamics (docs/theory.md) on the CPU engine: projected gradient ascent,
 //! multiplicative weights, optimistic PGA and extragradient, each tracking the
 //! no-regret (time-average) output.
 //!
@@ -97,7 +97,7 @@ pub fn check_options(k: usize, opts: &SolveOptions) -> Result<()> {
     crate::limits::check_solve(k, opts)
 }
 
-/// Self-play from the uniform policy (SPEC §4) with the exact f64 CPU engine.
+/// Self-play from the uniform policy (docs/theory.md) with the exact f64 CPU engine.
 ///
 /// Iterates are numbered `t = 1..T`, `π_1` uniform. Each iterate is evaluated
 /// (`g_t = g(π_t)`), added to the no-regret sums `Σ_t g_t` and `Σ_t ⟨π_t, g_t⟩`,

@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: [`population`] → [`batch`] (packed buffers) → kernels
 //! ([`cpu`] in f64, [`gpu`] in WGSL) → [`metrics`] → [`table`] → [`plot`].
-//! The mathematics is fixed by `SPEC.md` (see the README).
+//! The mathematics is described in `docs/theory.md`.
 
 pub mod baselines;
 pub mod batch;

@@ -1,4 +1,4 @@
-//! Metrics of a k-fold product policy (SPEC §3, §6): robust alignment,
+//! Metrics of a k-fold product policy (docs/theory.md): robust alignment,
 //! exploitability, the sum rule, and robustness against ℓ-response opponents.
 
 use serde::Serialize;
@@ -82,7 +82,7 @@ pub fn evaluate(pop: &Population, policy: &[f64], k: usize, ell: Option<usize>) 
 }
 
 /// Checks the opponent's number of responses: `1 ≤ ℓ ≤ k + 1` (beyond k + 1
-/// the opponent simply out-samples us and SPEC §6 says nothing about it).
+/// the opponent simply out-samples us and docs/theory.md says nothing about it).
 pub fn check_ell(ell: usize, k: usize) -> Result<()> {
     if ell == 0 || ell > k + 1 {
         return Err(Error::input(

@@ -83,7 +83,7 @@ fn eval_reports_ell_opponents_when_asked() {
     ]);
     assert_eq!(v["ell"], 2);
     let r = v["robust_alignment_ell"].as_f64().unwrap();
-    // At an equilibrium, (k+1-ℓ)/(k+1) <= R_{k,ℓ} <= k/(k+ℓ) (SPEC §6).
+    // At an equilibrium, (k+1-ℓ)/(k+1) <= R_{k,ℓ} <= k/(k+ℓ) (docs/theory.md).
     assert!(r >= 1.0 / 3.0 - 1e-12 && r <= 0.5 + 1e-12, "R_2,2 = {r}");
 }
 
@@ -106,7 +106,7 @@ fn solve_reaches_the_bound_and_prints_the_documented_fields() {
     }
     assert_eq!(v["converged"], true);
     assert!((v["robust_alignment"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
-    // SPEC §9: 55% prefer a, so the k = 2 equilibrium puts 3α − 1 = 0.65 on a.
+    // A worked value (docs/theory.md): 55% prefer a, so the k = 2 equilibrium puts 3α − 1 = 0.65 on a.
     assert!((v["policy"][0].as_f64().unwrap() - 0.65).abs() < 1e-6, "{v}");
 }
 

@@ -1,4 +1,4 @@
-//! The CPU deviation kernels against the brute-force oracle (SPEC §8).
+//! The CPU deviation kernels against the brute-force oracle (docs/theory.md).
 mod common;
 
 use common::{oracle, random_policy, random_population, rng};

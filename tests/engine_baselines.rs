@@ -1,4 +1,4 @@
-//! Baselines (SPEC §5): pairwise preferences, NLHF, RLHF, uniform and compare.
+//! Baselines (docs/theory.md): pairwise preferences, NLHF, RLHF, uniform and compare.
 mod common;
 
 use common::{random_population, rng};

@@ -1,4 +1,4 @@
-//! Self-play (SPEC §4): default convergence, the planted Condorcet winner, the
+//! Self-play (docs/theory.md): default convergence, the planted Condorcet winner, the
 //! no-regret identity, checkpoints, batches and bad options.
 mod common;
 

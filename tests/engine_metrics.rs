@@ -1,4 +1,4 @@
-//! Metrics against the brute force and the identities and worked values of SPEC §2–3, §6, §9.
+//! Metrics against the brute force and the identities and worked values of docs/theory.md.
 mod common;
 
 use common::{oracle, random_policy, random_population, rng};

@@ -1,4 +1,4 @@
-//! Synthetic populations (SPEC §7): reproducibility, structure, statistics,
+//! Synthetic populations: reproducibility, structure, statistics,
 //! and parameter validation.
 
 mod common;

@@ -1,5 +1,5 @@
 //! The deviation kernels on the GPU (f32) against the exact CPU engine (f64):
-//! SPEC §8 asks 1e-5 absolute on g.
+//! docs/theory.md asks 1e-5 absolute on g.
 mod common;
 mod gpu_util;
 

@@ -28,7 +28,7 @@ fn planted_condorcet_winner_nlhf_stays_while_the_equilibrium_reaches_the_bound()
             assert!((num("eq_r_worst") - k / (k + 1.0)).abs() < 1e-8, "{row:?}");
             assert_eq!(num("converged"), 1.0);
         }
-        // R_{k,ℓ} of the equilibrium lies between the SPEC §6 bounds.
+        // R_{k,ℓ} of the equilibrium lies between the bounds of docs/theory.md.
         if k >= 2.0 {
             assert!(num("eq_r_ell_worst") >= num("ell_lower") - 1e-8, "{row:?}");
             assert!(num("eq_r_ell_mean") <= num("ell_upper") + 1e-8, "{row:?}");

@@ -1,4 +1,4 @@
-//! Acceptance of issue 4: merged shards and killed-then-resumed runs produce
+//! Merged shards and killed-then-resumed runs produce
 //! the same tables as one uninterrupted run.
 
 mod common;

@@ -1,6 +1,6 @@
 //! CPU twin of `shaders/deviation_pl.wgsl`: the deviation vector of one
 //! Plackett–Luce type, exactly up to a quadrature error far below 1e-9
-//! (SPEC §3, the integral method).
+//! (docs/theory.md, the integral method).
 //!
 //! With worths `w` (normalised so the largest is 1),
 //!

@@ -1,5 +1,5 @@
 //! CPU twin of `shaders/deviation_ranking.wgsl`: the deviation vector of one
-//! ranking type, by the closed form of SPEC §3.
+//! ranking type, by the closed form of docs/theory.md.
 
 /// `Σ_{i=0..k} L^i B^{k−i}` by Horner's rule in `B`.
 ///

@@ -1,5 +1,5 @@
 //! CPU twin of `shaders/dynamics_step.wgsl`: one self-play update of the
-//! policy from the payoff vector `g = g(π)` (SPEC §4).
+//! policy from the payoff vector `g = g(π)` (docs/theory.md).
 
 use super::project_simplex::project_simplex;
 

@@ -1,4 +1,4 @@
-//! CPU twin of `shaders/reduce_metrics.wgsl`: the metrics of SPEC §3 from a
+//! CPU twin of `shaders/reduce_metrics.wgsl`: the metrics of docs/theory.md from a
 //! policy and its deviation vector.
 
 /// Probabilities at or below this count as outside the support (multiplicative

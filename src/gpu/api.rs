@@ -22,7 +22,7 @@ pub const MAX_TYPES: usize = 65_536;
 /// `E_k ≤ max(tol, DEVICE_TOL_FLOOR)`.
 pub const DEVICE_TOL_FLOOR: f64 = 5e-7;
 /// A GPU solution counts as converged when its exact f64 re-evaluation has
-/// `E_k ≤ max(tol, GPU_CONVERGED_TOL)` (SPEC §8).
+/// `E_k ≤ max(tol, GPU_CONVERGED_TOL)` (docs/theory.md).
 pub const GPU_CONVERGED_TOL: f64 = 1e-6;
 
 const ENGINE: &str = "the GPU engine";
@@ -67,7 +67,7 @@ impl GpuEngine {
     }
 
     /// `g(π)` for each population and its policy, in f32 on the device
-    /// (accurate to about 1e-6; SPEC §8 asks 1e-5).
+    /// (accurate to about 1e-6; docs/theory.md asks 1e-5).
     pub fn deviation_batch(&self, pops: &[Population], policies: &[Vec<f64>], k: usize) -> Result<Vec<Vec<f64>>> {
         if pops.len() != policies.len() {
             return Err(Error::input(
@@ -97,7 +97,7 @@ impl GpuEngine {
     }
 
     /// Self-play from the uniform policy for every population, on the device
-    /// (SPEC §4; the loop of `cpu::selfplay`, which documents it). The final
+    /// (docs/theory.md; the loop of `cpu::selfplay`, which documents it). The final
     /// policies are re-evaluated exactly in f64, so the result is the CPU
     /// engine's `Solution`.
     pub fn solve_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {

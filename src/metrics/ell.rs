@@ -1,4 +1,4 @@
-//! Robustness against opponents that show ℓ responses (SPEC §6):
+//! Robustness against opponents that show ℓ responses (docs/theory.md):
 //! `R_{k,ℓ}(π) = 1 − max_T P(T ≻ π^{⊗k})` over all ℓ-multisets `T`, found by
 //! exact search (the win rate is linear in the opponent's distribution, so the
 //! worst opponent is a fixed multiset).

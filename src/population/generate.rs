@@ -1,4 +1,4 @@
-//! Synthetic populations (SPEC §7), seeded and reproducible on every platform.
+//! Synthetic populations, seeded and reproducible on every platform.
 //!
 //! Population `i` of a run with seed `S` is drawn from its own ChaCha8 stream
 //! (`seed_from_u64(S)`, stream `i`), so it does not depend on `count`: a sweep
@@ -22,7 +22,7 @@
 //!   the other `⌊m/2⌋` rank `w` last and share `1/2 − ε` (Dirichlet weights
 //!   within each half); the other responses are in a uniformly random order,
 //!   one per type. So `P(w ≻ y) = 1/2 + ε` for every `y ≠ w`: the NLHF failure
-//!   family of SPEC §5. With ε = 1/2 the second half would have weight 0, so
+//!   family of docs/theory.md. With ε = 1/2 the second half would have weight 0, so
 //!   all `m` types rank `w` first.
 //!
 //! When `types` is `None` each model uses its natural size: `n` for `cycle`,

@@ -1,4 +1,4 @@
-//! Populations of user types (SPEC §1): the input of every computation.
+//! Populations of user types (docs/theory.md): the input of every computation.
 //!
 //! A population is a finite mixture of user types over `n` responses. A type is
 //! either a strict ranking (best first) or a Plackett–Luce type given by scores
@@ -65,7 +65,7 @@ impl Population {
         Ok(pop)
     }
 
-    /// Checks every invariant of SPEC §1. Errors name the field
+    /// Checks every invariant of a population (docs/theory.md). Errors name the field
     /// (`types[i].ranking`, …) and say how to fix it.
     pub fn validate(&self) -> Result<()> {
         let n = self.responses;

@@ -39,7 +39,7 @@ pub const MAX_K: usize = crate::limits::MAX_K;
 /// A guard against typos such as `populations = 1000000000`.
 pub const MAX_CELLS: usize = 1_000_000;
 
-/// The population generators of SPEC §7 by their config names.
+/// The population generators by their config names.
 pub const MODELS: [&str; 6] = ["impartial", "mallows", "pl", "bt", "cycle", "condorcet"];
 
 /// Which engine solves the cells (`auto` by default; see [`super::engine`]).

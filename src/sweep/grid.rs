@@ -8,7 +8,7 @@
 //! winner; `bt` has one type, `cycle` has n types; a PrefLib file fixes n, m
 //! and holds one population), and cells that become identical are kept once,
 //! so a grid over `model × phi` does not run the same impartial cells twice.
-//! Cells with ℓ > k + 1 are skipped (SPEC §6 defines ℓ ≤ k + 1).
+//! Cells with ℓ > k + 1 are skipped (R_{k,ℓ} is defined for ℓ ≤ k + 1).
 
 use std::collections::HashSet;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Grid sweeps (issue 4): many populations per cell, solved by self-play and
+//! Grid sweeps: many populations per cell, solved by self-play and
 //! compared with the baselines, written as tables, figures and a manifest.
 //!
 //! - [`config`]: the TOML config, validated before any work;

@@ -5,7 +5,7 @@
 //!   each baseline (`nlhf`, `rlhf`, `uniform`): mean, median, the 5% tail on
 //!   the bad side (5th percentile of R, 95th of E and gap) and the worst
 //!   population. `gap = k/(k+1) − R_k`, which equals `E_k` for every product
-//!   policy (SPEC §3) and `Reg_T/T` for the time-average output. Then the
+//!   policy (docs/theory.md) and `Reg_T/T` for the time-average output. Then the
 //!   fraction converged, iterations to tolerance (over converged populations)
 //!   and `R_{k,ℓ}` with its bounds when the cell has ℓ.
 //! - `populations.csv`: one row per population with its final metrics.

@@ -1,4 +1,4 @@
-//! Shared test helpers: the brute-force oracle of SPEC §8 and random inputs.
+//! Shared test helpers: the brute-force oracle and random inputs.
 #![allow(dead_code)]
 
 pub mod oracle;

@@ -1,4 +1,4 @@
-//! Brute force straight from SPEC §2: enumerate every ordered draw, offer the
+//! Brute force straight from the duplicate rule of docs/theory.md: enumerate every ordered draw, offer the
 //! distinct responses, let each type choose, split credit over copies.
 
 use ualign::{Kind, Population, UserType};
@@ -21,7 +21,7 @@ pub fn choice(t: &UserType, offered: &[usize], x: usize) -> f64 {
     }
 }
 
-/// `P(A ≻ B)` for multisets given as lists of responses (SPEC §2).
+/// `P(A ≻ B)` for multisets given as lists of responses (docs/theory.md).
 pub fn p_beats(pop: &Population, a: &[usize], b: &[usize]) -> f64 {
     let mut offered: Vec<usize> = a.iter().chain(b).cloned().collect();
     offered.sort_unstable();

@@ -130,7 +130,7 @@ fn malformed_configs_fail_before_any_work_naming_the_key() {
     for (text, needles) in [
         ("model = \"impartial\"\nresponses = 4\nk = 2\npopulatons = 3\n", vec!["bad.toml:4", "populatons"]),
         ("model = \"impartial\"\nresponses = []\nk = 2\n", vec!["bad.toml:2", "responses"]),
-        ("model = \"impartial\"\nresponses = 300\nk = 2\n", vec!["bad.toml:2", "responses", "256"]),
+        ("model = \"impartial\"\nresponses = 4\nk = 1100\n", vec!["bad.toml:3", "k", "1000"]),
         ("preflib = \"missing.soc\"\nk = 2\n", vec!["bad.toml:1", "preflib"]),
         ("model = \"impartial\"\nresponses = 4\nk = [2, 0]\n", vec!["bad.toml:3", "k"]),
     ] {

@@ -25,10 +25,16 @@ fn empty_grid_is_refused() {
     assert!(msg.contains("model: no population source"), "{msg}");
 }
 
+/// Sweeps have the limits of the exact engine, not the GPU's (n ≤ 256, k ≤ 64),
+/// which `--backend gpu` checks when it runs.
 #[test]
-fn responses_beyond_the_kernel_limit() {
-    let msg = error("model = \"impartial\"\nresponses = [8, 300]\n");
-    assert!(msg.starts_with("bad.toml:2: responses: 300 exceeds the limit 256"), "{msg}");
+fn sizes_beyond_the_limits_of_every_engine() {
+    let msg = error("model = \"impartial\"\nresponses = [8, 70000]\n");
+    assert!(msg.starts_with("bad.toml:2: responses: 70000 exceeds the limit 65535"), "{msg}");
+    let msg = error("model = \"impartial\"\nk = [2, 1001]\n");
+    assert!(msg.starts_with("bad.toml:2: k: 1001 exceeds the limit 1000"), "{msg}");
+    let path = std::path::Path::new("ok.toml");
+    assert!(ualign::sweep::Config::parse("model = \"impartial\"\nresponses = 300\nk = 100\n", path).is_ok());
 }
 
 #[test]

@@ -78,6 +78,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         shard: a.shard.as_deref().map(sweep::Shard::parse).transpose().map_err(Error::as_flag)?,
         backend: a.backend,
         progress: true,
+        log: Some(|line| eprintln!("{line}")),
         no_figures: false,
     };
     let summary = sweep::run(&config, &out, &opts)?;

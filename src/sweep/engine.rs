@@ -158,13 +158,16 @@ impl CellRunner for EngineRunner {
 }
 
 /// Runs a sweep with the engine the config (or `opts.backend`) asks for.
-/// Progress and the backend notice go to stderr when `opts.progress` is set.
+/// The backend notices go to `opts.log`, and progress too when `opts.progress` is set.
 pub fn run(config: &Config, out: &Path, opts: &RunOptions) -> Result<Summary> {
     let backend = opts.backend.unwrap_or(config.backend);
-    let mut notice = |line: String| eprintln!("{line}");
-    let runner = EngineRunner::new(config, backend, &mut notice)?;
+    let log = opts.log.unwrap_or(|_| {});
+    let runner = EngineRunner::new(config, backend, &mut |line| log(&line))?;
     if opts.progress {
-        eprintln!("sweep: {} on {}", config.title, runner.backend());
+        log(&format!("sweep: {} on {}", config.title, runner.backend()));
     }
-    run_with(config, &config.cells(), out, opts, &runner)
+    let summary = run_with(config, &config.cells(), out, opts, &runner);
+    // Work the device refused and ran on the CPU engine instead, said once.
+    runner.engine.take_notices().iter().for_each(|line| log(&format!("sweep: {line}")));
+    summary
 }

@@ -35,8 +35,12 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Override the config's backend.
     pub backend: Option<Backend>,
-    /// Report progress on stderr: a bar with ETA on a terminal, log lines otherwise.
+    /// Report progress: a bar with ETA when stderr is a terminal, lines
+    /// through `log` otherwise.
     pub progress: bool,
+    /// Receives the run's notices and progress lines (the library never
+    /// prints; the command line passes a function that writes to stderr).
+    pub log: Option<fn(&str)>,
     /// Skip drawing the default figures.
     pub no_figures: bool,
 }
@@ -119,7 +123,7 @@ pub fn run_with(
     };
     store.write_manifest(&manifest)?;
 
-    let mut progress = Progress::new(opts.progress, todo.len(), resumed);
+    let mut progress = Progress::new(opts.progress, opts.log, todo.len(), resumed);
     for cell in &todo {
         let t0 = Instant::now();
         let outcomes = runner.run_cell(cell)?;
@@ -182,17 +186,18 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
 /// per cell otherwise (batch jobs, CI, Slurm logs).
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    log: bool,
+    log: Option<fn(&str)>,
     total: usize,
     done: usize,
     started: Instant,
 }
 
 impl Progress {
-    fn new(enabled: bool, total: usize, resumed: usize) -> Self {
+    fn new(enabled: bool, log: Option<fn(&str)>, total: usize, resumed: usize) -> Self {
         let terminal = std::io::stderr().is_terminal();
-        if enabled && resumed > 0 {
-            eprintln!("sweep: resuming, {resumed} cells already finished, {total} to go");
+        let log = log.filter(|_| enabled);
+        if let (Some(log), true) = (log, resumed > 0) {
+            log(&format!("sweep: resuming, {resumed} cells already finished, {total} to go"));
         }
         let bar = (enabled && terminal).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
@@ -203,7 +208,7 @@ impl Progress {
             bar.set_style(style);
             bar
         });
-        Progress { bar, log: enabled && !terminal, total, done: 0, started: Instant::now() }
+        Progress { bar, log: log.filter(|_| !terminal), total, done: 0, started: Instant::now() }
     }
 
     fn cell_done(&mut self, cell: &Cell) {
@@ -211,15 +216,15 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_message(cell.describe());
             bar.inc(1);
-        } else if self.log {
+        } else if let Some(log) = self.log {
             let elapsed = self.started.elapsed().as_secs_f64();
             let eta = elapsed / self.done as f64 * (self.total - self.done) as f64;
-            eprintln!(
+            log(&format!(
                 "sweep: cell {}/{} done ({}); elapsed {elapsed:.1} s, ETA {eta:.1} s",
                 self.done,
                 self.total,
                 cell.describe()
-            );
+            ));
         }
     }
 

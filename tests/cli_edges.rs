@@ -176,3 +176,25 @@ fn a_long_batch_is_read_with_bounded_memory() {
         assert!(kib * 1024 < bytes / 2, "peak RSS {kib} KiB for a {bytes}-byte file");
     }
 }
+
+/// `auto` never runs on a software adapter: on a machine whose only adapter
+/// is lavapipe (or none), a batch at the GPU threshold runs on the CPU engine
+/// and prints exactly what `--backend cpu` prints.
+#[test]
+fn auto_never_picks_a_software_adapter() {
+    let info = String::from_utf8_lossy(&ualign(&["info"]).stdout).into_owned();
+    if info.contains(", hardware;") {
+        eprintln!("note: a hardware adapter is present, the software-only path is not exercised");
+        return;
+    }
+    let count = ualign::engine::AUTO_GPU_MIN_POPULATIONS.to_string();
+    let file = batch("auto.jsonl", &["--model", "mallows", "--responses", "3", "--types", "3", "--count", &count]);
+    let solve = |backend: &str| {
+        ualign(&["solve", "--populations", file.to_str().unwrap(), "--k", "2", "--iters", "50", "--backend", backend])
+    };
+    let (auto, cpu) = (solve("auto"), solve("cpu"));
+    let stderr = String::from_utf8_lossy(&auto.stderr);
+    assert!(auto.status.success(), "{stderr}");
+    assert!(stderr.contains("using the CPU engine") && stderr.contains("no hardware GPU"), "{stderr}");
+    assert_eq!(auto.stdout, cpu.stdout);
+}

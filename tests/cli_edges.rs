@@ -82,8 +82,8 @@ fn sizes_beyond_the_limits_are_one_error_line_on_every_backend() {
         assert_one_line_error(&out, &["--k", "1000"]);
     }
     // The same limit on both engines, checked before any adapter is opened.
-    for backend in ["cpu", "gpu"] {
-        let out = ualign(&["solve", "--population", &cycle, "--k", "2", "--iters", "5000000000", "--backend", backend]);
+    for (iters, backend) in [("5000000000", "cpu"), ("5000000000", "gpu"), ("1e12", "auto")] {
+        let out = ualign(&["solve", "--population", &cycle, "--k", "2", "--iters", iters, "--backend", backend]);
         assert_one_line_error(&out, &["--iters", "100000000"]);
     }
     let out = ualign(&["compare", "--population", &cycle, "--k-max", "5000"]);

@@ -104,14 +104,25 @@ struct DynamicsArgs {
     /// Step size η > 0 [default: 1].
     #[arg(long)]
     eta: Option<f64>,
-    /// Iteration cap, 1 to 100,000,000 [default: 100000].
-    #[arg(long)]
+    /// Iteration cap, 1 to 100,000,000; 1e5 notation works [default: 100000].
+    #[arg(long, value_parser = whole_number)]
     iters: Option<usize>,
     /// Stop at the first iterate with exploitability E_k ≤ tol; 0 never stops
     /// early [default: 1e-9]. The same on every engine (a GPU that cannot
     /// resolve it says so).
     #[arg(long)]
     tol: Option<f64>,
+}
+
+/// A count written out (100000) or in scientific notation (1e5).
+fn whole_number(text: &str) -> std::result::Result<usize, String> {
+    if let Ok(n) = text.parse::<usize>() {
+        return Ok(n);
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < usize::MAX as f64 => Ok(x as usize),
+        _ => Err(format!("'{text}' is not a whole number (write e.g. 100000 or 1e5)")),
+    }
 }
 
 impl DynamicsArgs {

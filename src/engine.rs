@@ -42,8 +42,8 @@ pub enum Workload {
 /// Smallest self-play batch for which `auto` opens a hardware GPU.
 ///
 /// Chosen conservatively, not measured on hardware: the CPU engine solves
-/// 1,024 populations (n = 16, m = 32, k = 4, 200 iterations) in about half a
-/// second on two cores, too little work for a device launch (adapter, device,
+/// 1,024 populations (n = 16, m = 32, k = 4, 200 iterations) in about 0.13 s
+/// on two cores, too little work for a device launch (adapter, device,
 /// kernel compilation, transfers) to pay off; a GPU can only win on batches
 /// several times larger. Smaller batches, and every batch on a machine with only a software
 /// adapter, run on the CPU engine.

@@ -155,6 +155,7 @@ impl Engine {
         match &self.device {
             Device::Cpu => on_cpu(),
             Device::Gpu { gpu, fallback } => {
+                self.notice("self-play runs in f32; every policy printed is re-evaluated exactly in f64".into());
                 if opts.tol < DEVICE_TOL_FLOOR {
                     self.notice(format!(
                         "the GPU cannot resolve E_k below {DEVICE_TOL_FLOOR:.0e} in f32: it may stop once its f32 \
@@ -192,5 +193,5 @@ fn cpu_notice(why: &str) -> String {
 
 fn gpu_notice(gpu: &GpuEngine) -> String {
     let kind = if gpu.is_software() { "software adapter" } else { "GPU" };
-    format!("using the {kind} {} (f32 kernels, results re-evaluated exactly in f64)", gpu.adapter_name())
+    format!("using the {kind} {} (f32 kernels)", gpu.adapter_name())
 }

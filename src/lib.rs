@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod gpu;
 pub(crate) mod linalg;
+pub mod maximal_lottery;
 pub mod metrics;
 pub mod plot;
 pub mod population;

@@ -121,7 +121,25 @@ pub fn solve(a: SolveArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn compare(a: CompareArgs) -> Result<()> {
+/// `compare`'s JSON for one population: the rows, whether every
+/// equilibrium row converged, and whether the NLHF policy is the only
+/// maximal lottery (else it is the maximum-entropy one).
+fn compare_json(k_max: usize, rows: &[baselines::CompareRow], nlhf_unique: bool) -> Value {
+    let converged = rows.iter().all(|r| r.equilibrium_converged);
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).expect("row serialises");
+            v["converged"] = json!(r.equilibrium_converged);
+            v
+        })
+        .collect();
+    json!({ "k_max": k_max, "converged": converged, "nlhf_unique": nlhf_unique, "rows": rows })
+}
+
+/// Prints the comparison; `Ok(false)` when some equilibrium row did not
+/// converge (the caller exits with status 3).
+pub fn compare(a: CompareArgs) -> Result<bool> {
     if a.k_max == 0 {
         return Err(Error::input("--k-max", "is 0", "use --k-max 1 or more"));
     }
@@ -140,12 +158,22 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         let solved: Vec<Solution> = by_k.iter_mut().map(|it| it.next().expect("one solution per population")).collect();
         tables.push(baselines::compare_from(pop, &solved, opts.tol)?);
     }
+    let unique: Vec<bool> = pops.iter().map(|p| baselines::nlhf_lottery(p).unique).collect();
     if batch {
-        print_json_lines(tables.iter().map(|rows| json!({ "k_max": a.k_max, "rows": rows })));
+        print_json_lines(tables.iter().zip(&unique).map(|(rows, &u)| compare_json(a.k_max, rows, u)));
     } else if a.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "k_max": a.k_max, "rows": tables[0] })).unwrap());
+        println!("{}", serde_json::to_string_pretty(&compare_json(a.k_max, &tables[0], unique[0])).unwrap());
     } else {
-        print!("{}", format::comparison(&pops[0], &tables[0]));
+        print!("{}", format::comparison(&pops[0], &tables[0], unique[0]));
     }
-    Ok(())
+    let unconverged = tables.iter().flatten().filter(|r| !r.equilibrium_converged).count();
+    if unconverged > 0 {
+        eprintln!(
+            "ualign: {unconverged} equilibrium row(s) did not reach tol {:e} (marked *, converged: false); \
+             exit status {}",
+            opts.tol,
+            super::EXIT_UNCONVERGED
+        );
+    }
+    Ok(unconverged == 0)
 }

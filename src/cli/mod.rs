@@ -32,6 +32,10 @@ enum Command {
     /// Run self-play to the symmetric Nash equilibrium of the (k+1)-player game.
     Solve(SolveArgs),
     /// R_k for k = 1..K of NLHF, RLHF, uniform and the (k+1)-player equilibrium.
+    ///
+    /// Exit status 3 (after printing everything) when the solver did not
+    /// reach its tolerance for some k: those rows are marked `*` and are not
+    /// equilibria (`converged: false` in JSON). Input errors exit with 1.
     Compare(CompareArgs),
     /// Write synthetic populations as JSON Lines.
     Generate(GenerateArgs),
@@ -231,15 +235,22 @@ struct MergeArgs {
     out: PathBuf,
 }
 
-pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+/// Exit status of `compare` when some equilibrium row did not converge
+/// (distinct from 1, which means the command failed).
+pub const EXIT_UNCONVERGED: u8 = 3;
+
+/// Runs a command; `Ok(false)` means it finished but reports a result that
+/// is not what was asked for (see [`EXIT_UNCONVERGED`]).
+pub fn run(cli: Cli) -> Result<bool> {
+    let done = match cli.command {
+        Command::Compare(a) => return analyse::compare(a),
         Command::Eval(a) => analyse::eval(a),
         Command::Solve(a) => analyse::solve(a),
-        Command::Compare(a) => analyse::compare(a),
         Command::Generate(a) => experiments::generate(a),
         Command::Info => experiments::info(),
         Command::Sweep(a) => experiments::sweep(a),
         Command::Heatmap(a) => experiments::heatmap(a),
         Command::Merge(a) => experiments::merge(a),
-    }
+    };
+    done.map(|()| true)
 }

@@ -32,15 +32,29 @@ pub struct PopulationOutcome {
     pub types: usize,
     /// Self-play iterations performed.
     pub iterations: usize,
-    /// Whether `E_k ≤ tol` was reached.
+    /// Whether the dynamics' last iterate reached `E_k ≤ tol`.
     pub converged: bool,
-    /// The last iterate of the self-play dynamics.
+    /// The population's equilibrium (see `sweep::engine::equilibrium_of`).
     pub equilibrium: PolicyMetrics,
+    /// Whether [`Self::equilibrium`] is one (met the tolerance). Absent in
+    /// records written before the equilibrium and the dynamics were told
+    /// apart, when the equilibrium was the last iterate: see
+    /// [`Self::equilibrium_converged`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equilibrium_converged: Option<bool>,
+    /// The dynamics' last iterate (absent in older records, where it is
+    /// [`Self::equilibrium`]): see [`Self::last_iterate`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_iterate: Option<PolicyMetrics>,
+    /// Whether the NLHF policy is the only maximal lottery (else the
+    /// maximum-entropy one); absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nlhf_unique: Option<bool>,
     /// `R(μ_T)` of the time-average (no-regret) output.
     pub average_r: f64,
     /// `Reg_T`.
     pub regret: f64,
-    /// Support size and entropy of the last iterate.
+    /// Support size and entropy of the equilibrium.
     pub support: usize,
     pub entropy: f64,
     pub nlhf: PolicyMetrics,
@@ -48,6 +62,18 @@ pub struct PopulationOutcome {
     pub uniform: PolicyMetrics,
     /// Metrics at the run's checkpoints.
     pub history: Vec<Checkpoint>,
+}
+
+impl PopulationOutcome {
+    /// Whether the equilibrium met the tolerance.
+    pub fn equilibrium_converged(&self) -> bool {
+        self.equilibrium_converged.unwrap_or(self.converged)
+    }
+
+    /// `R_k`, `E_k` of the dynamics' last iterate.
+    pub fn last_iterate(&self) -> &PolicyMetrics {
+        self.last_iterate.as_ref().unwrap_or(&self.equilibrium)
+    }
 }
 
 /// A finished cell as saved on disk.

@@ -1,0 +1,51 @@
+//! Sweep tables keep unconverged populations out of the equilibrium columns
+//! and show the dynamics' own convergence in columns of their own.
+
+mod common;
+mod sweep_support;
+
+use sweep_support::tmp;
+use ualign::sweep::{Config, RunOptions};
+use ualign::table::Table;
+
+#[test]
+fn unconverged_populations_stay_out_of_the_equilibrium_columns() {
+    // One iteration: on the equal-weight cycle the uniform start is the
+    // equilibrium (every population converges); on impartial-culture
+    // populations no population does.
+    let text = "title = \"honesty\"\nbackend = \"cpu\"\nmodel = [\"cycle\", \"impartial\"]\nresponses = 4\n\
+                types = 5\nk = 2\niters = 1\ntol = 1e-9\npopulations = 6\nseed = 4\n";
+    let config = Config::parse(text, std::path::Path::new("honesty.toml")).unwrap();
+    let dir = tmp("engine-honesty");
+    ualign::sweep::run(&config, &dir, &RunOptions::default()).unwrap();
+    let cells = Table::read(&dir.join("cells.csv")).unwrap();
+    let col = |n: &str| cells.column(n).unwrap_or_else(|| panic!("cells.csv lacks {n}"));
+    for row in &cells.rows {
+        let cell = |n: &str| row[col(n)].as_str();
+        let num = |n: &str| cell(n).parse::<f64>().unwrap();
+        match cell("model") {
+            "cycle" => {
+                assert_eq!((num("eq_converged"), num("converged")), (6.0, 1.0), "{row:?}");
+                assert!((num("eq_r_worst") - 2.0 / 3.0).abs() < 1e-12, "{row:?}");
+                assert!(num("last_e_worst") < 1e-12, "{row:?}");
+            }
+            _ => {
+                assert_eq!((num("eq_converged"), num("converged")), (0.0, 0.0), "{row:?}");
+                // Nothing is averaged into the equilibrium columns ...
+                for c in ["eq_r_mean", "eq_r_worst", "eq_e_mean", "eq_gap_mean"] {
+                    assert_eq!(cell(c), "", "{c} in {row:?}");
+                }
+                // ... while the dynamics' columns show how far from one it is.
+                assert!(num("last_e_mean") > 1e-3, "{row:?}");
+                assert!((num("last_r_mean") + num("last_e_mean") - 2.0 / 3.0).abs() < 1e-12, "{row:?}");
+            }
+        }
+        // Dirichlet weights never tie; the equal-weight 4-cycle ties x with x + 2.
+        assert_eq!(num("nlhf_unique"), if cell("model") == "cycle" { 0.0 } else { 1.0 }, "{row:?}");
+    }
+    let pops = Table::read(&dir.join("populations.csv")).unwrap();
+    let (m, e) = (pops.column("model").unwrap(), pops.column("eq_converged").unwrap());
+    for row in &pops.rows {
+        assert_eq!(row[e], if row[m] == "cycle" { "true" } else { "false" }, "{row:?}");
+    }
+}

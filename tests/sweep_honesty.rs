@@ -49,3 +49,47 @@ fn unconverged_populations_stay_out_of_the_equilibrium_columns() {
         assert_eq!(row[e], if row[m] == "cycle" { "true" } else { "false" }, "{row:?}");
     }
 }
+
+/// The convergence map: a small grid over dynamics × η × k on perturbed
+/// cycles, drawn as faceted heatmaps whose panels hold the `converged`
+/// fractions of cells.csv.
+#[test]
+fn faceted_convergence_maps_show_the_converged_fraction_of_each_cell() {
+    let text = "title = \"map\"\nbackend = \"cpu\"\nmodel = [\"perturbed_cycle\", \"condorcet\"]\nmargin = 0.1\n\
+                responses = [3, 5]\ntypes = 4\nk = [2, 3]\ndynamics = [\"pga\", \"mwu\"]\neta = [0.1, 1.0]\n\
+                iters = 300\ntol = 1e-9\npopulations = 3\nseed = 2\n";
+    let config = Config::parse(text, std::path::Path::new("map.toml")).unwrap();
+    let dir = tmp("engine-map");
+    ualign::sweep::run(&config, &dir, &RunOptions::default()).unwrap();
+    let res = ualign::plot::data::Results::load(&dir).unwrap();
+    let filters = ualign::plot::facets::parse_filters(&["model=perturbed_cycle".into()]).unwrap();
+    let f = ualign::plot::facets::facets(&res, ("responses", "k"), "converged", ("dynamics", "eta"), &filters).unwrap();
+    // Rows: η descending (1 on top); columns: dynamics in config order.
+    assert_eq!((f.panels.len(), f.panels[0].len()), (2, 2));
+    let cells = Table::read(&dir.join("cells.csv")).unwrap();
+    let col = |n: &str| cells.column(n).unwrap();
+    let mut checked = 0;
+    for row in cells.rows.iter().filter(|r| r[col("model")] == "perturbed_cycle") {
+        let (eta, dynamics) = (row[col("eta")].as_str(), row[col("dynamics")].as_str());
+        let panel = f.panels[if eta == "1" { 0 } else { 1 }][if dynamics == "pga" { 0 } else { 1 }].1.as_ref().unwrap();
+        let (i, j) = (
+            panel.x_ticks.iter().position(|t| *t == row[col("responses")]).unwrap(),
+            panel.y_ticks.iter().position(|t| *t == row[col("k")]).unwrap(),
+        );
+        assert_eq!(panel.values[j][i], row[col("converged")].parse::<f64>().unwrap(), "{row:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 16);
+    let out = dir.join("map.png");
+    ualign::plot::heatmap_facets(&dir, ("responses", "k"), "converged", ("dynamics", "eta"), &[], &out).unwrap();
+    assert!(std::fs::metadata(&out).unwrap().len() > 1000);
+    let bad = ualign::plot::heatmap_facets(
+        &dir,
+        ("responses", "k"),
+        "converged",
+        ("dynamics", "eta"),
+        &["colour".into()],
+        &out,
+    );
+    assert!(bad.unwrap_err().to_string().contains("--where"));
+}

@@ -179,7 +179,8 @@ struct GenerateArgs {
     /// Standard deviation of Plackett–Luce scores.
     #[arg(long)]
     sigma: Option<f64>,
-    /// Planted Condorcet winner margin ε ∈ (0, 1/2].
+    /// Planted Condorcet winner margin ε ∈ (0, 1/2]; for perturbed_cycle,
+    /// the relative weight noise (weights ∝ 1 + ε·u, u uniform on [−1, 1)).
     #[arg(long)]
     margin: Option<f64>,
     /// Write here instead of standard output.
@@ -220,6 +221,16 @@ struct HeatmapArgs {
     /// Colour: gap, robust_alignment, exploitability, … (a metric of cells.csv).
     #[arg(long, default_value = "gap")]
     metric: String,
+    /// Small multiples: one panel per value of this grid axis (columns);
+    /// needs --facet-y too.
+    #[arg(long, requires = "facet_y")]
+    facet_x: Option<String>,
+    /// One row of panels per value of this grid axis.
+    #[arg(long, requires = "facet_x")]
+    facet_y: Option<String>,
+    /// Only the cells with PARAMETER=VALUE (repeatable), e.g. model=condorcet.
+    #[arg(long = "where", value_name = "PARAMETER=VALUE")]
+    filters: Vec<String>,
     /// Output image, .png or .svg.
     #[arg(long)]
     out: PathBuf,

@@ -43,6 +43,12 @@ fn unconverged_populations_stay_out_of_the_equilibrium_columns() {
         // Dirichlet weights never tie; the equal-weight 4-cycle ties x with x + 2.
         assert_eq!(num("nlhf_unique"), if cell("model") == "cycle" { 0.0 } else { 1.0 }, "{row:?}");
     }
+    // Figures of equilibrium columns say how many populations they cover.
+    let res = ualign::plot::data::Results::load(&dir).unwrap();
+    let fig = ualign::plot::heatmap::rate_gap(&res, "model", "k", "eq_r_mean").unwrap();
+    assert!(fig.subtitle.contains("the 6 of 12 populations that converged"), "{}", fig.subtitle);
+    let dynamics = ualign::plot::heatmap::rate_gap(&res, "model", "k", "last_e_mean").unwrap();
+    assert!(!dynamics.subtitle.contains("converged"), "{}", dynamics.subtitle);
     let pops = Table::read(&dir.join("populations.csv")).unwrap();
     let (m, e) = (pops.column("model").unwrap(), pops.column("eq_converged").unwrap());
     for row in &pops.rows {

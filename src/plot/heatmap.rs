@@ -206,6 +206,9 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
     if !others.is_empty() {
         subtitle = format!("mean over {}; {subtitle}", others.iter().map(|p| short(p)).collect::<Vec<_>>().join(", "));
     }
+    if let Some(note) = equilibrium_note(res, &column) {
+        subtitle = format!("{note}; {subtitle}");
+    }
     Ok(Categorical {
         title: format!("{}: {column} over {} × {}", res.title, short(x), short(y)),
         subtitle,
@@ -217,6 +220,17 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
         notes,
         colour_label: if log { format!("log10 {column}") } else { column },
     })
+}
+
+/// For an equilibrium column, when some populations' equilibrium did not
+/// converge: how many of them the colours average (`eq_*` statistics cover
+/// converged equilibria only).
+fn equilibrium_note(res: &Results, column: &str) -> Option<String> {
+    let (ec, pc) = (res.cells.column("eq_converged")?, res.cells.column("populations")?);
+    let (eq, pops) = (res.cells.numbers(ec), res.cells.numbers(pc));
+    let (converged, total) = (eq.iter().sum::<f64>(), pops.iter().sum::<f64>());
+    (column.starts_with("eq_") && converged < total)
+        .then(|| format!("equilibria over the {converged} of {total} populations that converged"))
 }
 
 /// Axis titles with the SPEC's symbols.

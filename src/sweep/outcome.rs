@@ -87,3 +87,42 @@ pub struct CellRecord {
     pub wall_s: f64,
     pub outcomes: Vec<PopulationOutcome>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records written before the equilibrium and the dynamics were told
+    /// apart still load (resume), with the last iterate as the equilibrium.
+    #[test]
+    fn older_records_read_their_equilibrium_as_the_last_iterate() {
+        let m = PolicyMetrics { r: 0.5, e: 0.1, r_ell: None };
+        let new = PopulationOutcome {
+            responses: 3,
+            types: 3,
+            iterations: 10,
+            converged: false,
+            equilibrium: PolicyMetrics { r: 2.0 / 3.0, e: 0.0, r_ell: None },
+            equilibrium_converged: Some(true),
+            last_iterate: Some(m.clone()),
+            nlhf_unique: Some(false),
+            average_r: 0.6,
+            regret: 0.5,
+            support: 3,
+            entropy: 1.0,
+            nlhf: m.clone(),
+            rlhf: m.clone(),
+            uniform: m.clone(),
+            history: Vec::new(),
+        };
+        let mut json = serde_json::to_value(&new).unwrap();
+        assert_eq!(serde_json::from_value::<PopulationOutcome>(json.clone()).unwrap(), new);
+        for field in ["equilibrium_converged", "last_iterate", "nlhf_unique"] {
+            json.as_object_mut().unwrap().remove(field);
+        }
+        let old: PopulationOutcome = serde_json::from_value(json).unwrap();
+        assert!(!old.equilibrium_converged());
+        assert_eq!(old.last_iterate(), &old.equilibrium);
+        assert!(new.equilibrium_converged() && new.last_iterate() == &m);
+    }
+}

@@ -120,9 +120,25 @@ pub fn facets(
         }
         panels.push(row);
     }
-    let mut subtitle = filters.iter().map(|(k, v)| format!("{}={v}", short(k))).collect::<Vec<_>>().join(", ");
-    let others: Vec<&str> =
-        chosen.varying().into_iter().filter(|p| ![x, y, facet_x, facet_y].contains(p)).map(short).collect();
+    // What the selected cells hold fixed (the filters among it).
+    let mut subtitle = chosen.fixed_description();
+    // Parameters averaged over: those that still vary within one heatmap cell
+    // (not those, like m = n of a cycle, that the four axes determine).
+    let keys: Vec<usize> = [x, y, facet_x, facet_y].iter().filter_map(|a| chosen.cells.column(a)).collect();
+    let others: Vec<&str> = chosen
+        .varying()
+        .into_iter()
+        .filter(|p| ![x, y, facet_x, facet_y].contains(p))
+        .filter(|p| {
+            let c = chosen.cells.column(p).expect("a varying parameter is a column");
+            let mut seen = std::collections::HashMap::new();
+            chosen.cells.rows.iter().any(|r| {
+                let key: Vec<&str> = keys.iter().map(|&k| r[k].as_str()).collect();
+                *seen.entry(key).or_insert(r[c].as_str()) != r[c].as_str()
+            })
+        })
+        .map(short)
+        .collect();
     if !others.is_empty() {
         subtitle = format!("{subtitle}; mean over {}", others.join(", "));
     }

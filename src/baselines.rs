@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::dynamics::{solve, SolveOptions};
 use crate::error::{Error, Result};
 use crate::linalg::{cholesky_solve, least_squares};
+use crate::maximal_lottery::{self, MaximalLottery};
 use crate::metrics::evaluate_exact;
 use crate::population::{check_k, Kind, Population};
 
@@ -46,18 +47,32 @@ pub fn pairwise(pop: &Population) -> Vec<Vec<f64>> {
 
 /// The NLHF policy: the symmetric equilibrium of the two-player game with
 /// payoff `M(x,y) = P(x≻y) − P(y≻x)`, i.e. a maximal lottery: `p ∈ Δ` with
-/// `Σ_x p_x M(x,y) ≥ 0` for every `y`.
-///
-/// Solved by a linear program (maximise `v` subject to `pᵀM ≥ v`), then
-/// polished: on the support `S` found by the LP, the equilibrium solves the
-/// linear system `Σ_{x∈S} p_x M(x,y) = 0` (y ∈ S), `Σ p = 1` exactly, which we
-/// solve by least squares in f64. The polished point is kept only if it is
-/// still a maximal lottery (to 1e-12); otherwise the LP's point is returned.
+/// `Σ_x p_x M(x,y) ≥ 0` for every `y`. When tied margins leave several, the
+/// maximum-entropy one (see [`nlhf_lottery`]).
 pub fn nlhf(pop: &Population) -> Vec<f64> {
+    nlhf_lottery(pop).policy
+}
+
+/// The canonical maximal lottery with its uniqueness: the maximum-entropy
+/// point of the set of maximal lotteries ([`crate::maximal_lottery`]), so the
+/// NLHF policy never depends on the LP solver's path.
+///
+/// If that computation breaks down numerically, the simplex method's vertex
+/// is used instead, polished: on the support `S` found by the LP, the
+/// equilibrium solves `Σ_{x∈S} p_x M(x,y) = 0` (y ∈ S), `Σ p = 1` exactly,
+/// which we solve by least squares in f64; the polished point is kept only if
+/// it is still a maximal lottery (to 1e-12). Such a result has
+/// `unique: false` (not certified).
+pub fn nlhf_lottery(pop: &Population) -> MaximalLottery {
     let n = pop.responses;
     let p = pairwise(pop);
-    let margin = |x: usize, y: usize| p[x][y] - p[y][x];
+    let margins: Vec<Vec<f64>> = (0..n).map(|x| (0..n).map(|y| p[x][y] - p[y][x]).collect()).collect();
+    if let Some(canonical) = maximal_lottery::canonical(&margins) {
+        return canonical;
+    }
+    let margin = |x: usize, y: usize| margins[x][y];
     let lp = maximal_lottery_lp(n, &margin);
+    let vertex = |policy| MaximalLottery { policy, unique: false, dimension: None };
     let support: Vec<usize> = (0..n).filter(|&x| lp[x] > 1e-9).collect();
     let s = support.len();
     let mut a = vec![0.0; (s + 1) * s];
@@ -69,19 +84,17 @@ pub fn nlhf(pop: &Population) -> Vec<f64> {
     }
     a[s * s..].fill(1.0);
     b[s] = 1.0;
-    let worst_margin =
-        |q: &[f64]| (0..n).map(|y| (0..n).map(|x| q[x] * margin(x, y)).sum::<f64>()).fold(f64::INFINITY, f64::min);
     if let Some(x) = least_squares(&a, s + 1, s, &b) {
         let mut polished = vec![0.0; n];
         for (&i, &v) in support.iter().zip(&x) {
             polished[i] = v;
         }
-        if polished.iter().all(|&v| v >= 0.0) && worst_margin(&polished) >= -1e-12 {
+        if polished.iter().all(|&v| v >= 0.0) && maximal_lottery::worst_margin(&margins, &polished) >= -1e-12 {
             let total: f64 = polished.iter().sum();
-            return polished.iter().map(|v| v / total).collect();
+            return vertex(polished.iter().map(|v| v / total).collect());
         }
     }
-    lp
+    vertex(lp)
 }
 
 /// The maximal lottery by the simplex method, clipped to the simplex.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod gpu;
 pub mod limits;
 pub(crate) mod linalg;
+pub mod maximal_lottery;
 pub mod metrics;
 pub mod plot;
 pub mod population;

@@ -10,7 +10,8 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     quiet_wayland_probe();
     match cli::run(args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(cli::EXIT_UNCONVERGED),
         Err(e) if cli::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -60,7 +60,7 @@ fn bad_values_name_the_key() {
 
 #[test]
 fn bundled_sweeps_parse() {
-    for name in ["default", "nlhf_vs_k", "last_iterate", "ell_opponents"] {
+    for name in ["default", "nlhf_vs_k", "last_iterate", "ell_opponents", "convergence_map"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/sweeps/{name}.toml"));
         let config = Config::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(config.cell_count_bound() >= 1);

@@ -170,6 +170,22 @@ fn self_play(populations: usize) -> Workload {
     Workload::SelfPlay { populations }
 }
 
+/// `compare`'s JSON for one population: the rows, whether every
+/// equilibrium row converged, and whether the NLHF policy is the only
+/// maximal lottery (else it is the maximum-entropy one).
+fn compare_json(k_max: usize, rows: &[baselines::CompareRow], nlhf_unique: bool) -> Value {
+    let converged = rows.iter().all(|r| r.equilibrium_converged);
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(r).expect("row serialises");
+            v["converged"] = json!(r.equilibrium_converged);
+            v
+        })
+        .collect();
+    json!({ "k_max": k_max, "converged": converged, "nlhf_unique": nlhf_unique, "rows": rows })
+}
+
 pub fn solve(a: SolveArgs) -> Result<()> {
     let opts = a.dynamics.options();
     check_options(a.k, &opts).map_err(Error::as_flag)?;
@@ -211,27 +227,50 @@ fn comparisons(
     Ok(tables)
 }
 
-pub fn compare(a: CompareArgs) -> Result<()> {
+/// Prints the comparison; `Ok(false)` when some equilibrium row did not
+/// converge (the caller exits with status 3).
+pub fn compare(a: CompareArgs) -> Result<bool> {
     if a.k_max == 0 || a.k_max > MAX_K {
         return Err(Error::input("--k-max", format!("is {}", a.k_max), format!("use 1 <= --k-max <= {MAX_K}")));
     }
     let opts = a.dynamics.options();
     check_options(a.k_max, &opts).map_err(Error::as_flag)?;
     let k_max = a.k_max;
+    let unconverged = std::cell::Cell::new(0usize);
+    let count = |tables: &[Vec<baselines::CompareRow>]| {
+        unconverged.set(unconverged.get() + tables.iter().flatten().filter(|r| !r.equilibrium_converged).count())
+    };
     match load(&a.input)? {
         Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
             let tables = comparisons(engine, pops, k_max, &opts)?;
-            Ok(tables.iter().map(|rows| json!({ "k_max": k_max, "rows": rows })).collect())
-        }),
+            count(&tables);
+            Ok(tables
+                .iter()
+                .zip(pops)
+                .map(|(rows, pop)| compare_json(k_max, rows, baselines::nlhf_lottery(pop).unique))
+                .collect())
+        })?,
         Loaded::One(pop) => {
             let engine = open_engine(&a.backend, self_play(1))?;
-            let rows = comparisons(&engine, std::slice::from_ref(&pop), k_max, &opts)?.remove(0);
+            let tables = comparisons(&engine, std::slice::from_ref(&pop), k_max, &opts)?;
+            count(&tables);
             print_notices(&engine);
+            let unique = baselines::nlhf_lottery(&pop).unique;
             if a.json {
-                output::print(&(pretty(&json!({ "k_max": k_max, "rows": rows })) + "\n"))
+                output::print(&(pretty(&compare_json(k_max, &tables[0], unique)) + "\n"))?
             } else {
-                output::print(&format::comparison(&pop, &rows))
+                output::print(&format::comparison(&pop, &tables[0], unique))?
             }
         }
     }
+    let unconverged = unconverged.get();
+    if unconverged > 0 {
+        eprintln!(
+            "ualign: {unconverged} equilibrium row(s) did not reach tol {:e} (marked *, converged: false); \
+             exit status {}",
+            opts.tol,
+            super::EXIT_UNCONVERGED
+        );
+    }
+    Ok(unconverged == 0)
 }

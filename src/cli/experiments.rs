@@ -86,7 +86,13 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
 }
 
 pub fn heatmap(a: HeatmapArgs) -> Result<()> {
-    plot::heatmap(&a.dir, &a.x, &a.y, &a.metric, &a.out)?;
+    match (&a.facet_x, &a.facet_y) {
+        (Some(fx), Some(fy)) => plot::heatmap_facets(&a.dir, (&a.x, &a.y), &a.metric, (fx, fy), &a.filters, &a.out)?,
+        _ if !a.filters.is_empty() => {
+            return Err(ualign::Error::input("--where", "needs facets", "add --facet-x AXIS --facet-y AXIS"))
+        }
+        _ => plot::heatmap(&a.dir, &a.x, &a.y, &a.metric, &a.out)?,
+    }
     eprintln!("ualign: wrote {}", a.out.display());
     Ok(())
 }

@@ -73,7 +73,9 @@ pub fn solution(pop: &Population, s: &Solution, opts: &SolveOptions) -> String {
     out
 }
 
-pub fn comparison(pop: &Population, rows: &[CompareRow]) -> String {
+/// The `compare` table. An equilibrium entry whose solver did not reach its
+/// tolerance is not an equilibrium: it is marked `*` and explained below.
+pub fn comparison(pop: &Population, rows: &[CompareRow], nlhf_unique: bool) -> String {
     let mut s = format!(
         "population: {} responses, {} types; robust alignment R_k of each method\n",
         pop.responses,
@@ -85,11 +87,18 @@ pub fn comparison(pop: &Population, rows: &[CompareRow]) -> String {
         "k", "k/(k+1)", "equilibrium", "NLHF", "RLHF", "uniform"
     );
     for r in rows {
+        let mark = if r.equilibrium_converged { ' ' } else { '*' };
         let _ = writeln!(
             s,
-            "{:>3}  {:>10.6}  {:>11.6}  {:>10.6}  {:>10.6}  {:>10.6}",
+            "{:>3}  {:>10.6}  {:>10.6}{mark}  {:>10.6}  {:>10.6}  {:>10.6}",
             r.k, r.bound, r.equilibrium, r.nlhf, r.rlhf, r.uniform
         );
+    }
+    if rows.iter().any(|r| !r.equilibrium_converged) {
+        s += "* not converged: the solver stopped above its tolerance, so this policy is not an equilibrium\n";
+    }
+    if !nlhf_unique {
+        s += "NLHF: the maximal lottery is not unique (tied margins); shown: the maximum-entropy one\n";
     }
     s
 }

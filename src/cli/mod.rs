@@ -35,6 +35,10 @@ enum Command {
     /// Run self-play to the symmetric Nash equilibrium of the (k+1)-player game.
     Solve(SolveArgs),
     /// R_k for k = 1..K of NLHF, RLHF, uniform and the (k+1)-player equilibrium.
+    ///
+    /// Exit status 3 (after printing everything) when the solver did not
+    /// reach its tolerance for some k: those rows are marked `*` and are not
+    /// equilibria (`converged: false` in JSON). Input errors exit with 1.
     Compare(CompareArgs),
     /// Write synthetic populations as JSON Lines.
     Generate(GenerateArgs),
@@ -203,7 +207,9 @@ struct GenerateArgs {
     /// Standard deviation of Plackett–Luce scores (pl, bt) [default: 1].
     #[arg(long)]
     sigma: Option<f64>,
-    /// Planted Condorcet winner margin ε ∈ (0, 1/2] (condorcet) [default: 0.1].
+    /// Planted Condorcet winner margin ε ∈ (0, 1/2] (condorcet); for
+    /// perturbed_cycle, the relative weight noise (weights ∝ 1 + ε·u, u
+    /// uniform on [−1, 1)) [default: 0.1].
     #[arg(long)]
     margin: Option<f64>,
     /// Write here instead of standard output [default: standard output].
@@ -248,6 +254,16 @@ struct HeatmapArgs {
     /// nlhf_r_mean, eq_e_worst, iters_to_tol_max, …
     #[arg(long, default_value = "gap")]
     metric: String,
+    /// Small multiples: one panel per value of this grid axis (columns);
+    /// needs --facet-y too.
+    #[arg(long, requires = "facet_y")]
+    facet_x: Option<String>,
+    /// One row of panels per value of this grid axis.
+    #[arg(long, requires = "facet_x")]
+    facet_y: Option<String>,
+    /// Only the cells with PARAMETER=VALUE (repeatable), e.g. model=condorcet.
+    #[arg(long = "where", value_name = "PARAMETER=VALUE")]
+    filters: Vec<String>,
     /// Output image, .png or .svg.
     #[arg(long)]
     out: PathBuf,
@@ -264,15 +280,22 @@ struct MergeArgs {
     out: PathBuf,
 }
 
-pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+/// Exit status of `compare` when some equilibrium row did not converge
+/// (distinct from 1, which means the command failed).
+pub const EXIT_UNCONVERGED: u8 = 3;
+
+/// Runs a command; `Ok(false)` means it finished but reports a result that
+/// is not what was asked for (see [`EXIT_UNCONVERGED`]).
+pub fn run(cli: Cli) -> Result<bool> {
+    let done = match cli.command {
+        Command::Compare(a) => return analyse::compare(a),
         Command::Eval(a) => analyse::eval(a),
         Command::Solve(a) => analyse::solve(a),
-        Command::Compare(a) => analyse::compare(a),
         Command::Generate(a) => experiments::generate(a),
         Command::Info => experiments::info(),
         Command::Sweep(a) => experiments::sweep(a),
         Command::Heatmap(a) => experiments::heatmap(a),
         Command::Merge(a) => experiments::merge(a),
-    }
+    };
+    done.map(|()| true)
 }

@@ -226,7 +226,7 @@ pub fn scaling(res: &Results) -> Result<Lines> {
         Panel {
             title,
             lines: vec![
-                line("equilibrium (self-play)", by_k(res, &rows, "eq_r_mean"), 0, false, true),
+                line("equilibrium (converged populations)", by_k(res, &rows, "eq_r_mean"), 0, false, true),
                 line("NLHF (maximal lottery)", by_k(res, &rows, "nlhf_r_mean"), 1, false, true),
                 line("RLHF (Bradley–Terry)", by_k(res, &rows, "rlhf_r_mean"), 2, false, true),
                 line("bound k/(k+1)", ks.iter().map(|&k| (k, k / (k + 1.0))).collect(), 7, true, false),

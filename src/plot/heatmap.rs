@@ -31,7 +31,7 @@ pub struct Categorical {
 /// The layout both heatmaps share: title and subtitle on top, below them
 /// the chart area and, on the right, a 170-pixel strip for the colour bar.
 #[allow(clippy::type_complexity)]
-fn layout<DB: DrawingBackend>(
+pub fn layout<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
@@ -51,11 +51,41 @@ impl Figure for Categorical {
         DB::ErrorType: 'static,
     {
         let (main, bar) = layout(root, &self.title, &self.subtitle)?;
+        let (lo, hi) = self.range();
+        self.draw_cells(&main, lo, hi, 20.0)?;
+        if lo.is_finite() {
+            colour_bar(&bar, lo, hi, &self.colour_label)?;
+        }
+        Ok(())
+    }
+}
+
+impl Categorical {
+    /// The smallest and largest finite colour value (infinite when none).
+    pub fn range(&self) -> (f64, f64) {
+        let finite: Vec<f64> = self.values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, hi)
+    }
+
+    /// The cells, their notes and the category ticks on `area`, coloured on
+    /// the scale `lo..hi` (shared by the panels of a faceted figure).
+    pub fn draw_cells<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        lo: f64,
+        hi: f64,
+        label: f64,
+    ) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
         let (nx, ny) = (self.x_ticks.len(), self.y_ticks.len());
         let y_area = 30 + 10 * self.y_ticks.iter().map(|t| t.chars().count()).max().unwrap_or(1).min(24) as u32;
-        let mut chart = ChartBuilder::on(&main)
+        let mut chart = ChartBuilder::on(area)
             .margin(15)
-            .x_label_area_size(70)
+            .x_label_area_size(3 * label as u32 + 10)
             .y_label_area_size(y_area + 30)
             .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)?;
         chart
@@ -65,11 +95,8 @@ impl Figure for Categorical {
             .y_labels(0)
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
-            .axis_desc_style(font(20.0))
+            .axis_desc_style(font(label))
             .draw()?;
-        let finite: Vec<f64> = self.values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
-        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         for (j, row) in self.values.iter().enumerate() {
             for (i, &v) in row.iter().enumerate() {
                 let colour = if v.is_finite() { viridis(unit(v, lo, hi)) } else { MISSING };
@@ -79,7 +106,7 @@ impl Figure for Categorical {
                 if let Some(notes) = &self.notes {
                     let text = if v.is_finite() { notes[j][i].clone() } else { "n/a".into() };
                     let ink = text_on(unit(v, lo, hi));
-                    let style = font(15.0).color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+                    let style = font(0.75 * label).color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
                     chart.draw_series(std::iter::once(Text::new(text, (i as f64 + 0.5, j as f64 + 0.5), style)))?;
                 }
             }
@@ -90,16 +117,13 @@ impl Figure for Categorical {
             thin(nx, px_w as usize, 10 * self.x_ticks.iter().map(|t| t.chars().count()).max().unwrap_or(1) + 8);
         for i in (0..nx).step_by(x_step) {
             let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-            let style = font(16.0).pos(Pos::new(HPos::Center, VPos::Top));
-            root.draw_text(&self.x_ticks[i], &style, (px, py + 8))?;
+            let style = font(0.8 * label).pos(Pos::new(HPos::Center, VPos::Top));
+            area.draw_text(&self.x_ticks[i], &style, (px - area.get_base_pixel().0, py + 8 - area.get_base_pixel().1))?;
         }
         for j in (0..ny).step_by(thin(ny, px_h as usize, 20)) {
             let (px, py) = chart.backend_coord(&(0.0, j as f64 + 0.5));
-            let style = font(16.0).pos(Pos::new(HPos::Right, VPos::Center));
-            root.draw_text(&self.y_ticks[j], &style, (px - 8, py))?;
-        }
-        if lo.is_finite() {
-            colour_bar(&bar, lo, hi, &self.colour_label)?;
+            let style = font(0.8 * label).pos(Pos::new(HPos::Right, VPos::Center));
+            area.draw_text(&self.y_ticks[j], &style, (px - 8 - area.get_base_pixel().0, py - area.get_base_pixel().1))?;
         }
         Ok(())
     }
@@ -182,6 +206,9 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
     if !others.is_empty() {
         subtitle = format!("mean over {}; {subtitle}", others.iter().map(|p| short(p)).collect::<Vec<_>>().join(", "));
     }
+    if let Some(note) = equilibrium_note(res, &column) {
+        subtitle = format!("{note}; {subtitle}");
+    }
     Ok(Categorical {
         title: format!("{}: {column} over {} × {}", res.title, short(x), short(y)),
         subtitle,
@@ -193,6 +220,17 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
         notes,
         colour_label: if log { format!("log10 {column}") } else { column },
     })
+}
+
+/// For an equilibrium column, when some populations' equilibrium did not
+/// converge: how many of them the colours average (`eq_*` statistics cover
+/// converged equilibria only).
+fn equilibrium_note(res: &Results, column: &str) -> Option<String> {
+    let (ec, pc) = (res.cells.column("eq_converged")?, res.cells.column("populations")?);
+    let (eq, pops) = (res.cells.numbers(ec), res.cells.numbers(pc));
+    let (converged, total) = (eq.iter().sum::<f64>(), pops.iter().sum::<f64>());
+    (column.starts_with("eq_") && converged < total)
+        .then(|| format!("equilibria over the {converged} of {total} populations that converged"))
 }
 
 /// Axis titles with the SPEC's symbols.

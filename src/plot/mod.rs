@@ -7,6 +7,7 @@
 
 pub mod curves;
 pub mod data;
+pub mod facets;
 pub mod heatmap;
 pub mod style;
 
@@ -75,6 +76,20 @@ pub fn save(figure: &impl Figure, out: &Path) -> Result<()> {
 pub fn heatmap(dir: &Path, x: &str, y: &str, metric: &str, out: &Path) -> Result<()> {
     let res = Results::load(dir)?;
     save(&heatmap::rate_gap(&res, x, y, metric)?, out)
+}
+
+/// The faceted heatmap (see [`facets::facets`]) redrawn from `dir`.
+pub fn heatmap_facets(
+    dir: &Path,
+    axes: (&str, &str),
+    metric: &str,
+    facet_axes: (&str, &str),
+    filters: &[String],
+    out: &Path,
+) -> Result<()> {
+    let res = Results::load(dir)?;
+    let filters = facets::parse_filters(filters)?;
+    save(&facets::facets(&res, axes, metric, facet_axes, &filters)?, out)
 }
 
 /// Draws the default figures of a finished sweep into `dir/figures/`, each as

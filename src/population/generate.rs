@@ -17,6 +17,11 @@
 //!   `m` is 1; asking for another `m` is an error.
 //! - `cycle`: the `n` cyclic shifts of one random ranking with equal weights
 //!   (a Condorcet cycle); `m` is `n`, asking for another `m` is an error.
+//! - `perturbed_cycle`: the same `n` cyclic shifts, with weights
+//!   `∝ 1 + ε u_i`, `u_i` uniform on [−1, 1) and `ε` the `margin` parameter
+//!   (relative weight noise, in (0, 1/2]); `m` is `n`. Equal weights make
+//!   uniform the equilibrium at once; perturbed ones are where self-play
+//!   dynamics can cycle.
 //! - `condorcet`: a planted Condorcet winner `w`, drawn uniformly per
 //!   population. `⌈m/2⌉` types rank `w` first and share weight `1/2 + ε`;
 //!   the other `⌊m/2⌋` rank `w` last and share `1/2 − ε` (Dirichlet weights
@@ -58,6 +63,9 @@ pub enum Model {
     Bt,
     Cycle,
     Condorcet,
+    #[serde(rename = "perturbed_cycle")]
+    #[value(name = "perturbed_cycle")]
+    PerturbedCycle,
 }
 
 impl Model {
@@ -69,6 +77,7 @@ impl Model {
             Model::Bt => "bt",
             Model::Cycle => "cycle",
             Model::Condorcet => "condorcet",
+            Model::PerturbedCycle => "perturbed_cycle",
         }
     }
 }
@@ -96,7 +105,8 @@ pub struct GenSpec {
     pub phi: f64,
     /// Standard deviation σ > 0 of Plackett–Luce / Bradley–Terry scores.
     pub sigma: f64,
-    /// Condorcet margin ε ∈ (0, 1/2].
+    /// Condorcet margin ε ∈ (0, 1/2]; for `perturbed_cycle`, the relative
+    /// weight noise.
     pub margin: f64,
 }
 
@@ -127,7 +137,7 @@ impl GenSpec {
                     "leave --types out (or set it to 1), or use --model pl for a mixture",
                 ))
             }
-            (Model::Cycle, Some(m)) if m != n => {
+            (Model::Cycle | Model::PerturbedCycle, Some(m)) if m != n => {
                 return Err(Error::input(
                     "types",
                     format!("is {m}, but a Condorcet cycle on {n} responses has exactly {n} types"),
@@ -136,7 +146,7 @@ impl GenSpec {
             }
             (_, Some(m)) => m,
             (Model::Bt, None) => 1,
-            (Model::Cycle, None) => n,
+            (Model::Cycle | Model::PerturbedCycle, None) => n,
             (_, None) => DEFAULT_TYPES,
         };
         if m == 0 {
@@ -165,7 +175,7 @@ impl GenSpec {
                 format!("use at most {MAX_RESPONSES} responses"),
             ));
         }
-        if n < 2 && matches!(self.model, Model::Cycle | Model::Condorcet) {
+        if n < 2 && matches!(self.model, Model::Cycle | Model::PerturbedCycle | Model::Condorcet) {
             return Err(Error::input(
                 "responses",
                 format!("is {n}, but the {} model needs at least 2", self.model),
@@ -182,7 +192,7 @@ impl GenSpec {
             return Err(Error::input(
                 "margin",
                 format!("is {}", self.margin),
-                "the Condorcet margin must lie in (0, 1/2]",
+                "the Condorcet margin (the perturbed cycle's weight noise) must lie in (0, 1/2]",
             ));
         }
         let m = self.type_count()?;
@@ -254,12 +264,17 @@ pub fn generate_one(spec: &GenSpec, index: usize) -> Result<Population> {
             }
             types
         }
-        Model::Cycle => {
+        Model::Cycle | Model::PerturbedCycle => {
             let base = permutation(&mut rng, n);
+            let weights: Vec<f64> = match spec.model {
+                Model::Cycle => vec![1.0; n],
+                _ => (0..n).map(|_| 1.0 + spec.margin * (2.0 * unit(&mut rng) - 1.0)).collect(),
+            };
+            let total: f64 = weights.iter().sum();
             (0..n)
                 .map(|shift| {
                     let ranking = base[shift..].iter().chain(&base[..shift]).copied().collect();
-                    UserType::ranking(1.0 / n as f64, ranking)
+                    UserType::ranking(weights[shift] / total, ranking)
                 })
                 .collect()
         }
@@ -449,6 +464,39 @@ mod tests {
         }
         assert_eq!(ln(1.0), 0.0);
         assert!((ln(f64::MIN_POSITIVE / 8.0) - (f64::MIN_POSITIVE / 8.0).ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn perturbed_cycle_is_the_cyclic_shifts_with_noisy_weights() {
+        let spec = GenSpec {
+            model: Model::PerturbedCycle,
+            responses: 6,
+            margin: 0.1,
+            count: 3,
+            seed: 5,
+            ..GenSpec::default()
+        };
+        let pops = generate(&spec).unwrap();
+        for pop in &pops {
+            assert_eq!(pop.types.len(), 6);
+            let first = match &pop.types[0].kind {
+                crate::population::Kind::Ranking(r) => r.clone(),
+                _ => panic!("rankings expected"),
+            };
+            let weights: Vec<f64> = pop.types.iter().map(|t| t.weight).collect();
+            for (shift, t) in pop.types.iter().enumerate() {
+                let expected: Vec<u32> = (0..6).map(|i| first[(i + shift) % 6]).collect();
+                assert!(matches!(&t.kind, crate::population::Kind::Ranking(r) if *r == expected));
+                // Weights ∝ 1 ± ε: within a factor (1 ± ε)/(1 ∓ ε) of 1/n.
+                assert!((t.weight * 6.0 - 1.0).abs() <= 0.2 / 0.9 + 1e-12, "{weights:?}");
+            }
+            assert!(weights.iter().any(|&w| (w - weights[0]).abs() > 1e-6), "{weights:?}");
+            assert!((weights.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+        assert_eq!(pops, generate(&spec).unwrap(), "seeded");
+        assert_ne!(pops[0], pops[1]);
+        let equal = generate(&GenSpec { model: Model::Cycle, ..spec }).unwrap();
+        assert!(equal[0].types.iter().all(|t| (t.weight - 1.0 / 6.0).abs() < 1e-15));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub const MAX_K: usize = crate::limits::MAX_K;
 pub const MAX_CELLS: usize = 1_000_000;
 
 /// The population generators by their config names.
-pub const MODELS: [&str; 6] = ["impartial", "mallows", "pl", "bt", "cycle", "condorcet"];
+pub const MODELS: [&str; 7] = ["impartial", "mallows", "pl", "bt", "cycle", "condorcet", "perturbed_cycle"];
 
 /// Which engine solves the cells (`auto` by default; see [`super::engine`]).
 pub use crate::engine::BackendChoice as Backend;

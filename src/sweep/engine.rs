@@ -129,25 +129,31 @@ impl CellRunner for EngineRunner {
             .zip(solutions)
             .map(|(pop, sol)| {
                 let n = pop.responses;
-                let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, &sol.policy, k, l)).transpose()?;
                 let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
                     Ok(PolicyMetrics::from_evaluation(&evaluate(pop, policy, k, ell)?))
                 };
+                let (policy, equilibrium_converged) = equilibrium_of(pop, k, &sol, &opts)?;
+                let equilibrium = evaluate(pop, &policy, k, None)?;
+                let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, &policy, k, l)).transpose()?;
+                let nlhf = crate::baselines::nlhf_lottery(pop);
                 Ok(PopulationOutcome {
                     responses: n,
                     types: pop.types.len(),
                     iterations: sol.iterations,
                     converged: sol.converged,
                     equilibrium: PolicyMetrics {
-                        r: sol.evaluation.robust_alignment,
-                        e: sol.evaluation.exploitability,
+                        r: equilibrium.robust_alignment,
+                        e: equilibrium.exploitability,
                         r_ell,
                     },
+                    equilibrium_converged: Some(equilibrium_converged),
+                    last_iterate: Some(PolicyMetrics::from_evaluation(&sol.evaluation)),
+                    nlhf_unique: Some(nlhf.unique),
                     average_r: sol.average_robust_alignment,
                     regret: sol.regret,
-                    support: sol.evaluation.support,
-                    entropy: sol.evaluation.entropy,
-                    nlhf: metrics(&crate::baselines::nlhf(pop), cell.ell)?,
+                    support: equilibrium.support,
+                    entropy: equilibrium.entropy,
+                    nlhf: metrics(&nlhf.policy, cell.ell)?,
                     rlhf: metrics(&crate::baselines::rlhf_policy(pop, self.rlhf_beta)?, None)?,
                     uniform: metrics(&crate::baselines::uniform(n), None)?,
                     history: sol.history,
@@ -155,6 +161,16 @@ impl CellRunner for EngineRunner {
             })
             .collect()
     }
+}
+
+/// The equilibrium a sweep reports for a population, and whether it is one
+/// (met the tolerance): the only place the sweep decides it, so the
+/// equilibrium columns and the dynamics' own convergence columns stay
+/// separate. Today it is the dynamics' last iterate, an equilibrium exactly
+/// when the dynamics converged; unconverged ones are kept out of the
+/// equilibrium statistics (see `report`).
+fn equilibrium_of(_pop: &Population, _k: usize, sol: &Solution, _opts: &SolveOptions) -> Result<(Vec<f64>, bool)> {
+    Ok((sol.policy.clone(), sol.converged))
 }
 
 /// Runs a sweep with the engine the config (or `opts.backend`) asks for.

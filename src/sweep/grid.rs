@@ -5,7 +5,8 @@
 //! identity on disk (`cells/000012.json`), in `--shard` slicing and in merge.
 //! Parameters a generator ignores are blanked (φ only matters for Mallows, σ
 //! for Plackett–Luce and Bradley–Terry, the margin for the planted Condorcet
-//! winner; `bt` has one type, `cycle` has n types; a PrefLib file fixes n, m
+//! winner and (as the relative weight noise) the perturbed cycle; `bt` has
+//! one type, `cycle` and `perturbed_cycle` have n types; a PrefLib file fixes n, m
 //! and holds one population), and cells that become identical are kept once,
 //! so a grid over `model × phi` does not run the same impartial cells twice.
 //! Cells with ℓ > k + 1 are skipped (R_{k,ℓ} is defined for ℓ ≤ k + 1).
@@ -199,7 +200,7 @@ fn apply_source(cell: &mut Cell, source: &Source, preflib_size: &dyn Fn(&Source)
             let (phi, sigma, margin) = match model.as_str() {
                 "mallows" => (true, false, false),
                 "pl" | "bt" => (false, true, false),
-                "condorcet" => (false, false, true),
+                "condorcet" | "perturbed_cycle" => (false, false, true),
                 _ => (false, false, false),
             };
             if !phi {
@@ -213,7 +214,7 @@ fn apply_source(cell: &mut Cell, source: &Source, preflib_size: &dyn Fn(&Source)
             }
             match model.as_str() {
                 "bt" => cell.types = Some(1),
-                "cycle" => cell.types = n,
+                "cycle" | "perturbed_cycle" => cell.types = n,
                 _ => {}
             }
         }

@@ -32,15 +32,29 @@ pub struct PopulationOutcome {
     pub types: usize,
     /// Self-play iterations performed.
     pub iterations: usize,
-    /// Whether `E_k ≤ tol` was reached.
+    /// Whether the dynamics' last iterate reached `E_k ≤ tol`.
     pub converged: bool,
-    /// The last iterate of the self-play dynamics.
+    /// The population's equilibrium (see `sweep::engine::equilibrium_of`).
     pub equilibrium: PolicyMetrics,
+    /// Whether [`Self::equilibrium`] is one (met the tolerance). Absent in
+    /// records written before the equilibrium and the dynamics were told
+    /// apart, when the equilibrium was the last iterate: see
+    /// [`Self::equilibrium_converged`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equilibrium_converged: Option<bool>,
+    /// The dynamics' last iterate (absent in older records, where it is
+    /// [`Self::equilibrium`]): see [`Self::last_iterate`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_iterate: Option<PolicyMetrics>,
+    /// Whether the NLHF policy is the only maximal lottery (else the
+    /// maximum-entropy one); absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nlhf_unique: Option<bool>,
     /// `R(μ_T)` of the time-average (no-regret) output.
     pub average_r: f64,
     /// `Reg_T`.
     pub regret: f64,
-    /// Support size and entropy of the last iterate.
+    /// Support size and entropy of the equilibrium.
     pub support: usize,
     pub entropy: f64,
     pub nlhf: PolicyMetrics,
@@ -48,6 +62,18 @@ pub struct PopulationOutcome {
     pub uniform: PolicyMetrics,
     /// Metrics at the run's checkpoints.
     pub history: Vec<Checkpoint>,
+}
+
+impl PopulationOutcome {
+    /// Whether the equilibrium met the tolerance.
+    pub fn equilibrium_converged(&self) -> bool {
+        self.equilibrium_converged.unwrap_or(self.converged)
+    }
+
+    /// `R_k`, `E_k` of the dynamics' last iterate.
+    pub fn last_iterate(&self) -> &PolicyMetrics {
+        self.last_iterate.as_ref().unwrap_or(&self.equilibrium)
+    }
 }
 
 /// A finished cell as saved on disk.
@@ -60,4 +86,43 @@ pub struct CellRecord {
     /// `timings.csv` and `manifest.json`, never in the compared tables.
     pub wall_s: f64,
     pub outcomes: Vec<PopulationOutcome>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records written before the equilibrium and the dynamics were told
+    /// apart still load (resume), with the last iterate as the equilibrium.
+    #[test]
+    fn older_records_read_their_equilibrium_as_the_last_iterate() {
+        let m = PolicyMetrics { r: 0.5, e: 0.1, r_ell: None };
+        let new = PopulationOutcome {
+            responses: 3,
+            types: 3,
+            iterations: 10,
+            converged: false,
+            equilibrium: PolicyMetrics { r: 2.0 / 3.0, e: 0.0, r_ell: None },
+            equilibrium_converged: Some(true),
+            last_iterate: Some(m.clone()),
+            nlhf_unique: Some(false),
+            average_r: 0.6,
+            regret: 0.5,
+            support: 3,
+            entropy: 1.0,
+            nlhf: m.clone(),
+            rlhf: m.clone(),
+            uniform: m.clone(),
+            history: Vec::new(),
+        };
+        let mut json = serde_json::to_value(&new).unwrap();
+        assert_eq!(serde_json::from_value::<PopulationOutcome>(json.clone()).unwrap(), new);
+        for field in ["equilibrium_converged", "last_iterate", "nlhf_unique"] {
+            json.as_object_mut().unwrap().remove(field);
+        }
+        let old: PopulationOutcome = serde_json::from_value(json).unwrap();
+        assert!(!old.equilibrium_converged());
+        assert_eq!(old.last_iterate(), &old.equilibrium);
+        assert!(new.equilibrium_converged() && new.last_iterate() == &m);
+    }
 }

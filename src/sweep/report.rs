@@ -1,13 +1,19 @@
 //! The result tables, built from the saved cell records.
 //!
 //! - `cells.csv`: one row per cell: its parameters, then for the equilibrium
-//!   (`eq`, the last iterate of self-play), the time-average output (`avg`) and
+//!   (`eq`, over the populations whose equilibrium met the tolerance only:
+//!   `eq_converged` counts them), the time-average output (`avg`) and
 //!   each baseline (`nlhf`, `rlhf`, `uniform`): mean, median, the 5% tail on
 //!   the bad side (5th percentile of R, 95th of E and gap) and the worst
 //!   population. `gap = k/(k+1) − R_k`, which equals `E_k` for every product
 //!   policy (docs/theory.md) and `Reg_T/T` for the time-average output. Then the
-//!   fraction converged, iterations to tolerance (over converged populations)
-//!   and `R_{k,ℓ}` with its bounds when the cell has ℓ.
+//!   dynamics' own convergence: the fraction of populations whose last
+//!   iterate converged (`converged`), iterations to tolerance (over those)
+//!   and `R_{k,ℓ}` with its bounds when the cell has ℓ. Appended after them:
+//!   `eq_converged` (how many populations the `eq` columns average),
+//!   `nlhf_unique` (fraction of populations whose maximal lottery is unique)
+//!   and `R_k`, `E_k` of the dynamics' last iterate (`last_r_*`, `last_e_*`),
+//!   whether or not it converged: a cycling cell shows there, as such.
 //! - `populations.csv`: one row per population with its final metrics.
 //! - `history.csv`: per cell, the checkpoint metrics across its populations on
 //!   a log-spaced iteration grid (a population that stopped early keeps its
@@ -77,6 +83,10 @@ pub fn cells_header() -> Vec<String> {
     for c in ["eq_r_ell_mean", "eq_r_ell_worst", "nlhf_r_ell_mean", "ell_upper", "ell_lower"] {
         h.push(c.into());
     }
+    h.push("eq_converged".into());
+    h.push("nlhf_unique".into());
+    h.extend(stat_columns("last", "r", false));
+    h.extend(stat_columns("last", "e", true));
     h
 }
 
@@ -98,10 +108,12 @@ pub fn cell_row(rec: &CellRecord) -> Vec<String> {
     let c = &rec.cell;
     let o = &rec.outcomes;
     let bound = c.bound();
+    // Only equilibria that met the tolerance enter the equilibrium columns.
+    let equilibria: Vec<&PopulationOutcome> = o.iter().filter(|p| p.equilibrium_converged()).collect();
     let mut row = vec![c.index.to_string()];
     row.extend(c.parameter_values());
     row.push(fmt_f64(bound));
-    push_method(&mut row, &o.iter().map(|p| &p.equilibrium).collect::<Vec<_>>(), bound);
+    push_method(&mut row, &equilibria.iter().map(|p| &p.equilibrium).collect::<Vec<_>>(), bound);
     let avg: Vec<f64> = o.iter().map(|p| p.average_r).collect();
     push_stats(&mut row, summarize(&avg, false));
     push_stats(&mut row, summarize(&avg.iter().map(|r| bound - r).collect::<Vec<_>>(), true));
@@ -116,7 +128,7 @@ pub fn cell_row(rec: &CellRecord) -> Vec<String> {
     row.push(o.iter().map(|p| p.iterations).max().unwrap_or(0).to_string());
     match c.ell {
         Some(ell) => {
-            let eq: Vec<f64> = o.iter().filter_map(|p| p.equilibrium.r_ell).collect();
+            let eq: Vec<f64> = equilibria.iter().filter_map(|p| p.equilibrium.r_ell).collect();
             let nl: Vec<f64> = o.iter().filter_map(|p| p.nlhf.r_ell).collect();
             let (s, n) = (summarize(&eq, false), summarize(&nl, false));
             let (k, l) = (c.k as f64, ell as f64);
@@ -130,6 +142,12 @@ pub fn cell_row(rec: &CellRecord) -> Vec<String> {
         }
         None => row.extend(std::iter::repeat_n(String::new(), 5)),
     }
+    row.push(equilibria.len().to_string());
+    let known: Vec<bool> = o.iter().filter_map(|p| p.nlhf_unique).collect();
+    let unique = known.iter().filter(|&&u| u).count() as f64 / known.len() as f64;
+    row.push(if known.is_empty() { String::new() } else { fmt_f64(unique) });
+    push_stats(&mut row, summarize(&o.iter().map(|p| p.last_iterate().r).collect::<Vec<_>>(), false));
+    push_stats(&mut row, summarize(&o.iter().map(|p| p.last_iterate().e).collect::<Vec<_>>(), true));
     row
 }
 
@@ -167,6 +185,10 @@ pub fn populations_table(records: &[CellRecord]) -> Table {
         "rlhf_e",
         "uniform_r",
         "uniform_e",
+        "eq_converged",
+        "last_r",
+        "last_e",
+        "nlhf_unique",
     ] {
         h.push(c.into());
     }
@@ -199,6 +221,10 @@ pub fn populations_table(records: &[CellRecord]) -> Table {
                 fmt_f64(p.rlhf.e),
                 fmt_f64(p.uniform.r),
                 fmt_f64(p.uniform.e),
+                p.equilibrium_converged().to_string(),
+                fmt_f64(p.last_iterate().r),
+                fmt_f64(p.last_iterate().e),
+                p.nlhf_unique.map(|u| u.to_string()).unwrap_or_default(),
             ]);
             t.push(row);
         }

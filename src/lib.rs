@@ -8,6 +8,7 @@ pub mod baselines;
 pub mod batch;
 pub mod cpu;
 pub mod dynamics;
+pub mod equilibrium;
 pub mod engine;
 pub mod error;
 pub mod gpu;

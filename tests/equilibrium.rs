@@ -12,9 +12,7 @@ fn opts() -> EquilibriumOptions {
 
 fn cycle_weights(weights: &[f64]) -> Population {
     let n = weights.len();
-    let types = (0..n)
-        .map(|s| UserType::ranking(weights[s], (0..n).map(|i| ((i + s) % n) as u32).collect()))
-        .collect();
+    let types = (0..n).map(|s| UserType::ranking(weights[s], (0..n).map(|i| ((i + s) % n) as u32).collect())).collect();
     Population::new(n, None, types).unwrap()
 }
 

@@ -132,8 +132,7 @@ fn max_abs(v: &[f64]) -> f64 {
 /// `E_k ≤ tol` (or `max_steps` predictor–corrector steps are spent).
 pub fn follow(pop: &Population, k: usize, tol: f64, max_steps: usize) -> PathResult {
     let n = pop.responses;
-    let mut path =
-        Path { pop, k, n, g: vec![0.0; n], pi: vec![0.0; n], jac: Vec::new(), scratch: Scratch::default() };
+    let mut path = Path { pop, k, n, g: vec![0.0; n], pi: vec![0.0; n], jac: Vec::new(), scratch: Scratch::default() };
     let mut x = vec![-(n as f64).ln(); n + 1];
     x[n] = 0.0;
     let mut direction = vec![0.0; n + 1];
@@ -142,12 +141,8 @@ pub fn follow(pop: &Population, k: usize, tol: f64, max_steps: usize) -> PathRes
     let mut next_polish = FIRST_POLISH;
     let mut steps = 0;
     path.residual(&x);
-    let end = |x: &[f64], path: &Path, finish, steps| PathResult {
-        finish,
-        steps,
-        lambda: x[n],
-        policy: path.pi.clone(),
-    };
+    let end =
+        |x: &[f64], path: &Path, finish, steps| PathResult { finish, steps, lambda: x[n], policy: path.pi.clone() };
     while steps < max_steps {
         let jac = path.jacobian(&x);
         let Some(t) = tangent(&jac, &direction) else { break };

@@ -80,7 +80,11 @@ pub struct Equilibrium {
 pub fn check_options(k: usize, opts: &EquilibriumOptions) -> Result<()> {
     check_k(k)?;
     if !(opts.tol.is_finite() && opts.tol > 0.0) {
-        return Err(Error::input("tol", format!("is {}", opts.tol), "the tolerance on E_k must be a finite number > 0"));
+        return Err(Error::input(
+            "tol",
+            format!("is {}", opts.tol),
+            "the tolerance on E_k must be a finite number > 0",
+        ));
     }
     if opts.max_path_steps == 0 {
         return Err(Error::input("max_path_steps", "is 0", "allow at least one step on the QRE path"));

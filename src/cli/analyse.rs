@@ -4,8 +4,9 @@
 use serde_json::{json, Value};
 
 use ualign::baselines;
-use ualign::dynamics::{check_options, Solution};
+use ualign::dynamics::{check_options, Solution, SolveOptions};
 use ualign::engine::Engine;
+use ualign::equilibrium::{self, Equilibrium};
 use ualign::error::{Error, Result};
 use ualign::metrics::{self, Evaluation};
 use ualign::population::{check_k, check_policy, json as popjson, Population};
@@ -104,7 +105,49 @@ fn solution_json(s: &Solution) -> Value {
     v
 }
 
+/// A dynamics run, labelled as such in JSON.
+fn dynamics_json(s: &Solution, opts: &SolveOptions) -> Value {
+    let mut v = solution_json(s);
+    v["solver"] = json!("dynamics");
+    v["dynamics"] = json!(opts.dynamics);
+    v["eta"] = json!(opts.eta);
+    v
+}
+
+/// `solve` without `--dynamics`: the robust equilibrium solver.
+fn solve_equilibrium(a: SolveArgs) -> Result<()> {
+    check_k(a.k).map_err(Error::as_flag)?;
+    let opts = a.dynamics.equilibrium_options()?;
+    equilibrium::check_options(a.k, &opts).map_err(Error::as_flag)?;
+    let (pops, batch) = load(&a.input)?;
+    let engine = open_engine(&a.backend)?;
+    let found = engine.equilibrium_batch(&pops, a.k, &opts)?;
+    if batch {
+        print_json_lines(found.iter().map(equilibrium_json));
+    } else if a.json {
+        println!("{}", serde_json::to_string_pretty(&equilibrium_json(&found[0])).unwrap());
+    } else {
+        print!("{}", format::equilibrium(&pops[0], &found[0], &opts));
+    }
+    Ok(())
+}
+
+fn equilibrium_json(e: &Equilibrium) -> Value {
+    let mut v = serde_json::to_value(&e.evaluation).expect("evaluation serialises");
+    v["policy"] = json!(e.policy);
+    v["converged"] = json!(e.converged);
+    v["solver"] = json!("equilibrium");
+    v["method"] = json!(e.method);
+    v["path_steps"] = json!(e.path_steps);
+    v["newton_steps"] = json!(e.newton_steps);
+    v["lambda"] = json!(e.lambda);
+    v
+}
+
 pub fn solve(a: SolveArgs) -> Result<()> {
+    if a.dynamics.dynamics.is_none() {
+        return solve_equilibrium(a);
+    }
     check_k(a.k).map_err(Error::as_flag)?;
     let opts = a.dynamics.options();
     check_options(a.k, &opts).map_err(Error::as_flag)?;
@@ -112,9 +155,9 @@ pub fn solve(a: SolveArgs) -> Result<()> {
     let engine = open_engine(&a.backend)?;
     let solutions = engine.solve_batch(&pops, a.k, &opts)?;
     if batch {
-        print_json_lines(solutions.iter().map(solution_json));
+        print_json_lines(solutions.iter().map(|s| dynamics_json(s, &opts)));
     } else if a.json {
-        println!("{}", serde_json::to_string_pretty(&solution_json(&solutions[0])).unwrap());
+        println!("{}", serde_json::to_string_pretty(&dynamics_json(&solutions[0], &opts)).unwrap());
     } else {
         print!("{}", format::solution(&pops[0], &solutions[0], &opts));
     }

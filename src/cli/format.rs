@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use ualign::baselines::CompareRow;
 use ualign::dynamics::{Solution, SolveOptions};
+use ualign::equilibrium::EquilibriumOptions;
 use ualign::metrics::Evaluation;
 use ualign::Population;
 
@@ -70,6 +71,23 @@ pub fn solution(pop: &Population, s: &Solution, opts: &SolveOptions) -> String {
     out += &per_response(pop, &s.policy, &s.evaluation);
     out += &summary(&s.evaluation);
     let _ = writeln!(out, "time-average output: R = {:.9}, regret Reg_T = {:.6}", s.average_robust_alignment, s.regret);
+    out
+}
+
+pub fn equilibrium(pop: &Population, e: &ualign::equilibrium::Equilibrium, opts: &EquilibriumOptions) -> String {
+    let status = if e.converged { "converged" } else { "NOT converged" };
+    let mut out = header(pop, e.evaluation.k);
+    let _ = writeln!(
+        out,
+        "equilibrium solver ({}), {status} (tol {:.0e}): {} path steps to λ = {:.3}, {} Newton steps",
+        serde_json::to_value(e.method).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        opts.tol,
+        e.path_steps,
+        e.lambda,
+        e.newton_steps
+    );
+    out += &per_response(pop, &e.policy, &e.evaluation);
+    out += &summary(&e.evaluation);
     out
 }
 

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use ualign::dynamics::{Dynamics, SolveOptions};
 use ualign::engine::BackendChoice;
+use ualign::equilibrium::EquilibriumOptions;
 use ualign::Result;
 
 #[derive(Parser)]
@@ -29,7 +30,7 @@ pub struct Cli {
 enum Command {
     /// Evaluate a policy: g(π), win rates, R_k, E_k (and R_{k,ℓ}).
     Eval(EvalArgs),
-    /// Run self-play to the symmetric Nash equilibrium of the (k+1)-player game.
+    /// The symmetric Nash equilibrium of the (k+1)-player game (or --dynamics: self-play).
     Solve(SolveArgs),
     /// R_k for k = 1..K of NLHF, RLHF, uniform and the (k+1)-player equilibrium.
     Compare(CompareArgs),
@@ -90,6 +91,7 @@ struct EvalArgs {
 #[derive(Args, Clone)]
 #[command(allow_negative_numbers = true)]
 struct DynamicsArgs {
+    /// Run these self-play dynamics (solve: instead of the equilibrium solver).
     #[arg(long, value_enum)]
     dynamics: Option<Dynamics>,
     /// Step size η.
@@ -104,6 +106,25 @@ struct DynamicsArgs {
 }
 
 impl DynamicsArgs {
+    /// The robust solver's options (`solve` without `--dynamics`): only
+    /// `--tol` means something there.
+    fn equilibrium_options(&self) -> Result<EquilibriumOptions> {
+        for (flag, given) in [("--eta", self.eta.is_some()), ("--iters", self.iters.is_some())] {
+            if given {
+                return Err(ualign::Error::input(
+                    flag,
+                    "only applies to the self-play dynamics",
+                    "add --dynamics pga|mwu|optimistic|extragradient, or drop it to use the equilibrium solver",
+                ));
+            }
+        }
+        let mut o = EquilibriumOptions::default();
+        if let Some(t) = self.tol {
+            o.tol = t;
+        }
+        Ok(o)
+    }
+
     fn options(&self) -> SolveOptions {
         let mut o = SolveOptions::default();
         if let Some(d) = self.dynamics {

@@ -1,8 +1,11 @@
 //! Symmetric Nash equilibria of the (k+1)-player alignment game (SPEC §4),
 //! found by a method that does not depend on the dynamics converging.
 //!
-//! [`solve`] follows the branch of symmetric logit quantal-response
-//! equilibria from the uniform policy (λ = 0) towards λ → ∞
+//! [`solve`] first tries a fast path (500 steps of projected gradient
+//! ascent, then Newton on the support), kept only when the f64
+//! re-evaluation confirms `E_k ≤ tol`; otherwise it follows the branch of
+//! symmetric logit quantal-response equilibria from the uniform policy
+//! (λ = 0) towards λ → ∞
 //! ([`homotopy`]), and finishes with Newton's method on the support
 //! ([`newton`]): `E_k` ends at rounding level (about 1e-16). Every result is
 //! re-evaluated in f64 and called `converged` only when the policy is finite,
@@ -33,6 +36,8 @@ pub mod stress;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    /// Fast path: a short projected-gradient run, then Newton on the support.
+    PgaPolish,
     /// The logit-QRE path, then Newton on the support.
     QreHomotopy,
     /// Newton on the support from a given near-equilibrium ([`polish`]).
@@ -49,12 +54,15 @@ pub struct EquilibriumOptions {
     pub tol: f64,
     /// Predictor–corrector steps allowed on the QRE path.
     pub max_path_steps: usize,
+    /// Try the verified PGA + Newton fast path before the homotopy.
+    pub fast_path: bool,
 }
 
 impl Default for EquilibriumOptions {
-    /// tol 1e-9 (the Newton finish usually lands near 1e-16), 20,000 path steps.
+    /// tol 1e-9 (the Newton finish usually lands near 1e-16), 20,000 path
+    /// steps, fast path on.
     fn default() -> Self {
-        EquilibriumOptions { tol: 1e-9, max_path_steps: 20_000 }
+        EquilibriumOptions { tol: 1e-9, max_path_steps: 20_000, fast_path: true }
     }
 }
 
@@ -133,9 +141,28 @@ pub fn polish_batch(
     pops.par_iter().zip(starts).map(|(pop, start)| polish(pop, k, start, opts)).collect()
 }
 
+/// The fast path's dynamics: PGA, η = 1, at most 500 iterations.
+const FAST_PATH: SolveOptions =
+    SolveOptions { dynamics: Dynamics::Pga, eta: 1.0, iters: 500, tol: 1e-8, checkpoints: 0 };
+/// E_k below which the fast path's last iterate is handed to Newton.
+const FAST_PATH_HANDOVER: f64 = 1e-3;
+
 fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilibrium {
     if pop.responses == 1 {
         return finish(pop, k, opts, vec![1.0], Method::QreHomotopy, 0, 0, 0.0);
+    }
+    // Fast path: a short PGA run usually lands next to an equilibrium with
+    // its support exactly found; it counts only once Newton has made it
+    // exact and the f64 re-evaluation confirms it. Otherwise the homotopy.
+    if let Some(run) = opts.fast_path.then(|| dynamics::solve(pop, k, &FAST_PATH).ok()).flatten() {
+        if run.evaluation.exploitability <= FAST_PATH_HANDOVER {
+            if let Some(done) = newton::support_newton(pop, k, &run.policy, opts.tol) {
+                let found = finish(pop, k, opts, done.policy, Method::PgaPolish, 0, done.steps, 0.0);
+                if found.converged {
+                    return found;
+                }
+            }
+        }
     }
     let path = homotopy::follow(pop, k, opts.tol, opts.max_path_steps);
     let mut best = match path.finish {

@@ -10,6 +10,11 @@ fn opts() -> EquilibriumOptions {
     EquilibriumOptions::default()
 }
 
+/// The default options and the homotopy alone (no fast path).
+fn both_ways() -> [EquilibriumOptions; 2] {
+    [opts(), EquilibriumOptions { fast_path: false, ..opts() }]
+}
+
 fn cycle_weights(weights: &[f64]) -> Population {
     let n = weights.len();
     let types = (0..n).map(|s| UserType::ranking(weights[s], (0..n).map(|i| ((i + s) % n) as u32).collect())).collect();
@@ -25,21 +30,25 @@ fn two_responses_k2_puts_3alpha_minus_1_on_a() {
             vec![UserType::ranking(alpha, vec![0, 1]), UserType::ranking(1.0 - alpha, vec![1, 0])],
         )
         .unwrap();
-        let eq = equilibrium::solve(&pop, 2, &opts()).unwrap();
-        assert!(eq.converged, "{eq:?}");
-        assert!((eq.policy[0] - (3.0 * alpha - 1.0)).abs() < 1e-12, "alpha {alpha}: {:?}", eq.policy);
+        for o in both_ways() {
+            let eq = equilibrium::solve(&pop, 2, &o).unwrap();
+            assert!(eq.converged, "{eq:?}");
+            assert!((eq.policy[0] - (3.0 * alpha - 1.0)).abs() < 1e-12, "alpha {alpha}: {:?}", eq.policy);
+        }
     }
 }
 
 #[test]
 fn bradley_terry_2_1_at_k3() {
     let pop = Population::new(2, None, vec![UserType::scores(1.0, vec![2f64.ln(), 0.0])]).unwrap();
-    let eq = equilibrium::solve(&pop, 3, &opts()).unwrap();
-    assert!(eq.converged, "{eq:?}");
-    assert!((eq.policy[0] - 0.807418).abs() < 5e-7, "{:?}", eq.policy);
-    for k in [1, 2] {
-        let eq = equilibrium::solve(&pop, k, &opts()).unwrap();
-        assert!(eq.converged && (eq.policy[0] - 1.0).abs() < 1e-12, "k = {k}: {:?}", eq.policy);
+    for o in both_ways() {
+        let eq = equilibrium::solve(&pop, 3, &o).unwrap();
+        assert!(eq.converged, "{eq:?}");
+        assert!((eq.policy[0] - 0.807418).abs() < 5e-7, "{:?}", eq.policy);
+        for k in [1, 2] {
+            let eq = equilibrium::solve(&pop, k, &o).unwrap();
+            assert!(eq.converged && (eq.policy[0] - 1.0).abs() < 1e-12, "k = {k}: {:?}", eq.policy);
+        }
     }
 }
 
@@ -79,6 +88,21 @@ fn polish_finishes_a_rough_policy_exactly() {
     assert_eq!(polished.method, Method::Polish);
     assert!(polished.converged && polished.evaluation.exploitability <= 1e-13, "{polished:?}");
     assert!(polished.policy.iter().zip(&exact.policy).all(|(a, b)| (a - b).abs() < 1e-10));
+}
+
+/// Plackett–Luce mixtures: the homotopy with finite-difference Jacobians
+/// (fast path off, so it is the homotopy that is tested).
+#[test]
+fn plackett_luce_mixtures_by_homotopy() {
+    let spec = GenSpec { model: Model::Pl, responses: 6, types: Some(4), count: 4, seed: 11, ..GenSpec::default() };
+    let homotopy = EquilibriumOptions { fast_path: false, ..opts() };
+    for (i, pop) in ualign::population::generate::generate(&spec).unwrap().iter().enumerate() {
+        for k in [2, 4] {
+            let eq = equilibrium::solve(pop, k, &homotopy).unwrap();
+            assert_eq!(eq.method, Method::QreHomotopy);
+            assert!(eq.converged && eq.evaluation.exploitability <= 1e-9, "population {i}, k = {k}: {eq:?}");
+        }
+    }
 }
 
 /// A step size too large for f64 is an error naming η, for every dynamics;

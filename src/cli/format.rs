@@ -77,14 +77,13 @@ pub fn solution(pop: &Population, s: &Solution, opts: &SolveOptions) -> String {
 pub fn equilibrium(pop: &Population, e: &ualign::equilibrium::Equilibrium, opts: &EquilibriumOptions) -> String {
     let status = if e.converged { "converged" } else { "NOT converged" };
     let mut out = header(pop, e.evaluation.k);
+    let method = serde_json::to_value(e.method).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let path =
+        if e.path_steps > 0 { format!("{} path steps to λ = {:.3}, ", e.path_steps, e.lambda) } else { String::new() };
     let _ = writeln!(
         out,
-        "equilibrium solver ({}), {status} (tol {:.0e}): {} path steps to λ = {:.3}, {} Newton steps",
-        serde_json::to_value(e.method).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-        opts.tol,
-        e.path_steps,
-        e.lambda,
-        e.newton_steps
+        "equilibrium solver ({method}), {status} (tol {:.0e}): {path}{} Newton steps",
+        opts.tol, e.newton_steps
     );
     out += &per_response(pop, &e.policy, &e.evaluation);
     out += &summary(&e.evaluation);

@@ -54,3 +54,20 @@ fn gpu_engine_equilibria_match_the_cpu_solver() {
         assert!(g.policy.iter().zip(&c.policy).all(|(a, b)| (a - b).abs() < 1e-10), "{g:?} vs {c:?}");
     }
 }
+
+/// The device's f32 runs obey the same rule as the CPU's: a step that
+/// leaves the simplex is an error naming η, never a (converged) policy.
+#[test]
+fn gpu_non_finite_steps_are_errors() {
+    let Some(gpu) = gpu_util::engine() else { return };
+    let pops: Vec<Population> = (0..3).map(|i| perturbed_cycle(5, 0.1, 7, i).unwrap()).collect();
+    let opts = ualign::dynamics::SolveOptions {
+        dynamics: ualign::dynamics::Dynamics::Mwu,
+        eta: 1e4,
+        iters: 200,
+        tol: 1e-9,
+        checkpoints: 4,
+    };
+    let err = gpu.solve_batch(&pops, 2, &opts).expect_err("MWU at eta 1e4 loses all mass in f32");
+    assert!(err.to_string().starts_with("eta: is 10000.0"), "{err}");
+}

@@ -6,7 +6,8 @@
 //! Iteration t = 1, 2, …: evaluate `g_t = g(π_t)`, add it to the time
 //! average (Σ_t g_t and Σ_t ⟨π_t, g_t⟩), record a checkpoint when t is
 //! scheduled, stop when `E_k(π_t) ≤ tol` or `t = T`, else update
-//! `π_t → π_{t+1}`. The returned policy is the last evaluated iterate, so the
+//! `π_t → π_{t+1}`; an update that leaves the simplex (NaN, inf, no mass)
+//! ends the run with that policy, which the callers turn into an error. The returned policy is the last evaluated iterate, so the
 //! reported metrics are those of the policy returned. Extragradient counts
 //! the base iterates π_t (its extrapolated points are not played).
 

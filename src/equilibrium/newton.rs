@@ -5,10 +5,12 @@
 //! `g(π)(y) = c` for `y ∈ S`, `Σ_S π = 1` (unknowns `π_S` and `c`; π is 0
 //! off `S`), and is one exactly when `π_S ≥ 0` and `g(π)(y) ≤ c` off `S`
 //! (then `c = 1/(k+1)` by the sum rule and `E_k = 0`). Newton's method solves
-//! the system; a step that would push some mass below 0 is cut at the
-//! boundary and that response leaves `S`; once the system is solved, the
-//! response with the largest `g(y) > c` off `S` joins it. Near an
-//! equilibrium with the right support this converges quadratically.
+//! the system; the responses whose mass a step takes to 0 or below leave `S`
+//! together (dropping them one at a time, by a ratio test, cost 13× more
+//! time on large impartial cultures where a QRE start carries many small
+//! masses); once the system is solved, the response with the largest
+//! `g(y) > c` off `S` joins it. Near an equilibrium with the right support
+//! this converges quadratically.
 
 use super::jacobian::jacobian;
 use crate::cpu::{deviation_into, Scratch};
@@ -119,25 +121,19 @@ fn solve_on_support(
         let rhs: Vec<f64> = residual.iter().map(|r| -r).collect();
         let delta = least_squares(&a, dim, dim, &rhs)?;
         *steps += 1;
-        // Ratio test: the largest step keeping every mass ≥ 0.
-        let mut step = 1.0;
-        let mut leaving = None;
+        // Full step; every response whose mass would go to 0 or below leaves
+        // the support at once (one at a time would cost a Newton step each).
+        let mut left = false;
         for (i, &y) in support.iter().enumerate() {
-            if delta[i] < 0.0 && policy[y] + delta[i] < 0.0 {
-                let ratio = policy[y] / -delta[i];
-                if ratio < step {
-                    step = ratio;
-                    leaving = Some(i);
-                }
+            policy[y] += delta[i];
+            if policy[y] <= 0.0 {
+                policy[y] = 0.0;
+                left = true;
             }
         }
-        for (i, &y) in support.iter().enumerate() {
-            policy[y] = (policy[y] + step * delta[i]).max(0.0);
-        }
-        c += step * delta[s];
-        if let Some(i) = leaving {
-            policy[support[i]] = 0.0;
-            support.remove(i);
+        c += delta[s];
+        if left {
+            support.retain(|&y| policy[y] > 0.0);
             if support.is_empty() {
                 return None;
             }

@@ -1,10 +1,9 @@
 //! Population-solves per second of the equilibrium solver on the stress set
 //! (`equilibrium::stress`), on the CPU engine (rayon over populations) and,
 //! when an adapter is present, on the GPU (f32 self-play in bulk) followed
-//! by the CPU's f64 polish. Families are benched separately: perturbed
-//! cycles and planted Condorcet winners in full, impartial cultures at
-//! n = 64 with k ≤ 8 (the n = 128, k = 32 cases take about a second each;
-//! `cargo run --release --example stress_report` times the whole set).
+//! by the CPU's f64 polish. Each family of the set is benched in full;
+//! `cargo run --release --example stress_report` times every population and
+//! compares with projected gradient ascent.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;

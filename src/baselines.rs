@@ -6,7 +6,8 @@ use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::dynamics::{solve, SolveOptions};
+use crate::dynamics::Solution;
+use crate::equilibrium::{self, Equilibrium, EquilibriumOptions};
 use crate::error::{Error, Result};
 use crate::linalg::{cholesky_solve, least_squares};
 use crate::maximal_lottery::{self, MaximalLottery};
@@ -233,23 +234,47 @@ pub struct CompareRow {
     pub uniform: f64,
 }
 
-/// `R_k` of the equilibrium and the baselines for `k = 1..=k_max`, solving
-/// the equilibria on the CPU engine (in parallel over k).
-pub fn compare(pop: &Population, k_max: usize, opts: &SolveOptions) -> Result<Vec<CompareRow>> {
+/// `R_k` of the equilibrium and the baselines for `k = 1..=k_max`, finding
+/// the equilibria with the equilibrium solver on the CPU engine (in
+/// parallel over k).
+pub fn compare(pop: &Population, k_max: usize, opts: &EquilibriumOptions) -> Result<Vec<CompareRow>> {
     check_k(k_max).map_err(|_| Error::input("k_max", "is 0", "compare at least k = 1: use --k-max 1 or more"))?;
-    crate::dynamics::check_options(1, opts)?;
-    let solved = (2..=k_max).into_par_iter().map(|k| solve(pop, k, opts)).collect::<Result<Vec<_>>>()?;
-    compare_from(pop, &solved, opts.tol)
+    let found = (2..=k_max)
+        .into_par_iter()
+        .map(|k| equilibrium::solve(pop, k, opts).map(|e| Found::from(&e)))
+        .collect::<Result<Vec<_>>>()?;
+    compare_from(pop, &found, opts.tol)
 }
 
-/// The rows of [`compare`] from equilibria found by any engine: `solved[i]`
-/// is the self-play solution for `k = i + 2`. At k = 1 the equilibrium is the
-/// exact NLHF solution: self-play may cycle there (docs/theory.md), while the LP is exact.
-pub fn compare_from(pop: &Population, solved: &[crate::dynamics::Solution], tol: f64) -> Result<Vec<CompareRow>> {
+/// One `k ≥ 2` equilibrium entry of [`compare`]: its `R_k` and whether it
+/// is an equilibrium to the solver's tolerance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Found {
+    pub robust_alignment: f64,
+    pub converged: bool,
+}
+
+impl From<&Equilibrium> for Found {
+    fn from(e: &Equilibrium) -> Found {
+        Found { robust_alignment: e.evaluation.robust_alignment, converged: e.converged }
+    }
+}
+
+impl From<&Solution> for Found {
+    /// The last iterate of the dynamics: an equilibrium only if it converged.
+    fn from(s: &Solution) -> Found {
+        Found { robust_alignment: s.evaluation.robust_alignment, converged: s.converged }
+    }
+}
+
+/// The rows of [`compare`] from equilibria found by any engine: `found[i]`
+/// is the entry for `k = i + 2`. At k = 1 the equilibrium is the exact NLHF
+/// solution (the maximal lottery, from an LP).
+pub fn compare_from(pop: &Population, found: &[Found], tol: f64) -> Result<Vec<CompareRow>> {
     let nlhf_policy = nlhf(pop);
     let rlhf_policy = rlhf_policy(pop, None)?;
     let uniform_policy = uniform(pop.responses);
-    let k_max = solved.len() + 1;
+    let k_max = found.len() + 1;
     (1..=k_max)
         .into_par_iter()
         .map(|k| {
@@ -257,8 +282,7 @@ pub fn compare_from(pop: &Population, solved: &[crate::dynamics::Solution], tol:
                 let e = evaluate_exact(pop, &nlhf_policy, 1);
                 (e.robust_alignment, e.exploitability <= tol.max(1e-12))
             } else {
-                let s = &solved[k - 2];
-                (s.evaluation.robust_alignment, s.converged)
+                (found[k - 2].robust_alignment, found[k - 2].converged)
             };
             Ok(CompareRow {
                 k,

@@ -2,26 +2,28 @@
 //! multiplicative weights, optimistic PGA and extragradient, each tracking the
 //! no-regret (time-average) output.
 //!
-//! # Defaults (chosen by experiment, f64 CPU engine, tol = 1e-9)
-//! Projected gradient ascent with η = 1 converges *last-iterate* for every
-//! k ≥ 2 we tried: 100/100 random ranking populations per setting (n = 4..64,
-//! m = 3..200, k = 2, 3, 5, 8, 64) and Plackett–Luce/mixed ones (n = 5, 6,
-//! k = 2..8), median 50–130 iterations, worst 726. Optimistic PGA and
-//! extragradient behave alike at η = 1 (slightly slower, and extragradient
-//! costs two evaluations per step); multiplicative weights converge too but
-//! need 10–100× more iterations (off-support mass only decays geometrically).
-//! η = 1.5–2 halves the typical count but failed to converge on 1–2% of small
-//! (n = 4, k = 2) populations, and η ≥ 3 fails often for k ≥ 3, so the default
-//! is PGA, η = 1, with a cap of 100,000 iterations (two orders of magnitude
-//! above the worst case seen). No refinement step is needed: the plain
-//! dynamics reach E_k ≤ 1e-9. At k = 1 (the NLHF game) PGA can cycle; the run
-//! then ends at the cap with `converged: false` (use `baselines::nlhf`).
+//! These are the dynamics as such, for studying self-play (last-iterate
+//! convergence, regret); the equilibrium itself comes from
+//! [`equilibrium::solve`](crate::equilibrium::solve), which does not depend
+//! on any of them converging.
+//!
+//! # Defaults (f64 CPU engine, tol = 1e-9)
+//! Projected gradient ascent with η = 1 converges last-iterate on most random
+//! ranking and Plackett–Luce populations at k ≥ 2, typically in 50–130
+//! iterations, but not on all: it settles into a cycle on perturbed Condorcet
+//! cycles at small k (e.g. n = 5, weights (0.22, 0.19, 0.20, 0.19, 0.20),
+//! k = 2) and on some planted Condorcet winners, and at k = 1 (the NLHF game)
+//! it can cycle on any Condorcet cycle. Such a run ends at the cap of 100,000
+//! iterations with `converged: false`. Multiplicative weights and η = 0.1
+//! converge more often but far more slowly. A step so large that an iterate
+//! leaves the simplex in f64 (NaN, inf, or all mass rounded away) is an
+//! error naming η, never a result.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use crate::cpu::selfplay::{checkpoint_schedule, Workspace};
-use crate::error::Result;
+pub use crate::cpu::selfplay::{checkpoint_schedule, on_simplex, Workspace};
+use crate::error::{Error, Result};
 use crate::metrics::Evaluation;
 use crate::population::Population;
 
@@ -110,7 +112,7 @@ pub fn check_options(k: usize, opts: &SolveOptions) -> Result<()> {
 pub fn solve(pop: &Population, k: usize, opts: &SolveOptions) -> Result<Solution> {
     check_options(k, opts)?;
     pop.validate()?;
-    Ok(run(pop, k, opts, &mut Workspace::default()))
+    run(pop, k, opts, &mut Workspace::default())
 }
 
 /// [`solve`] for many populations in parallel on all cores; the results are
@@ -121,7 +123,7 @@ pub fn solve_batch(pops: &[Population], k: usize, opts: &SolveOptions) -> Vec<Re
         .map_init(Workspace::default, |ws, pop| {
             check_options(k, opts)?;
             pop.validate()?;
-            Ok(run(pop, k, opts, ws))
+            run(pop, k, opts, ws)
         })
         .collect()
 }
@@ -129,10 +131,29 @@ pub fn solve_batch(pops: &[Population], k: usize, opts: &SolveOptions) -> Vec<Re
 /// The self-play loop on validated inputs: [`cpu::selfplay`](crate::cpu::selfplay)'s loop (the
 /// twin of the fused GPU kernel) in `ws`, turned into a [`Solution`] with the
 /// payoff `g(π_T)` it already computed. `tol = 0` turns early stopping off.
-pub fn run(pop: &Population, k: usize, opts: &SolveOptions, ws: &mut Workspace) -> Solution {
+/// An iterate that leaves the simplex is an error ([`diverged`]).
+pub fn run(pop: &Population, k: usize, opts: &SolveOptions, ws: &mut Workspace) -> Result<Solution> {
     let schedule = checkpoint_schedule(opts.iters, opts.checkpoints);
     let stop_tol = if opts.tol > 0.0 { opts.tol } else { f64::NEG_INFINITY };
     let run = ws.selfplay(pop, k, opts.dynamics, opts.eta, opts.iters, stop_tol, &schedule);
+    if !on_simplex(&run.policy) {
+        return Err(diverged(opts, run.iterations));
+    }
     let evaluation = Evaluation::from_deviation(&run.policy, ws.deviation().to_vec(), k);
-    run.with_evaluation(evaluation, k, opts.tol)
+    Ok(run.with_evaluation(evaluation, k, opts.tol))
+}
+
+/// The error for a run whose step at iteration `t` left the simplex
+/// (non-finite numbers, or every mass rounded to 0): the step size is too
+/// large for the arithmetic, whatever the engine.
+pub fn diverged(opts: &SolveOptions, t: usize) -> Error {
+    let name = clap::ValueEnum::to_possible_value(&opts.dynamics).map(|v| v.get_name().to_string()).unwrap_or_default();
+    Error::input(
+        "eta",
+        format!(
+            "is {:?}: the {name} step after iteration {t} left the probability simplex (NaN, inf or no mass left)",
+            opts.eta
+        ),
+        "use a smaller step size (the dynamics default to 1)",
+    )
 }

@@ -10,7 +10,8 @@
 
 use std::sync::Mutex;
 
-use crate::dynamics::{self, Solution, SolveOptions};
+use crate::dynamics::{self, Dynamics, Solution, SolveOptions};
+use crate::equilibrium::{self, Equilibrium, EquilibriumOptions};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuEngine, DEVICE_TOL_FLOOR};
 use crate::population::Population;
@@ -183,6 +184,59 @@ impl Engine {
                 cpu()
             }
             other => other,
+        }
+    }
+}
+
+/// The self-play run the GPU does in bulk before the CPU polishes each
+/// population: PGA, η = 1, stopping at `E_k ≤ 1e-6` (f32 resolution) or
+/// after 10,000 iterations. Any policy near an equilibrium will do; the
+/// Newton finish (or, where the dynamics cycled, the homotopy) does the rest.
+pub const GPU_WARM_START: SolveOptions =
+    SolveOptions { dynamics: Dynamics::Pga, eta: 1.0, iters: 10_000, tol: 1e-6, checkpoints: 0 };
+
+impl Engine {
+    /// The symmetric equilibrium of every population, exact in f64. On the
+    /// CPU engine: [`equilibrium::solve_batch`]. On the GPU: the dynamics of
+    /// [`GPU_WARM_START`] for the whole batch on the device, then
+    /// [`equilibrium::polish`] of every returned policy on the CPU (which
+    /// runs the full solver where the dynamics ended far from equilibrium).
+    pub fn equilibrium_batch(
+        &self,
+        pops: &[Population],
+        k: usize,
+        opts: &EquilibriumOptions,
+    ) -> Result<Vec<Equilibrium>> {
+        equilibrium::check_options(k, opts)?;
+        let on_cpu = || equilibrium::solve_batch(pops, k, opts).into_iter().collect();
+        match &self.device {
+            Device::Cpu => on_cpu(),
+            Device::Gpu { gpu, fallback } => {
+                self.notice(
+                    "the GPU's f32 self-play is a warm start: every equilibrium is polished exactly in f64 on the CPU"
+                        .into(),
+                );
+                let warm = match gpu.selfplay_batch(pops, k, &GPU_WARM_START) {
+                    Err(e @ Error::Limit { .. }) if *fallback => {
+                        self.notice(format!("the GPU refuses this batch ({e}); running it on the CPU engine"));
+                        return on_cpu();
+                    }
+                    other => other?,
+                };
+                // A start off the simplex (f32 overflow) is replaced by uniform: polish then runs the full solver.
+                let starts: Vec<Vec<f64>> = warm
+                    .into_iter()
+                    .zip(pops)
+                    .map(|(run, pop)| {
+                        if crate::cpu::on_simplex(&run.policy) {
+                            run.policy
+                        } else {
+                            vec![1.0 / pop.responses as f64; pop.responses]
+                        }
+                    })
+                    .collect();
+                equilibrium::polish_batch(pops, k, &starts, opts).into_iter().collect()
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod cpu;
 pub mod dynamics;
 pub mod engine;
+pub mod equilibrium;
 pub mod error;
 pub mod gpu;
 pub mod limits;

@@ -89,25 +89,24 @@ fn eval_reports_ell_opponents_when_asked() {
 
 #[test]
 fn solve_reaches_the_bound_and_prints_the_documented_fields() {
-    let v = json(&["solve", "--population", &asset("two_responses.json"), "--k", "2", "--json", "--backend", "cpu"]);
-    for field in [
-        "k",
-        "deviation",
-        "win_rate",
-        "robust_alignment",
-        "exploitability",
-        "policy",
-        "iterations",
-        "converged",
-        "average_robust_alignment",
-        "regret",
-    ] {
-        assert!(v.get(field).is_some(), "missing field {field}: {v}");
+    let common = ["k", "deviation", "win_rate", "robust_alignment", "exploitability", "policy", "converged", "solver"];
+    let solver = ["method", "path_steps", "newton_steps", "lambda"];
+    let dynamics = ["dynamics", "eta", "iterations", "average_robust_alignment", "regret"];
+    let args = ["solve", "--population", &asset("two_responses.json"), "--k", "2", "--json", "--backend", "cpu"];
+    for (extra, fields) in [(None, &solver[..]), (Some("pga"), &dynamics[..])] {
+        let mut args = args.to_vec();
+        if let Some(d) = extra {
+            args.extend(["--dynamics", d]);
+        }
+        let v = json(&args);
+        for field in common.iter().chain(fields) {
+            assert!(v.get(*field).is_some(), "missing field {field}: {v}");
+        }
+        assert_eq!(v["converged"], true);
+        assert!((v["robust_alignment"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+        // A worked value (docs/theory.md): 55% prefer a, so the k = 2 equilibrium puts 3α − 1 = 0.65 on a.
+        assert!((v["policy"][0].as_f64().unwrap() - 0.65).abs() < 1e-6, "{v}");
     }
-    assert_eq!(v["converged"], true);
-    assert!((v["robust_alignment"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
-    // A worked value (docs/theory.md): 55% prefer a, so the k = 2 equilibrium puts 3α − 1 = 0.65 on a.
-    assert!((v["policy"][0].as_f64().unwrap() - 0.65).abs() < 1e-6, "{v}");
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod common;
 use common::{random_population, rng};
 use ualign::baselines::{compare, nlhf, pairwise, rlhf_policy, rlhf_rewards, uniform, CompareRow};
 use ualign::dynamics::SolveOptions;
+use ualign::equilibrium::EquilibriumOptions;
 use ualign::metrics::evaluate;
 use ualign::{Error, Population, UserType};
 
@@ -72,7 +73,7 @@ fn two_responses_worked_values() {
         assert!((p[winner] - 1.0).abs() < 1e-14, "α = {alpha}: {p:?}");
         let s = ualign::dynamics::solve(&pop, 2, &SolveOptions::default()).unwrap();
         assert!((s.policy[0] - (3.0 * alpha - 1.0)).abs() < 1e-7, "α = {alpha}: {:?}", s.policy);
-        let rows = compare(&pop, 3, &SolveOptions::default()).unwrap();
+        let rows = compare(&pop, 3, &EquilibriumOptions::default()).unwrap();
         // NLHF stays at max(α, 1−α) (capped by k/(k+1) at k = 1).
         for row in &rows {
             assert!((row.nlhf - alpha.max(1.0 - alpha).min(row.bound)).abs() < 1e-12, "{row:?}");
@@ -122,7 +123,7 @@ fn rlhf_policies() {
 fn compare_rows_are_consistent() {
     let mut r = rng(33);
     let pop = random_population(&mut r, 6, 8, 0.3);
-    let rows: Vec<CompareRow> = compare(&pop, 5, &SolveOptions::default()).unwrap();
+    let rows: Vec<CompareRow> = compare(&pop, 5, &EquilibriumOptions::default()).unwrap();
     assert_eq!(rows.iter().map(|r| r.k).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
     for row in &rows {
         assert!(row.equilibrium_converged);
@@ -135,5 +136,5 @@ fn compare_rows_are_consistent() {
     for field in ["\"k\"", "\"bound\"", "\"equilibrium\"", "\"nlhf\"", "\"rlhf\"", "\"uniform\""] {
         assert!(json.contains(field), "{json}");
     }
-    assert!(matches!(compare(&pop, 0, &SolveOptions::default()), Err(Error::Input { .. })));
+    assert!(matches!(compare(&pop, 0, &EquilibriumOptions::default()), Err(Error::Input { .. })));
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use ualign::baselines;
 use ualign::dynamics::{check_options, Solution, SolveOptions};
 use ualign::engine::{Engine, Workload};
+use ualign::equilibrium::{self, Equilibrium, EquilibriumOptions};
 use ualign::error::{Error, Result};
 use ualign::limits::MAX_K;
 use ualign::metrics::{self, Evaluation};
@@ -170,6 +171,72 @@ fn self_play(populations: usize) -> Workload {
     Workload::SelfPlay { populations }
 }
 
+/// A dynamics run, labelled as such in JSON.
+fn dynamics_json(s: &Solution, opts: &SolveOptions) -> Value {
+    let mut v = solution_json(s);
+    v["solver"] = json!("dynamics");
+    v["dynamics"] = json!(opts.dynamics);
+    v["eta"] = json!(opts.eta);
+    v
+}
+
+fn equilibrium_json(e: &Equilibrium) -> Value {
+    let mut v = serde_json::to_value(&e.evaluation).expect("evaluation serialises");
+    v["policy"] = json!(e.policy);
+    v["converged"] = json!(e.converged);
+    v["solver"] = json!("equilibrium");
+    v["method"] = json!(e.method);
+    v["path_steps"] = json!(e.path_steps);
+    v["newton_steps"] = json!(e.newton_steps);
+    v["lambda"] = json!(e.lambda);
+    v
+}
+
+/// `solve` without `--dynamics`: the robust equilibrium solver.
+fn solve_equilibrium(a: SolveArgs) -> Result<()> {
+    check_k(a.k).map_err(Error::as_flag)?;
+    let opts = a.dynamics.equilibrium_options()?;
+    equilibrium::check_options(a.k, &opts).map_err(Error::as_flag)?;
+    match load(&a.input)? {
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
+            Ok(engine.equilibrium_batch(pops, a.k, &opts)?.iter().map(equilibrium_json).collect())
+        }),
+        Loaded::One(pop) => {
+            let engine = open_engine(&a.backend, self_play(1))?;
+            let found = engine.equilibrium_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
+            print_notices(&engine);
+            if a.json {
+                output::print(&(pretty(&equilibrium_json(&found)) + "\n"))
+            } else {
+                output::print(&format::equilibrium(&pop, &found, &opts))
+            }
+        }
+    }
+}
+
+pub fn solve(a: SolveArgs) -> Result<()> {
+    if a.dynamics.dynamics.is_none() {
+        return solve_equilibrium(a);
+    }
+    let opts = a.dynamics.options();
+    check_options(a.k, &opts).map_err(Error::as_flag)?;
+    match load(&a.input)? {
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
+            Ok(engine.solve_batch(pops, a.k, &opts)?.iter().map(|s| dynamics_json(s, &opts)).collect())
+        }),
+        Loaded::One(pop) => {
+            let engine = open_engine(&a.backend, self_play(1))?;
+            let solution = engine.solve_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
+            print_notices(&engine);
+            if a.json {
+                output::print(&(pretty(&dynamics_json(&solution, &opts)) + "\n"))
+            } else {
+                output::print(&format::solution(&pop, &solution, &opts))
+            }
+        }
+    }
+}
+
 /// `compare`'s JSON for one population: the rows, whether every
 /// equilibrium row converged, and whether the NLHF policy is the only
 /// maximal lottery (else it is the maximum-entropy one).
@@ -186,23 +253,27 @@ fn compare_json(k_max: usize, rows: &[baselines::CompareRow], nlhf_unique: bool)
     json!({ "k_max": k_max, "converged": converged, "nlhf_unique": nlhf_unique, "rows": rows })
 }
 
-pub fn solve(a: SolveArgs) -> Result<()> {
-    let opts = a.dynamics.options();
-    check_options(a.k, &opts).map_err(Error::as_flag)?;
-    match load(&a.input)? {
-        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
-            Ok(engine.solve_batch(pops, a.k, &opts)?.iter().map(solution_json).collect())
-        }),
-        Loaded::One(pop) => {
-            let engine = open_engine(&a.backend, self_play(1))?;
-            let solution = engine.solve_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
-            print_notices(&engine);
-            if a.json {
-                output::print(&(pretty(&solution_json(&solution)) + "\n"))
-            } else {
-                output::print(&format::solution(&pop, &solution, &opts))
-            }
+/// How `compare` finds its equilibrium rows: the equilibrium solver, or the
+/// self-play dynamics `--dynamics` names (whose last iterate may not be one).
+enum Finder {
+    Equilibrium(EquilibriumOptions),
+    Dynamics(SolveOptions),
+}
+
+impl Finder {
+    fn tol(&self) -> f64 {
+        match self {
+            Finder::Equilibrium(o) => o.tol,
+            Finder::Dynamics(o) => o.tol,
         }
+    }
+
+    /// The equilibrium entry for `k` of every population.
+    fn find(&self, engine: &Engine, pops: &[Population], k: usize) -> Result<Vec<baselines::Found>> {
+        Ok(match self {
+            Finder::Equilibrium(o) => engine.equilibrium_batch(pops, k, o)?.iter().map(Into::into).collect(),
+            Finder::Dynamics(o) => engine.solve_batch(pops, k, o)?.iter().map(Into::into).collect(),
+        })
     }
 }
 
@@ -213,16 +284,17 @@ fn comparisons(
     engine: &Engine,
     pops: &[Population],
     k_max: usize,
-    opts: &SolveOptions,
+    finder: &Finder,
 ) -> Result<Vec<Vec<baselines::CompareRow>>> {
-    let mut by_k: Vec<std::vec::IntoIter<Solution>> = Vec::with_capacity(k_max);
+    let mut by_k = Vec::with_capacity(k_max);
     for k in 2..=k_max {
-        by_k.push(engine.solve_batch(pops, k, opts)?.into_iter());
+        by_k.push(finder.find(engine, pops, k)?.into_iter());
     }
     let mut tables = Vec::with_capacity(pops.len());
     for pop in pops {
-        let solved: Vec<Solution> = by_k.iter_mut().map(|it| it.next().expect("one solution per population")).collect();
-        tables.push(baselines::compare_from(pop, &solved, opts.tol)?);
+        let found: Vec<baselines::Found> =
+            by_k.iter_mut().map(|it| it.next().expect("one equilibrium per population")).collect();
+        tables.push(baselines::compare_from(pop, &found, finder.tol())?);
     }
     Ok(tables)
 }
@@ -233,8 +305,15 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
     if a.k_max == 0 || a.k_max > MAX_K {
         return Err(Error::input("--k-max", format!("is {}", a.k_max), format!("use 1 <= --k-max <= {MAX_K}")));
     }
-    let opts = a.dynamics.options();
-    check_options(a.k_max, &opts).map_err(Error::as_flag)?;
+    let finder = if a.dynamics.dynamics.is_none() {
+        let opts = a.dynamics.equilibrium_options()?;
+        equilibrium::check_options(a.k_max, &opts).map_err(Error::as_flag)?;
+        Finder::Equilibrium(opts)
+    } else {
+        let opts = a.dynamics.options();
+        check_options(a.k_max, &opts).map_err(Error::as_flag)?;
+        Finder::Dynamics(opts)
+    };
     let k_max = a.k_max;
     let unconverged = std::cell::Cell::new(0usize);
     let count = |tables: &[Vec<baselines::CompareRow>]| {
@@ -242,7 +321,7 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
     };
     match load(&a.input)? {
         Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
-            let tables = comparisons(engine, pops, k_max, &opts)?;
+            let tables = comparisons(engine, pops, k_max, &finder)?;
             count(&tables);
             Ok(tables
                 .iter()
@@ -252,7 +331,7 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
         })?,
         Loaded::One(pop) => {
             let engine = open_engine(&a.backend, self_play(1))?;
-            let tables = comparisons(&engine, std::slice::from_ref(&pop), k_max, &opts)?;
+            let tables = comparisons(&engine, std::slice::from_ref(&pop), k_max, &finder)?;
             count(&tables);
             print_notices(&engine);
             let unique = baselines::nlhf_lottery(&pop).unique;
@@ -268,7 +347,7 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
         eprintln!(
             "ualign: {unconverged} equilibrium row(s) did not reach tol {:e} (marked *, converged: false); \
              exit status {}",
-            opts.tol,
+            finder.tol(),
             super::EXIT_UNCONVERGED
         );
     }

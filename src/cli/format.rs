@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use ualign::baselines::CompareRow;
 use ualign::dynamics::{Solution, SolveOptions};
+use ualign::equilibrium::EquilibriumOptions;
 use ualign::metrics::Evaluation;
 use ualign::Population;
 
@@ -70,6 +71,22 @@ pub fn solution(pop: &Population, s: &Solution, opts: &SolveOptions) -> String {
     out += &per_response(pop, &s.policy, &s.evaluation);
     out += &summary(&s.evaluation);
     let _ = writeln!(out, "time-average output: R = {:.9}, regret Reg_T = {:.6}", s.average_robust_alignment, s.regret);
+    out
+}
+
+pub fn equilibrium(pop: &Population, e: &ualign::equilibrium::Equilibrium, opts: &EquilibriumOptions) -> String {
+    let status = if e.converged { "converged" } else { "NOT converged" };
+    let mut out = header(pop, e.evaluation.k);
+    let method = serde_json::to_value(e.method).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let path =
+        if e.path_steps > 0 { format!("{} path steps to λ = {:.3}, ", e.path_steps, e.lambda) } else { String::new() };
+    let _ = writeln!(
+        out,
+        "equilibrium solver ({method}), {status} (tol {:.0e}): {path}{} Newton steps",
+        opts.tol, e.newton_steps
+    );
+    out += &per_response(pop, &e.policy, &e.evaluation);
+    out += &summary(&e.evaluation);
     out
 }
 

@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 
 use ualign::dynamics::{Dynamics, SolveOptions};
 use ualign::engine::BackendChoice;
+use ualign::equilibrium::EquilibriumOptions;
 use ualign::Result;
 
 #[derive(Parser)]
@@ -32,7 +33,7 @@ pub struct Cli {
 enum Command {
     /// Evaluate a policy: g(π), win rates, R_k, E_k (and R_{k,ℓ}).
     Eval(EvalArgs),
-    /// Run self-play to the symmetric Nash equilibrium of the (k+1)-player game.
+    /// The symmetric Nash equilibrium of the (k+1)-player game (or --dynamics: self-play).
     Solve(SolveArgs),
     /// R_k for k = 1..K of NLHF, RLHF, uniform and the (k+1)-player equilibrium.
     ///
@@ -102,7 +103,9 @@ struct EvalArgs {
 #[derive(Args, Clone)]
 #[command(allow_negative_numbers = true)]
 struct DynamicsArgs {
-    /// Self-play dynamics [default: pga].
+    /// Run these self-play dynamics (solve: instead of the equilibrium
+    /// solver; compare: for the equilibrium rows) [default: the equilibrium
+    /// solver for solve and compare, pga elsewhere].
     #[arg(long, value_enum)]
     dynamics: Option<Dynamics>,
     /// Step size η > 0 [default: 1].
@@ -130,6 +133,25 @@ fn whole_number(text: &str) -> std::result::Result<usize, String> {
 }
 
 impl DynamicsArgs {
+    /// The robust solver's options (`solve` without `--dynamics`): only
+    /// `--tol` means something there.
+    fn equilibrium_options(&self) -> Result<EquilibriumOptions> {
+        for (flag, given) in [("--eta", self.eta.is_some()), ("--iters", self.iters.is_some())] {
+            if given {
+                return Err(ualign::Error::input(
+                    flag,
+                    "only applies to the self-play dynamics",
+                    "add --dynamics pga|mwu|optimistic|extragradient, or drop it to use the equilibrium solver",
+                ));
+            }
+        }
+        let mut o = EquilibriumOptions::default();
+        if let Some(t) = self.tol {
+            o.tol = t;
+        }
+        Ok(o)
+    }
+
     fn options(&self) -> SolveOptions {
         let mut o = SolveOptions::default();
         if let Some(d) = self.dynamics {

@@ -14,7 +14,7 @@ pub use deviation_ranking::deviation_ranking;
 pub use dynamics_step::{dynamics_step, StepRule};
 pub use project_simplex::project_simplex;
 pub use reduce_metrics::{reduce_metrics, Reduced};
-pub use selfplay::{checkpoint_schedule, selfplay, SelfPlayRun};
+pub use selfplay::{checkpoint_schedule, on_simplex, selfplay, SelfPlayRun};
 
 use crate::population::{Kind, Population};
 

@@ -6,7 +6,8 @@
 //! Iteration t = 1, 2, …: evaluate `g_t = g(π_t)`, add it to the time
 //! average (Σ_t g_t and Σ_t ⟨π_t, g_t⟩), record a checkpoint when t is
 //! scheduled, stop when `E_k(π_t) ≤ tol` or `t = T`, else update
-//! `π_t → π_{t+1}`. The returned policy is the last evaluated iterate, so the
+//! `π_t → π_{t+1}`; an update that leaves the simplex (NaN, inf, no mass)
+//! ends the run with that policy, which the callers turn into an error. The returned policy is the last evaluated iterate, so the
 //! reported metrics are those of the policy returned. Extragradient counts
 //! the base iterates π_t (its extrapolated points are not played).
 
@@ -114,9 +115,21 @@ impl Workspace {
                     project_simplex(&mut policy, sort);
                 }
             }
+            // A step too large for f64 (NaN, inf, or all mass rounded away)
+            // ends the run here; the caller reports it as an error.
+            if !on_simplex(&policy) {
+                return SelfPlayRun { policy, iterations: t, stopped_on_tol: false, max_g, sum_g, inner, checkpoints };
+            }
             g_prev.copy_from_slice(g);
         }
     }
+}
+
+/// Whether `policy` is a finite point of the simplex (to rounding): what
+/// every iterate of the dynamics must be.
+pub fn on_simplex(policy: &[f64]) -> bool {
+    let total: f64 = policy.iter().sum();
+    policy.iter().all(|p| p.is_finite() && *p >= 0.0) && (total - 1.0).abs() <= 1e-6
 }
 
 /// `count` log-spaced checkpoint iterations in `1..=iters`, first and last
@@ -155,8 +168,8 @@ pub fn selfplay(
 impl SelfPlayRun {
     /// The [`Solution`] of this run: the final policy re-evaluated exactly in
     /// f64, the time-average output and the checkpoint history (the final
-    /// iteration appended when it was not scheduled). `converged` is
-    /// `E_k ≤ converged_tol` in that exact evaluation.
+    /// iteration appended when it was not scheduled). `converged` is a finite
+    /// policy on the simplex with `E_k ≤ converged_tol` in that exact evaluation.
     pub fn into_solution(self, pop: &Population, k: usize, converged_tol: f64) -> Solution {
         let evaluation = crate::metrics::evaluate_exact(pop, &self.policy, k);
         self.with_evaluation(evaluation, k, converged_tol)
@@ -177,7 +190,7 @@ impl SelfPlayRun {
             history.push(checkpoint(self.iterations, self.max_g, max_sum, self.inner, fair));
         }
         Solution {
-            converged: evaluation.exploitability <= converged_tol,
+            converged: on_simplex(&self.policy) && evaluation.exploitability <= converged_tol,
             evaluation,
             policy: self.policy,
             iterations: self.iterations,

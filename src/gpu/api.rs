@@ -101,8 +101,12 @@ impl GpuEngine {
     /// policies are re-evaluated exactly in f64, so the result is the CPU
     /// engine's `Solution`.
     pub fn solve_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
-        Ok(self
-            .selfplay_batch(pops, k, opts)?
+        let runs = self.selfplay_batch(pops, k, opts)?;
+        // f32 overflows long before f64: a step size too large is an error, never a policy.
+        if let Some(run) = runs.iter().find(|r| !(r.max_g.is_finite() && crate::cpu::on_simplex(&r.policy))) {
+            return Err(crate::dynamics::diverged(opts, run.iterations));
+        }
+        Ok(runs
             .into_par_iter()
             .zip(pops)
             .map(|(run, pop)| run.into_solution(pop, k, opts.tol.max(GPU_CONVERGED_TOL)))

@@ -18,6 +18,7 @@ use super::outcome::{PolicyMetrics, PopulationOutcome};
 use super::run::{run_with, CellRunner, RunOptions, Summary};
 use crate::dynamics::{Solution, SolveOptions};
 use crate::engine::{Engine, Workload};
+use crate::equilibrium::EquilibriumOptions;
 use crate::error::{Error, Result};
 use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
 use crate::population::generate::{generate_one, GenSpec, Model};
@@ -132,7 +133,7 @@ impl CellRunner for EngineRunner {
                 let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
                     Ok(PolicyMetrics::from_evaluation(&evaluate(pop, policy, k, ell)?))
                 };
-                let (policy, equilibrium_converged) = equilibrium_of(pop, k, &sol, &opts)?;
+                let (policy, equilibrium_converged) = equilibrium_of(pop, k, &sol)?;
                 let equilibrium = evaluate(pop, &policy, k, None)?;
                 let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, &policy, k, l)).transpose()?;
                 let nlhf = crate::baselines::nlhf_lottery(pop);
@@ -166,11 +167,14 @@ impl CellRunner for EngineRunner {
 /// The equilibrium a sweep reports for a population, and whether it is one
 /// (met the tolerance): the only place the sweep decides it, so the
 /// equilibrium columns and the dynamics' own convergence columns stay
-/// separate. Today it is the dynamics' last iterate, an equilibrium exactly
-/// when the dynamics converged; unconverged ones are kept out of the
-/// equilibrium statistics (see `report`).
-fn equilibrium_of(_pop: &Population, _k: usize, sol: &Solution, _opts: &SolveOptions) -> Result<(Vec<f64>, bool)> {
-    Ok((sol.policy.clone(), sol.converged))
+/// separate. It is the equilibrium solver's answer started from the
+/// dynamics' last iterate (a Newton polish where that iterate is near an
+/// equilibrium, the full homotopy where the dynamics cycled), judged in f64
+/// at the solver's tolerance 1e-9; one the solver could not certify is kept
+/// out of the equilibrium statistics (see `report`).
+fn equilibrium_of(pop: &Population, k: usize, sol: &Solution) -> Result<(Vec<f64>, bool)> {
+    let found = crate::equilibrium::polish(pop, k, &sol.policy, &EquilibriumOptions::default())?;
+    Ok((found.policy, found.converged))
 }
 
 /// Runs a sweep with the engine the config (or `opts.backend`) asks for.

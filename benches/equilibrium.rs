@@ -1,0 +1,62 @@
+//! Population-solves per second of the equilibrium solver on the stress set
+//! (`equilibrium::stress`), on the CPU engine (rayon over populations) and,
+//! when an adapter is present, on the GPU (f32 self-play in bulk) followed
+//! by the CPU's f64 polish. Each family of the set is benched in full;
+//! `cargo run --release --example stress_report` times every population and
+//! compares with projected gradient ascent.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rayon::prelude::*;
+use std::time::Duration;
+use ualign::engine::Engine;
+use ualign::equilibrium::{self, stress, EquilibriumOptions};
+use ualign::gpu::GpuEngine;
+
+fn family(cases: &[stress::StressCase], prefix: &str) -> Vec<stress::StressCase> {
+    cases.iter().filter(|c| c.label.starts_with(prefix) && c.population.responses <= 64 && c.k <= 8).cloned().collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let all = stress::stress_set(0).unwrap();
+    let opts = EquilibriumOptions::default();
+    let mut group = c.benchmark_group("equilibrium_cpu");
+    group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(3));
+    for name in ["cycle", "condorcet", "impartial"] {
+        let cases = family(&all, name);
+        group.throughput(Throughput::Elements(cases.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &cases, |b, cases| {
+            b.iter(|| {
+                cases.par_iter().for_each(|c| {
+                    let eq = equilibrium::solve(&c.population, c.k, &opts).unwrap();
+                    assert!(eq.converged, "{}", c.label);
+                })
+            })
+        });
+    }
+    group.finish();
+
+    let gpu = match GpuEngine::new(None, true) {
+        Ok(gpu) => gpu,
+        Err(e) => {
+            eprintln!("SKIPPED equilibrium_gpu_polish: no GPU adapter ({e})");
+            return;
+        }
+    };
+    eprintln!("equilibrium_gpu_polish on adapter: {}", gpu.adapter_name());
+    let engine = Engine::Gpu { gpu: Box::new(gpu), fallback: false };
+    // One dispatch per k: the planted winners at k = 3 (48 populations).
+    let pops: Vec<_> = family(&all, "condorcet").into_iter().filter(|c| c.k == 3).map(|c| c.population).collect();
+    let mut group = c.benchmark_group("equilibrium_gpu_polish");
+    group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(3));
+    group.throughput(Throughput::Elements(pops.len() as u64));
+    group.bench_function("condorcet_k3", |b| {
+        b.iter(|| {
+            let found = engine.equilibrium_batch(&pops, 3, &opts).unwrap();
+            assert!(found.iter().all(|e| e.converged));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,216 @@
+//! Symmetric Nash equilibria of the (k+1)-player alignment game (SPEC §4),
+//! found by a method that does not depend on the dynamics converging.
+//!
+//! [`solve`] first tries a fast path (500 steps of projected gradient
+//! ascent, then Newton on the support), kept only when the f64
+//! re-evaluation confirms `E_k ≤ tol`; otherwise it follows the branch of
+//! symmetric logit quantal-response equilibria from the uniform policy
+//! (λ = 0) towards λ → ∞
+//! ([`homotopy`]), and finishes with Newton's method on the support
+//! ([`newton`]): `E_k` ends at rounding level (about 1e-16). Every result is
+//! re-evaluated in f64 and called `converged` only when the policy is finite,
+//! on the simplex and has `E_k ≤ tol`. Should the path be lost (a singular
+//! point it cannot step over), a chain of fallbacks follows: small-step
+//! multiplicative weights and projected gradient ascent, each finished by the
+//! same Newton method. `docs/equilibrium.md` gives the argument and the
+//! measurements.
+//!
+//! [`polish`] turns any near-equilibrium (the last iterate of the dynamics,
+//! an f32 policy from the GPU) into an exact one with the Newton finish
+//! alone, and falls back to [`solve`] when that does not reach `tol`.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::dynamics::{self, Dynamics, SolveOptions};
+use crate::error::{Error, Result};
+use crate::metrics::{evaluate_exact, Evaluation};
+use crate::population::{check_k, check_policy, Population};
+
+pub mod homotopy;
+pub mod jacobian;
+pub mod newton;
+pub mod stress;
+
+/// How an equilibrium was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Fast path: a short projected-gradient run, then Newton on the support.
+    PgaPolish,
+    /// The logit-QRE path, then Newton on the support.
+    QreHomotopy,
+    /// Newton on the support from a given near-equilibrium ([`polish`]).
+    Polish,
+    /// Fallback: multiplicative weights with a small step, then Newton.
+    MwuFallback,
+    /// Fallback: projected gradient ascent with a small step, then Newton.
+    PgaFallback,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EquilibriumOptions {
+    /// `converged` means `E_k ≤ tol` in the f64 re-evaluation.
+    pub tol: f64,
+    /// Predictor–corrector steps allowed on the QRE path.
+    pub max_path_steps: usize,
+    /// Try the verified PGA + Newton fast path before the homotopy.
+    pub fast_path: bool,
+}
+
+impl Default for EquilibriumOptions {
+    /// tol 1e-9 (the Newton finish usually lands near 1e-16), 20,000 path
+    /// steps, fast path on.
+    fn default() -> Self {
+        EquilibriumOptions { tol: 1e-9, max_path_steps: 20_000, fast_path: true }
+    }
+}
+
+/// A symmetric equilibrium (or, with `converged: false`, the best policy
+/// every method together reached).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Equilibrium {
+    pub policy: Vec<f64>,
+    /// Exact f64 evaluation of `policy`.
+    pub evaluation: Evaluation,
+    /// Finite policy on the simplex with `E_k ≤ tol`.
+    pub converged: bool,
+    pub method: Method,
+    /// Predictor–corrector steps on the QRE path (0 for a pure polish).
+    pub path_steps: usize,
+    /// Newton iterations of the finish.
+    pub newton_steps: usize,
+    /// λ where the path handed over to Newton (0 for a pure polish).
+    pub lambda: f64,
+}
+
+/// Checks `k` and the options.
+pub fn check_options(k: usize, opts: &EquilibriumOptions) -> Result<()> {
+    check_k(k)?;
+    if !(opts.tol.is_finite() && opts.tol > 0.0) {
+        return Err(Error::input(
+            "tol",
+            format!("is {}", opts.tol),
+            "the tolerance on E_k must be a finite number > 0",
+        ));
+    }
+    if opts.max_path_steps == 0 {
+        return Err(Error::input("max_path_steps", "is 0", "allow at least one step on the QRE path"));
+    }
+    Ok(())
+}
+
+/// The symmetric equilibrium of `pop` at `k`: QRE homotopy, Newton finish,
+/// fallbacks; see the module docs. `converged: false` only if every method
+/// failed (the result is then the policy with the smallest `E_k` found).
+pub fn solve(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Result<Equilibrium> {
+    check_options(k, opts)?;
+    pop.validate()?;
+    Ok(solve_valid(pop, k, opts))
+}
+
+/// [`solve`] for many populations in parallel; results in input order.
+pub fn solve_batch(pops: &[Population], k: usize, opts: &EquilibriumOptions) -> Vec<Result<Equilibrium>> {
+    pops.par_iter().map(|pop| solve(pop, k, opts)).collect()
+}
+
+/// Newton on the support from `start` (any policy near an equilibrium); if
+/// that does not reach `E_k ≤ tol`, the result of [`solve`].
+pub fn polish(pop: &Population, k: usize, start: &[f64], opts: &EquilibriumOptions) -> Result<Equilibrium> {
+    check_options(k, opts)?;
+    pop.validate()?;
+    if start.len() != pop.responses || start.iter().any(|p| !p.is_finite()) {
+        check_policy(start, pop.responses)?;
+    }
+    if let Some(done) = newton::support_newton(pop, k, start, opts.tol) {
+        let found = finish(pop, k, opts, done.policy, Method::Polish, 0, done.steps, 0.0);
+        if found.converged {
+            return Ok(found);
+        }
+    }
+    Ok(solve_valid(pop, k, opts))
+}
+
+/// [`polish`] for many populations and their starting policies, in parallel.
+pub fn polish_batch(
+    pops: &[Population],
+    k: usize,
+    starts: &[Vec<f64>],
+    opts: &EquilibriumOptions,
+) -> Vec<Result<Equilibrium>> {
+    pops.par_iter().zip(starts).map(|(pop, start)| polish(pop, k, start, opts)).collect()
+}
+
+/// The fast path's dynamics: PGA, η = 1, at most 500 iterations.
+const FAST_PATH: SolveOptions =
+    SolveOptions { dynamics: Dynamics::Pga, eta: 1.0, iters: 500, tol: 1e-8, checkpoints: 0 };
+/// E_k below which the fast path's last iterate is handed to Newton.
+const FAST_PATH_HANDOVER: f64 = 1e-3;
+
+fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilibrium {
+    if pop.responses == 1 {
+        return finish(pop, k, opts, vec![1.0], Method::QreHomotopy, 0, 0, 0.0);
+    }
+    // Fast path: a short PGA run usually lands next to an equilibrium with
+    // its support exactly found; it counts only once Newton has made it
+    // exact and the f64 re-evaluation confirms it. Otherwise the homotopy.
+    if let Some(run) = opts.fast_path.then(|| dynamics::solve(pop, k, &FAST_PATH).ok()).flatten() {
+        if run.evaluation.exploitability <= FAST_PATH_HANDOVER {
+            if let Some(done) = newton::support_newton(pop, k, &run.policy, opts.tol) {
+                let found = finish(pop, k, opts, done.policy, Method::PgaPolish, 0, done.steps, 0.0);
+                if found.converged {
+                    return found;
+                }
+            }
+        }
+    }
+    let path = homotopy::follow(pop, k, opts.tol, opts.max_path_steps);
+    let mut best = match path.finish {
+        Some(done) => finish(pop, k, opts, done.policy, Method::QreHomotopy, path.steps, done.steps, path.lambda),
+        None => finish(pop, k, opts, path.policy, Method::QreHomotopy, path.steps, 0, path.lambda),
+    };
+    // Fallbacks: convergent-in-practice small steps, each finished by Newton.
+    for (dynamics, eta, method) in
+        [(Dynamics::Mwu, 0.5, Method::MwuFallback), (Dynamics::Pga, 0.05, Method::PgaFallback)]
+    {
+        if best.converged {
+            break;
+        }
+        let warm = SolveOptions { dynamics, eta, iters: 200_000, tol: 1e-6, checkpoints: 0 };
+        let Ok(run) = dynamics::solve(pop, k, &warm) else { continue };
+        let candidate = match newton::support_newton(pop, k, &run.policy, opts.tol) {
+            Some(done) => finish(pop, k, opts, done.policy, method, 0, done.steps, 0.0),
+            None => finish(pop, k, opts, run.policy, method, 0, 0, 0.0),
+        };
+        if candidate.converged || candidate.evaluation.exploitability < best.evaluation.exploitability {
+            best = candidate;
+        }
+    }
+    best
+}
+
+/// Re-evaluates `policy` in f64 and decides `converged`.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    pop: &Population,
+    k: usize,
+    opts: &EquilibriumOptions,
+    policy: Vec<f64>,
+    method: Method,
+    path_steps: usize,
+    newton_steps: usize,
+    lambda: f64,
+) -> Equilibrium {
+    let evaluation = evaluate_exact(pop, &policy, k);
+    let converged = is_equilibrium(&policy, &evaluation, opts.tol);
+    Equilibrium { policy, evaluation, converged, method, path_steps, newton_steps, lambda }
+}
+
+/// A finite policy on the simplex whose exact `E_k` is within `tol`.
+pub fn is_equilibrium(policy: &[f64], evaluation: &Evaluation, tol: f64) -> bool {
+    let total: f64 = policy.iter().sum();
+    policy.iter().all(|p| p.is_finite() && *p >= 0.0)
+        && (total - 1.0).abs() <= 1e-9
+        && evaluation.exploitability.is_finite()
+        && evaluation.exploitability <= tol
+}

@@ -30,11 +30,11 @@ use crate::error::{Error, Location, Result};
 
 /// Largest `n` the kernels support (the GPU engine's limit; the sweep keeps to
 /// it on every backend so a config runs the same everywhere).
-pub const MAX_RESPONSES: usize = 256;
+pub const MAX_RESPONSES: usize = crate::gpu::MAX_RESPONSES;
 /// Largest number of user types per population the kernels support.
 pub const MAX_TYPES: usize = 4096;
 /// Largest `k` the kernels support.
-pub const MAX_K: usize = 64;
+pub const MAX_K: usize = crate::gpu::MAX_K;
 /// A guard against typos such as `populations = 1000000000`.
 pub const MAX_CELLS: usize = 1_000_000;
 

@@ -168,7 +168,7 @@ fn main() {
         "GPU type-resp ev/s",
         "CPU pop-iter/s",
         "GPU/CPU",
-        "equilibria worst f64 E"
+        "equilibria: worst f64 E"
     );
     for row in rows {
         if let Some(why) = &row.refused {

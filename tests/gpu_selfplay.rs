@@ -20,10 +20,11 @@ fn pl(engine: &ualign::gpu::GpuEngine, fraction: f64) -> f64 {
     }
 }
 
-/// Measured on lavapipe after 12 iterations: policies 1.8e-7 from the f64
-/// twin; running sums and checkpoints a few 1e-7 (f32 rounding of sums of
-/// up to 12 terms of size ≤ 1).
-const TWIN_TOL: f64 = 2e-6;
+/// About 10× the differences measured on lavapipe after 12 iterations:
+/// policies 2.4e-7 from the f64 twin; running sums and checkpoint values
+/// 1.1e-6 (f32 rounding of sums of up to 12 terms of size ≤ 1).
+const POLICY_TOL: f64 = 2e-6;
+const SUM_TOL: f64 = 1e-5;
 
 fn options(dynamics: Dynamics, eta: f64, iters: usize, tol: f64) -> SolveOptions {
     SolveOptions { dynamics, eta, iters, tol, checkpoints: 8 }
@@ -34,8 +35,9 @@ fn fused_selfplay_follows_its_cpu_twin() {
     let Some(engine) = gpu_util::engine() else { return };
     let mut r = rng(31);
     let k = 3;
+    // Small enough for one PL iteration to fit a software adapter's loop budget.
     let pops: Vec<Population> =
-        (0..24).map(|i| random_population(&mut r, 3 + i % 9, 2 + i % 5, pl(engine, [0.0, 1.0, 0.5][i % 3]))).collect();
+        (0..24).map(|i| random_population(&mut r, 3 + i % 9, 2 + i % 5, [0.0, 1.0, 0.5][i % 3])).collect();
     for dynamics in [Dynamics::Pga, Dynamics::Mwu, Dynamics::Optimistic, Dynamics::Extragradient] {
         // Few iterations and tol = 0: both run the same number of steps.
         let opts = options(dynamics, 0.5, 12, 0.0);
@@ -55,8 +57,8 @@ fn fused_selfplay_follows_its_cpu_twin() {
             }
         }
         eprintln!("{dynamics:?}: after 12 iterations worst policy difference {worst:e}, sums and checkpoints {sums:e}");
-        assert!(worst < TWIN_TOL, "{dynamics:?}: GPU and CPU self-play drift apart by {worst}");
-        assert!(sums < TWIN_TOL, "{dynamics:?}: running sums or checkpoints differ by {sums}");
+        assert!(worst < POLICY_TOL, "{dynamics:?}: GPU and CPU self-play drift apart by {worst}");
+        assert!(sums < SUM_TOL, "{dynamics:?}: running sums or checkpoints differ by {sums}");
     }
 }
 

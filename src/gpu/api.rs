@@ -122,7 +122,9 @@ impl GpuEngine {
             Dynamics::Optimistic => contract::RULE_OPTIMISTIC,
             Dynamics::Extragradient => contract::RULE_EXTRAGRADIENT,
         };
-        let max_chunk = self.selfplay_chunk_cap(pops, k)?;
+        // Extragradient evaluates g twice per iteration.
+        let evaluations = if opts.dynamics == Dynamics::Extragradient { 2 } else { 1 };
+        let max_chunk = self.selfplay_chunk_cap(pops, k, evaluations)?;
         let mut runs = Vec::with_capacity(pops.len());
         for range in self.chunks(pops, k, schedule.len()) {
             let mut packed = batch::pack(&pops[range], None, k, &schedule, &GRID_F32);
@@ -230,11 +232,11 @@ impl GpuEngine {
 
     /// Self-play on a software adapter: the PL work of one iteration must fit
     /// the loop budget (it cannot be split); returns the iterations per dispatch.
-    fn selfplay_chunk_cap(&self, pops: &[Population], k: usize) -> Result<u32> {
+    fn selfplay_chunk_cap(&self, pops: &[Population], k: usize, evaluations: u64) -> Result<u32> {
         let Some(budget) = self.loop_budget else { return Ok(u32::MAX) };
         let worst = pops
             .iter()
-            .map(|p| pl_passes(p) * (1 + pl_max_nodes(p) * pl_node_loops(p.responses, k)))
+            .map(|p| evaluations * pl_passes(p) * (1 + pl_max_nodes(p) * pl_node_loops(p.responses, k)))
             .max()
             .unwrap_or(0);
         if worst + 2 > budget {

@@ -4,17 +4,19 @@
 //!
 //! Cases (PGA, η = 0.5, tol = 0 so every population runs every iteration):
 //! rankings n = 32, m = 64, k = 4; Plackett–Luce n = 16, m = 8, k = 4;
-//! rankings n = 32, m = 64, k = 16; rankings n = 128, m = 64, k = 4; each at
-//! 4,096 and 65,536 populations on a hardware adapter. One ranking
-//! population-iteration is n·m type-response evaluations.
+//! rankings n = 32, m = 64, k = 16; rankings n = 128, m = 64, k = 4; at
+//! 4,096 populations on a hardware adapter, and the first also at 65,536
+//! (see `CASES`). One ranking population-iteration is n·m type-response
+//! evaluations.
 //!
 //! The summary reads criterion's own estimates (`<criterion dir>/<group>/
 //! {gpu,cpu}/<populations>/new/estimates.json`) and adds the worst exact f64
 //! exploitability of equilibria the device computed (default options).
 //!
-//! Sizes: `UALIGN_BENCH_COUNTS` (comma list; default 4096,65536, or 32 on a
-//! software adapter such as lavapipe, which is ~300× slower than a CPU),
-//! `UALIGN_BENCH_ITERS` (iterations per sample; default 20, 4 on software),
+//! Sizes: `UALIGN_BENCH_COUNTS` (comma list of populations for every case;
+//! default per case, or 32 on a software adapter such as lavapipe, which is
+//! ~300× slower than a CPU), `UALIGN_BENCH_ITERS` (iterations per sample for
+//! every case; default per case, at most 4 on software),
 //! `UALIGN_BENCH_SOLVE` (populations solved for the equilibrium check;
 //! default 256, 4 on software), `UALIGN_BENCH_CPU=0` skips the CPU engine.
 
@@ -30,12 +32,16 @@ use ualign::dynamics::{Dynamics, SolveOptions};
 use ualign::gpu::GpuEngine;
 use ualign::{Population, UserType};
 
-/// (name, n, m, k, Plackett–Luce types).
-const CASES: [(&str, usize, usize, usize, bool); 4] = [
-    ("ranking_n32_m64_k4", 32, 64, 4, false),
-    ("pl_n16_m8_k4", 16, 8, 4, true),
-    ("ranking_n32_m64_k16", 32, 64, 16, false),
-    ("ranking_n128_m64_k4", 128, 64, 4, false),
+/// (name, n, m, k, Plackett–Luce types, populations and iterations per
+/// sample on a hardware adapter). Sized so that the whole bench, CPU engine
+/// included (10 samples per measurement), takes a few minutes on a 16-core
+/// machine: the CPU engine's PL self-play is ~300× slower per population
+/// than its ranking self-play at these sizes.
+const CASES: [(&str, usize, usize, usize, bool, &[usize], usize); 4] = [
+    ("ranking_n32_m64_k4", 32, 64, 4, false, &[4096, 65536], 20),
+    ("pl_n16_m8_k4", 16, 8, 4, true, &[4096], 2),
+    ("ranking_n32_m64_k16", 32, 64, 16, false, &[4096], 20),
+    ("ranking_n128_m64_k4", 128, 64, 4, false, &[4096], 20),
 ];
 
 /// Iteration cap of the equilibrium check (random ranking populations of
@@ -73,6 +79,8 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 struct Row {
     case: &'static str,
     count: usize,
+    /// Self-play iterations per sample.
+    iters: usize,
     /// Type-response evaluations per population-iteration (n·m).
     evals: usize,
     /// `None`: refused by the device, with the reason.
@@ -101,23 +109,24 @@ fn main() {
         }
     };
     let software = engine.is_software();
-    let iters = env_or("UALIGN_BENCH_ITERS", if software { 4 } else { 20 });
+    let iters_override: Option<usize> = std::env::var("UALIGN_BENCH_ITERS").ok().and_then(|v| v.parse().ok());
     let solve = env_or("UALIGN_BENCH_SOLVE", if software { 4 } else { 256 });
     let with_cpu = env_or("UALIGN_BENCH_CPU", 1) == 1;
-    let counts: Vec<usize> = std::env::var("UALIGN_BENCH_COUNTS")
-        .unwrap_or_else(|_| if software { "32".into() } else { "4096,65536".into() })
-        .split(',')
-        .filter_map(|c| c.trim().parse().ok())
-        .collect();
+    let counts_override: Option<Vec<usize>> = std::env::var("UALIGN_BENCH_COUNTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+        .or_else(|| software.then(|| vec![32]));
     let mut rows = Vec::new();
-    for (case, n, m, k, pl) in CASES {
+    for (case, n, m, k, pl, case_counts, case_iters) in CASES {
+        let counts = counts_override.clone().unwrap_or_else(|| case_counts.to_vec());
+        let iters = iters_override.unwrap_or(if software { case_iters.min(4) } else { case_iters });
         let mut group = c.benchmark_group(case);
         group.sample_size(10).warm_up_time(Duration::from_millis(100)).measurement_time(Duration::from_secs(1));
         for &count in &counts {
             let mut rng = ChaCha8Rng::seed_from_u64((count + n + k) as u64);
             let pops: Vec<Population> = (0..count).map(|_| population(&mut rng, n, m, pl)).collect();
             let opts = SolveOptions { dynamics: Dynamics::Pga, eta: 0.5, iters, tol: 0.0, checkpoints: 4 };
-            let mut row = Row { case, count, evals: n * m, refused: None, equilibria: None };
+            let mut row = Row { case, count, iters, evals: n * m, refused: None, equilibria: None };
             // What the device refuses (llvmpipe's loop limit for PL self-play) is reported, not measured.
             if let Err(e) = engine.selfplay_batch(&pops[..1], k, &SolveOptions { iters: 1, ..opts.clone() }) {
                 row.refused = Some(e.to_string());
@@ -155,7 +164,7 @@ fn main() {
     c.final_summary();
     println!();
     println!(
-        "== GPU check summary: adapter '{}' ({}), CPU engine on {} threads, {iters} iterations per sample ==",
+        "== GPU check summary: adapter '{}' ({}), CPU engine on {} threads ==",
         engine.adapter_name(),
         engine.summary().backend,
         rayon::current_num_threads()
@@ -175,8 +184,8 @@ fn main() {
             println!("{:<22} {:>11} refused by the device: {why}", row.case, row.count);
             continue;
         }
-        let gpu = rate(&dir, row.case, "gpu", row.count, iters);
-        let cpu = rate(&dir, row.case, "cpu", row.count, iters);
+        let gpu = rate(&dir, row.case, "gpu", row.count, row.iters);
+        let cpu = rate(&dir, row.case, "cpu", row.count, row.iters);
         let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3e}"));
         let ratio = match (gpu, cpu) {
             (Some(g), Some(c)) => format!("{:.3}", g / c),

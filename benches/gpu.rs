@@ -1,21 +1,52 @@
-//! Self-play throughput of the GPU engine (population-iterations per second)
-//! and, for the ratio, the CPU twin loop on all cores (rayon).
+//! Self-play throughput of the GPU engine against the CPU engine (the same
+//! self-play loop, `cpu::selfplay`, on all cores with rayon), same workload,
+//! same machine, same run; then one summary table.
 //!
-//! Workloads: ranking populations n = 32, m = 64, k = 4 and
-//! Plackett–Luce populations n = 16, m = 8, k = 4, at 4,096 and 65,536
-//! populations. One ranking population-iteration is n·m = 2,048
-//! type-response evaluations. `UALIGN_BENCH_ITERS` (default 20) sets the
-//! iterations per sample; `UALIGN_BENCH_CPU=0` skips the CPU engine.
+//! Cases (PGA, η = 0.5, tol = 0 so every population runs every iteration):
+//! rankings n = 32, m = 64, k = 4; Plackett–Luce n = 16, m = 8, k = 4;
+//! rankings n = 32, m = 64, k = 16; rankings n = 128, m = 64, k = 4; at
+//! 4,096 populations on a hardware adapter, and the first also at 65,536
+//! (see `CASES`). One ranking population-iteration is n·m type-response
+//! evaluations.
+//!
+//! The summary reads criterion's own estimates (`<criterion dir>/<group>/
+//! {gpu,cpu}/<populations>/new/estimates.json`) and adds the worst exact f64
+//! exploitability of equilibria the device computed (default options).
+//!
+//! Sizes: `UALIGN_BENCH_COUNTS` (comma list of populations for every case;
+//! default per case, or 32 on a software adapter such as lavapipe, which is
+//! ~300× slower than a CPU), `UALIGN_BENCH_ITERS` (iterations per sample for
+//! every case; default per case, at most 4 on software),
+//! `UALIGN_BENCH_SOLVE` (populations solved for the equilibrium check;
+//! default 256, 4 on software), `UALIGN_BENCH_CPU=0` skips the CPU engine.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use std::time::Duration;
 use ualign::cpu::{checkpoint_schedule, selfplay};
 use ualign::dynamics::{Dynamics, SolveOptions};
 use ualign::gpu::GpuEngine;
 use ualign::{Population, UserType};
+
+/// (name, n, m, k, Plackett–Luce types, populations and iterations per
+/// sample on a hardware adapter). Sized so that the whole bench, CPU engine
+/// included (10 samples per measurement), takes a few minutes on a 16-core
+/// machine: the CPU engine's PL self-play is ~300× slower per population
+/// than its ranking self-play at these sizes.
+const CASES: [(&str, usize, usize, usize, bool, &[usize], usize); 4] = [
+    ("ranking_n32_m64_k4", 32, 64, 4, false, &[4096, 65536], 20),
+    ("pl_n16_m8_k4", 16, 8, 4, true, &[4096], 2),
+    ("ranking_n32_m64_k16", 32, 64, 16, false, &[4096], 20),
+    ("ranking_n128_m64_k4", 128, 64, 4, false, &[4096], 20),
+];
+
+/// Iteration cap of the equilibrium check (random ranking populations of
+/// these sizes converge in a few hundred PGA iterations).
+const SOLVE_ITERS: usize = 5_000;
 
 fn population(rng: &mut ChaCha8Rng, n: usize, m: usize, pl: bool) -> Population {
     let types = (0..m)
@@ -40,11 +71,36 @@ fn population(rng: &mut ChaCha8Rng, n: usize, m: usize, pl: bool) -> Population 
     Population::new(n, None, types.collect()).unwrap()
 }
 
-fn env_usize(name: &str, default: usize) -> usize {
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn bench(c: &mut Criterion) {
+/// One row of the summary.
+struct Row {
+    case: &'static str,
+    count: usize,
+    /// Self-play iterations per sample.
+    iters: usize,
+    /// Type-response evaluations per population-iteration (n·m).
+    evals: usize,
+    /// `None`: refused by the device, with the reason.
+    refused: Option<String>,
+    /// Worst exact f64 E_k of the device's equilibria, how many converged, how many were solved.
+    equilibria: Option<(f64, usize, usize)>,
+}
+
+/// Population-iterations per second from criterion's estimate of one sample.
+fn rate(dir: &Path, group: &str, engine: &str, count: usize, iters: usize) -> Option<f64> {
+    let file = dir.join(group).join(engine).join(count.to_string()).join("new/estimates.json");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).ok()?).ok()?;
+    let ns = json["mean"]["point_estimate"].as_f64()?;
+    Some((count * iters) as f64 / (ns * 1e-9))
+}
+
+fn main() {
+    let dir = std::env::var_os("CRITERION_HOME").map(PathBuf::from).unwrap_or_else(|| "target/criterion".into());
+    let mut c = Criterion::default().output_directory(&dir).configure_from_args();
+    ualign::gpu::quiet_wayland_probe();
     let engine = match GpuEngine::new(None, true) {
         Ok(e) => e,
         Err(e) => {
@@ -52,39 +108,38 @@ fn bench(c: &mut Criterion) {
             return;
         }
     };
-    eprintln!("GPU benchmark on adapter: {} ({})", engine.adapter_name(), engine.summary().backend);
-    let iters = env_usize("UALIGN_BENCH_ITERS", 20);
-    let with_cpu = env_usize("UALIGN_BENCH_CPU", 1) == 1;
-    let k = 4;
-    let mut group = c.benchmark_group("selfplay");
-    group.sample_size(10).warm_up_time(Duration::from_millis(100)).measurement_time(Duration::from_secs(2));
-    // A software adapter needs minutes per sample at 65,536 populations:
-    // measure 4,096 there unless UALIGN_BENCH_COUNTS says otherwise.
-    let default_counts = if engine.is_software() { "4096" } else { "4096,65536" };
-    let counts: Vec<usize> = std::env::var("UALIGN_BENCH_COUNTS")
-        .unwrap_or_else(|_| default_counts.to_string())
-        .split(',')
-        .filter_map(|c| c.trim().parse().ok())
-        .collect();
-    for (name, n, m, pl) in [("ranking_n32_m64", 32, 64, false), ("pl_n16_m8", 16, 8, true)] {
+    let software = engine.is_software();
+    let iters_override: Option<usize> = std::env::var("UALIGN_BENCH_ITERS").ok().and_then(|v| v.parse().ok());
+    let solve = env_or("UALIGN_BENCH_SOLVE", if software { 4 } else { 256 });
+    let with_cpu = env_or("UALIGN_BENCH_CPU", 1) == 1;
+    let counts_override: Option<Vec<usize>> = std::env::var("UALIGN_BENCH_COUNTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+        .or_else(|| software.then(|| vec![32]));
+    let mut rows = Vec::new();
+    for (case, n, m, k, pl, case_counts, case_iters) in CASES {
+        let counts = counts_override.clone().unwrap_or_else(|| case_counts.to_vec());
+        let iters = iters_override.unwrap_or(if software { case_iters.min(4) } else { case_iters });
+        let mut group = c.benchmark_group(case);
+        group.sample_size(10).warm_up_time(Duration::from_millis(100)).measurement_time(Duration::from_secs(1));
         for &count in &counts {
-            let mut rng = ChaCha8Rng::seed_from_u64(count as u64 + n as u64);
+            let mut rng = ChaCha8Rng::seed_from_u64((count + n + k) as u64);
             let pops: Vec<Population> = (0..count).map(|_| population(&mut rng, n, m, pl)).collect();
-            // tol = 0: every population runs all iterations.
             let opts = SolveOptions { dynamics: Dynamics::Pga, eta: 0.5, iters, tol: 0.0, checkpoints: 4 };
-            // What the device refuses (llvmpipe's loop limit for PL self-play)
-            // is reported, not benchmarked.
+            let mut row = Row { case, count, iters, evals: n * m, refused: None, equilibria: None };
+            // What the device refuses (llvmpipe's loop limit for PL self-play) is reported, not measured.
             if let Err(e) = engine.selfplay_batch(&pops[..1], k, &SolveOptions { iters: 1, ..opts.clone() }) {
-                eprintln!("SKIPPED gpu/{name}/{count}: {e}");
+                row.refused = Some(e.to_string());
+                rows.push(row);
                 continue;
             }
             group.throughput(Throughput::Elements((count * iters) as u64));
-            group.bench_function(BenchmarkId::new(format!("gpu/{name}"), count), |b| {
+            group.bench_function(BenchmarkId::new("gpu", count), |b| {
                 b.iter(|| engine.selfplay_batch(&pops, k, &opts).unwrap())
             });
             if with_cpu {
                 let schedule = checkpoint_schedule(iters, 4);
-                group.bench_function(BenchmarkId::new(format!("cpu/{name}"), count), |b| {
+                group.bench_function(BenchmarkId::new("cpu", count), |b| {
                     b.iter(|| {
                         pops.par_iter()
                             .map(|p| selfplay(p, k, Dynamics::Pga, 0.5, iters, 0.0, &schedule).iterations)
@@ -92,10 +147,60 @@ fn bench(c: &mut Criterion) {
                     })
                 });
             }
+            if count == counts[0] {
+                // Equilibria by the device (default options, at most SOLVE_ITERS
+                // iterations), re-evaluated exactly in f64.
+                let sample = &pops[..solve.min(count)];
+                let opts = SolveOptions { iters: SOLVE_ITERS, ..SolveOptions::default() };
+                let solutions = engine.solve_batch(sample, k, &opts).unwrap();
+                let worst = solutions.iter().map(|s| s.evaluation.exploitability).fold(0.0, f64::max);
+                let converged = solutions.iter().filter(|s| s.converged).count();
+                row.equilibria = Some((worst, converged, sample.len()));
+            }
+            rows.push(row);
         }
+        group.finish();
     }
-    group.finish();
+    c.final_summary();
+    println!();
+    println!(
+        "== GPU check summary: adapter '{}' ({}), CPU engine on {} threads ==",
+        engine.adapter_name(),
+        engine.summary().backend,
+        rayon::current_num_threads()
+    );
+    println!(
+        "{:<22} {:>11} {:>16} {:>18} {:>16} {:>10} {:>26}",
+        "case",
+        "populations",
+        "GPU pop-iter/s",
+        "GPU type-resp ev/s",
+        "CPU pop-iter/s",
+        "GPU/CPU",
+        "equilibria: worst f64 E"
+    );
+    for row in rows {
+        if let Some(why) = &row.refused {
+            println!("{:<22} {:>11} refused by the device: {why}", row.case, row.count);
+            continue;
+        }
+        let gpu = rate(&dir, row.case, "gpu", row.count, row.iters);
+        let cpu = rate(&dir, row.case, "cpu", row.count, row.iters);
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3e}"));
+        let ratio = match (gpu, cpu) {
+            (Some(g), Some(c)) => format!("{:.3}", g / c),
+            _ => "-".into(),
+        };
+        let eq = row.equilibria.map_or("-".into(), |(e, conv, solved)| format!("{e:.1e} ({conv}/{solved} conv.)"));
+        println!(
+            "{:<22} {:>11} {:>16} {:>18} {:>16} {:>10} {:>26}",
+            row.case,
+            row.count,
+            show(gpu),
+            show(gpu.map(|g| g * row.evals as f64)),
+            show(cpu),
+            ratio,
+            eq
+        );
+    }
 }
-
-criterion_group!(benches, bench);
-criterion_main!(benches);

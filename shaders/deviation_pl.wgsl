@@ -10,7 +10,7 @@
 
 // `acc ← acc ⊛ F_z` in EGF form, F_z = [1, e π, e π², …]: the binomial
 // convolution computed from the top coefficient down so it can run in place.
-fn convolve_factor(acc: ptr<function, array<f32, 65>>, k: u32, e: f32, p: f32) {
+fn convolve_factor(acc: ptr<function, array<f32, MAX_K + 1u>>, k: u32, e: f32, p: f32) {
     for (var j = k; j >= 1u; j = j - 1u) {
         var sum = 0.0;
         var pw = 1.0;
@@ -30,7 +30,7 @@ fn pl_deviation(rec: u32, y: u32, n: u32) -> f32 {
     let w_off = data[rec + 3u];
     let wy = data_f32(w_off + y);
     let py = wg_pi[y];
-    var acc: array<f32, 65>;
+    var acc: array<f32, MAX_K + 1u>;
     var total = 0.0;
     for (var node = params.node_begin; node < min(nodes, params.node_end); node = node + 1u) {
         let s = exp(x_lo + f32(node) * params.pl_step);
@@ -67,9 +67,8 @@ fn pl_deviation(rec: u32, y: u32, n: u32) -> f32 {
 
 // Adds Σ_t α_t g_t(y) over the population's PL types to wg_part: segment
 // `seg` takes one type per pass and lane i of it computes response i
-// (passes and nodes restricted to the ranges of `params`; `max_nodes` is
-// the most nodes of any of the population's PL types).
-fn deviation_pl(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32, max_nodes: u32) {
+// (passes and nodes restricted to the ranges of `params`).
+fn deviation_pl(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32) {
     let segs = WG / npow;
     let seg = lane / npow;
     let i = lane % npow;

@@ -1,16 +1,18 @@
-// Shared declarations of the ualign compute module. The host (src/gpu/) and
-// build.rs concatenate: layout, reductions, deviation_ranking, deviation_pl,
-// project_simplex, dynamics_step, reduce_metrics, selfplay — in that order.
+// Shared declarations of the ualign compute modules. build.rs composes them
+// (MODULES in build.rs lists the files of each, this one first), validates
+// them, and generates the Rust side of this contract (constants, `Params`,
+// bindings, entry points) into src/gpu/contract.rs: change a value here only.
 //
 // One workgroup handles one population; lane = local_invocation_index.
 // All per-population offsets are absolute indices into `data` / `state`.
 
-const WG: u32 = 256u;           // lanes per workgroup = the largest supported n
-const MAX_K: u32 = 64u;
-const NEG_BIG: f32 = -3.0e38;  // below every g; WGSL has no -inf literal         // the largest supported k (private series length 65)
+const WG: u32 = 256u;           // lanes per workgroup = the largest supported n (a power of two)
+const MAX_K: u32 = 64u;         // the largest supported k (PL series of MAX_K + 1 terms)
+const NEG_BIG: f32 = -3.0e38;   // below every g; WGSL has no -inf literal
+const SUPPORT_EPS: f32 = 1e-9;  // π(y) above this counts as support (as cpu::SUPPORT_EPS)
 
 // Header of population p: data[params.header_off + p * HEADER + field].
-const HEADER: u32 = 12u;
+const HEADER: u32 = 10u;
 const H_N: u32 = 0u;            // responses n
 const H_NPOW: u32 = 1u;         // next power of two >= n (segment width)
 const H_M_RANK: u32 = 2u;       // ranking types
@@ -20,8 +22,7 @@ const H_RANK_W: u32 = 5u;       // ranking weights: m_rank f32
 const H_PL_META: u32 = 6u;      // PL types: m_pl * PL_META f32/u32
 const H_VEC: u32 = 7u;          // state: policy[n], gprev[n], sumg[n], sumg_c[n]
 const H_SCALAR: u32 = 8u;       // state: SCALARS values
-const H_CHECK: u32 = 9u;        // state: checkpoints * 4 values
-const H_PL_NODES: u32 = 10u;    // most log-s nodes of any PL type
+const H_CHECK: u32 = 9u;        // state: checkpoints * CHECK_RECORD values
 
 // PL type meta: weight, x_lo (log of the first node), node count (u32), worth offset (u32).
 const PL_META: u32 = 4u;
@@ -33,6 +34,8 @@ const S_INNER: u32 = 2u;        // Σ_t <π_t, g_t> (Kahan sum)
 const S_INNER_C: u32 = 3u;      // its compensation
 const S_MAX_G: u32 = 4u;        // max_y g(π_t)(y) at the last evaluated iterate
 const S_CP: u32 = 5u;           // checkpoints written (u32)
+// Per checkpoint in `state`: iteration (u32), max g, max Σ_t g_t, Σ_t <π_t, g_t>.
+const CHECK_RECORD: u32 = 4u;
 
 // Update rules (StepRule + extragradient).
 const RULE_PGA: u32 = 0u;
@@ -111,4 +114,12 @@ fn broadcast_u32(lane: u32, v: u32) -> u32 {
         wg_flag = v;
     }
     return workgroupUniformLoad(&wg_flag);
+}
+
+// wg_pi ← the n-vector at state[at..] (every lane must call it).
+fn load_policy(lane: u32, n: u32, at: u32) {
+    if lane < n {
+        wg_pi[lane] = state[at + lane];
+    }
+    workgroupBarrier();
 }

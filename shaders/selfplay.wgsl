@@ -11,7 +11,7 @@ fn deviation_part(lane: u32, p: u32, rankings: bool) {
     if rankings {
         deviation_ranking(lane, n, npow, header(p, H_M_RANK), header(p, H_RANK), header(p, H_RANK_W));
     }
-    deviation_pl(lane, n, npow, header(p, H_M_PL), header(p, H_PL_META), header(p, H_PL_NODES));
+    deviation_pl(lane, n, npow, header(p, H_M_PL), header(p, H_PL_META));
     if lane < n {
         var sum = 0.0;
         for (var row = lane; row < WG; row = row + npow) {
@@ -33,18 +33,11 @@ fn own_g(lane: u32, n: u32) -> f32 {
     return 0.0;
 }
 
-fn load_policy(lane: u32, n: u32, at: u32) {
-    if lane < n {
-        wg_pi[lane] = state[at + lane];
-    }
-    workgroupBarrier();
-}
-
 // Self-play (docs/theory.md) for up to params.iters_chunk iterations, resuming from
 // the population's state. Iteration t evaluates g_t = g(π_t), adds it to the
 // time average, records a checkpoint when t is scheduled, stops when
 // E_k(π_t) ≤ tol or t = T, and otherwise updates π_t → π_{t+1}.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn selfplay(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     let p = wid.x;
     if p >= params.pops {
@@ -84,7 +77,7 @@ fn selfplay(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
             }
             let max_sum = wg_max(lane, own_sum);
             if lane == 0u {
-                let rec = cp_off + cp * 4u;
+                let rec = cp_off + cp * CHECK_RECORD;
                 set_state_u32(rec, t);
                 state[rec + 1u] = max_g;
                 state[rec + 2u] = max_sum;
@@ -139,7 +132,7 @@ fn selfplay(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
 
 // g(π) of the policy at the population's vector offset, added to the vector
 // after it (zero at first): the host may split the PL work over dispatches.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn evaluate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     let p = wid.x;
     if p >= params.pops {
@@ -151,70 +144,5 @@ fn evaluate(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_ind
     deviation_part(lane, p, params.pass_begin == 0u && params.node_begin == 0u);
     if lane < n {
         state[vec_off + n + lane] = state[vec_off + n + lane] + wg_g[lane];
-    }
-}
-
-// Twin test of project_simplex: projects the vector in place.
-@compute @workgroup_size(256)
-fn project(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    let p = wid.x;
-    if p >= params.pops {
-        return;
-    }
-    let n = header(p, H_N);
-    let vec_off = header(p, H_VEC);
-    if lane < n {
-        wg_vec[lane] = state[vec_off + lane];
-    }
-    project_simplex(lane, n);
-    if lane < n {
-        state[vec_off + lane] = wg_pi[lane];
-    }
-}
-
-// Twin test of dynamics_step: policy, g, g_prev in the first three vector slots.
-@compute @workgroup_size(256)
-fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    let p = wid.x;
-    if p >= params.pops {
-        return;
-    }
-    let n = header(p, H_N);
-    let vec_off = header(p, H_VEC);
-    load_policy(lane, n, vec_off);
-    var g = 0.0;
-    var g_prev = 0.0;
-    if lane < n {
-        g = state[vec_off + n + lane];
-        g_prev = state[vec_off + 2u * n + lane];
-    }
-    dynamics_step(lane, n, params.rule, params.eta, g, g_prev);
-    if lane < n {
-        state[vec_off + lane] = wg_pi[lane];
-    }
-}
-
-// Twin test of reduce_metrics: (max g, Σ π g, support, entropy) into the scalars.
-@compute @workgroup_size(256)
-fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    let p = wid.x;
-    if p >= params.pops {
-        return;
-    }
-    let n = header(p, H_N);
-    let vec_off = header(p, H_VEC);
-    let sc = header(p, H_SCALAR);
-    load_policy(lane, n, vec_off);
-    var g = 0.0;
-    if lane < n {
-        g = state[vec_off + n + lane];
-    }
-    let metrics = reduce_metrics(lane, n, g);
-    let support = reduce_support(lane, n);
-    if lane == 0u {
-        state[sc] = metrics.x;
-        state[sc + 1u] = metrics.y;
-        state[sc + 2u] = support.x;
-        state[sc + 3u] = support.y;
     }
 }

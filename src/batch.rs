@@ -1,6 +1,7 @@
 //! Population → packed GPU batch: the flat buffers the WGSL kernels read.
 //!
-//! Layout (mirrored by the constants of `shaders/layout.wgsl`):
+//! Layout (the constants of `shaders/layout.wgsl`, which `build.rs` turns into
+//! [`crate::gpu::contract`]):
 //! - `data: [u32]` (read-only; f32 values stored as bits): binomials
 //!   `C(j, i)` for `j, i ≤ k`, the checkpoint schedule, one header of
 //!   [`HEADER`] words per population, then each population's payload:
@@ -15,35 +16,14 @@
 //! batch without padding.
 
 use crate::cpu::PlGrid;
+use crate::gpu::contract::{
+    CHECK_RECORD, HEADER, H_CHECK, H_M_PL, H_M_RANK, H_N, H_NPOW, H_PL_META, H_RANK, H_RANK_W, H_SCALAR, H_VEC,
+    PL_META, SCALARS, S_ACTIVE,
+};
 use crate::population::{Kind, Population};
 
-/// Words per population header (`HEADER` in layout.wgsl).
-pub const HEADER: usize = 12;
-const H_N: usize = 0;
-const H_NPOW: usize = 1;
-const H_M_RANK: usize = 2;
-const H_M_PL: usize = 3;
-const H_RANK: usize = 4;
-const H_RANK_W: usize = 5;
-const H_PL_META: usize = 6;
-const H_VEC: usize = 7;
-const H_SCALAR: usize = 8;
-const H_CHECK: usize = 9;
-const H_PL_NODES: usize = 10;
-/// Words per Plackett–Luce type record.
-pub const PL_META: usize = 4;
-/// Scalars per population in `state` (`SCALARS` in layout.wgsl).
-pub const SCALARS: usize = 8;
-pub const S_T: usize = 0;
-pub const S_ACTIVE: usize = 1;
-pub const S_INNER: usize = 2;
-pub const S_INNER_C: usize = 3;
-pub const S_MAX_G: usize = 4;
-pub const S_CP: usize = 5;
-/// Vectors of length n per population in `state`.
+/// Vectors of length n per population in `state` (the [`Slot`]s).
 pub const VECTORS: usize = 4;
-/// Values per checkpoint record: iteration (u32 bits), max g, max Σg, Σ⟨π,g⟩.
-pub const CHECK_RECORD: usize = 4;
 
 /// Vector slots in `state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,31 +55,23 @@ pub struct PackedBatch {
     pub sched_len: u32,
 }
 
-/// Number of log-s nodes of a PL type whose scores span `span` nats (as
-/// `PlGrid::nodes`), and the first node.
-pub fn pl_nodes(grid: &PlGrid, span: f64) -> (usize, f64) {
-    let x_lo = grid.s_lo.ln();
-    let x_hi = grid.tail.ln() + span;
-    (((x_hi - x_lo) / grid.step).ceil() as usize + 1, x_lo)
-}
-
 /// `data` words a population's payload and header take.
 pub fn data_words(pop: &Population) -> usize {
     let n = pop.responses;
-    HEADER
+    HEADER as usize
         + pop
             .types
             .iter()
             .map(|t| match t.kind {
                 Kind::Ranking(_) => n + 1,
-                Kind::Scores(_) => n + PL_META,
+                Kind::Scores(_) => n + PL_META as usize,
             })
             .sum::<usize>()
 }
 
 /// `state` words a population takes with `checkpoints` checkpoint records.
 pub fn state_words(n: usize, checkpoints: usize) -> usize {
-    VECTORS * n + SCALARS + CHECK_RECORD * checkpoints
+    VECTORS * n + SCALARS as usize + CHECK_RECORD as usize * checkpoints
 }
 
 /// Words shared by every chunk: binomials and the schedule.
@@ -128,7 +100,8 @@ pub fn pack(
     let sched_off = data.len();
     data.extend_from_slice(schedule);
     let header_off = data.len();
-    data.resize(header_off + HEADER * pops.len(), 0);
+    let header = HEADER as usize;
+    data.resize(header_off + header * pops.len(), 0);
     let mut state: Vec<f32> = Vec::new();
     let mut layouts = Vec::with_capacity(pops.len());
     for (p, pop) in pops.iter().enumerate() {
@@ -143,28 +116,28 @@ pub fn pack(
             .iter()
             .filter_map(|t| if let Kind::Scores(s) = &t.kind { Some((s, t.weight)) } else { None })
             .collect();
-        let mut h = [0u32; HEADER];
-        h[H_N] = n as u32;
-        h[H_NPOW] = n.next_power_of_two() as u32;
-        h[H_M_RANK] = ranks.len() as u32;
-        h[H_M_PL] = pls.len() as u32;
-        h[H_RANK] = data.len() as u32;
+        let mut h = [0u32; HEADER as usize];
+        h[H_N as usize] = n as u32;
+        h[H_NPOW as usize] = n.next_power_of_two() as u32;
+        h[H_M_RANK as usize] = ranks.len() as u32;
+        h[H_M_PL as usize] = pls.len() as u32;
+        h[H_RANK as usize] = data.len() as u32;
         for (r, _) in &ranks {
             data.extend_from_slice(r);
         }
-        h[H_RANK_W] = data.len() as u32;
+        h[H_RANK_W as usize] = data.len() as u32;
         data.extend(ranks.iter().map(|(_, w)| (*w as f32).to_bits()));
-        h[H_PL_META] = data.len() as u32;
-        let worth_start = data.len() + PL_META * pls.len();
+        h[H_PL_META as usize] = data.len() as u32;
+        let worth_start = data.len() + PL_META as usize * pls.len();
         for (i, (scores, w)) in pls.iter().enumerate() {
             let (lo, hi) =
                 scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-            let (nodes, x_lo) = pl_nodes(grid, hi - lo);
-            h[H_PL_NODES] = h[H_PL_NODES].max(nodes as u32);
+            let mut nodes = grid.nodes(hi - lo);
+            let x_lo = nodes.next().expect("a grid has at least one node");
             data.extend_from_slice(&[
                 (*w as f32).to_bits(),
                 (x_lo as f32).to_bits(),
-                nodes as u32,
+                1 + nodes.count() as u32,
                 (worth_start + i * n) as u32,
             ]);
         }
@@ -174,17 +147,17 @@ pub fn pack(
         }
         let vec_off = state.len();
         let scalar_off = vec_off + VECTORS * n;
-        let check_off = scalar_off + SCALARS;
-        h[H_VEC] = vec_off as u32;
-        h[H_SCALAR] = scalar_off as u32;
-        h[H_CHECK] = check_off as u32;
-        state.resize(check_off + CHECK_RECORD * schedule.len(), 0.0);
+        let check_off = scalar_off + SCALARS as usize;
+        h[H_VEC as usize] = vec_off as u32;
+        h[H_SCALAR as usize] = scalar_off as u32;
+        h[H_CHECK as usize] = check_off as u32;
+        state.resize(check_off + CHECK_RECORD as usize * schedule.len(), 0.0);
         match policies {
             Some(ps) => state[vec_off..vec_off + n].iter_mut().zip(&ps[p]).for_each(|(s, &v)| *s = v as f32),
             None => state[vec_off..vec_off + n].fill(1.0 / n as f32),
         }
-        state[scalar_off + S_ACTIVE] = f32::from_bits(1);
-        data[header_off + p * HEADER..header_off + (p + 1) * HEADER].copy_from_slice(&h);
+        state[scalar_off + S_ACTIVE as usize] = f32::from_bits(1);
+        data[header_off + p * header..header_off + (p + 1) * header].copy_from_slice(&h);
         layouts.push(PopLayout { n, vec_off, scalar_off, check_off });
     }
     PackedBatch {
@@ -201,20 +174,21 @@ pub fn pack(
 /// A batch of bare vectors (no user types) of the given lengths, for the
 /// kernels that only transform vectors (projection, dynamics step, metrics).
 pub fn pack_vectors(lengths: &[usize]) -> PackedBatch {
-    let mut data = vec![0u32; HEADER * lengths.len()];
+    let (header, scalars) = (HEADER as usize, SCALARS as usize);
+    let mut data = vec![0u32; header * lengths.len()];
     let mut state = Vec::new();
     let mut layouts = Vec::new();
     for (p, &n) in lengths.iter().enumerate() {
         let vec_off = state.len();
         let scalar_off = vec_off + VECTORS * n;
-        let h = &mut data[p * HEADER..(p + 1) * HEADER];
-        h[H_N] = n as u32;
-        h[H_NPOW] = n.next_power_of_two() as u32;
-        h[H_VEC] = vec_off as u32;
-        h[H_SCALAR] = scalar_off as u32;
-        h[H_CHECK] = (scalar_off + SCALARS) as u32;
-        state.resize(scalar_off + SCALARS, 0.0);
-        layouts.push(PopLayout { n, vec_off, scalar_off, check_off: scalar_off + SCALARS });
+        let h = &mut data[p * header..(p + 1) * header];
+        h[H_N as usize] = n as u32;
+        h[H_NPOW as usize] = n.next_power_of_two() as u32;
+        h[H_VEC as usize] = vec_off as u32;
+        h[H_SCALAR as usize] = scalar_off as u32;
+        h[H_CHECK as usize] = (scalar_off + scalars) as u32;
+        state.resize(scalar_off + scalars, 0.0);
+        layouts.push(PopLayout { n, vec_off, scalar_off, check_off: scalar_off + scalars });
     }
     PackedBatch { data, state, layouts, header_off: 0, binom_off: 0, sched_off: 0, sched_len: 0 }
 }
@@ -236,18 +210,25 @@ impl PackedBatch {
         self.vector_mut(p, slot).iter_mut().zip(values).for_each(|(s, &v)| *s = v as f32);
     }
 
-    pub fn scalar(&self, p: usize, index: usize) -> f32 {
-        self.state[self.layouts[p].scalar_off + index]
+    /// Scalar `index` (an `S_*` of the contract) of population p.
+    pub fn scalar(&self, p: usize, index: u32) -> f32 {
+        self.state[self.layouts[p].scalar_off + index as usize]
     }
 
-    pub fn scalar_u32(&self, p: usize, index: usize) -> u32 {
+    pub fn scalar_u32(&self, p: usize, index: u32) -> u32 {
         self.scalar(p, index).to_bits()
+    }
+
+    /// Header `field` (an `H_*` of the contract) of population p.
+    pub fn header(&self, p: usize, field: u32) -> u32 {
+        self.data[self.header_off as usize + p * HEADER as usize + field as usize]
     }
 
     /// Checkpoint record `c` of population p: (iteration, max g, max Σg, Σ⟨π,g⟩).
     pub fn checkpoint(&self, p: usize, c: usize) -> (u32, f32, f32, f32) {
-        let at = self.layouts[p].check_off + c * CHECK_RECORD;
-        let r = &self.state[at..at + CHECK_RECORD];
+        let record = CHECK_RECORD as usize;
+        let at = self.layouts[p].check_off + c * record;
+        let r = &self.state[at..at + record];
         (r[0].to_bits(), r[1], r[2], r[3])
     }
 }

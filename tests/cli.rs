@@ -241,10 +241,10 @@ fn auto_falls_back_to_the_cpu_engine_for_work_the_device_refuses() {
     assert!(gen.status.success());
     let path = temp_file("pl64.json", &String::from_utf8(gen.stdout).unwrap());
     let p = path.to_str().unwrap();
-    let auto = ualign(&["eval", "--population", p, "--policy", "uniform", "--k", "16", "--json"]);
+    let auto = ualign(&["eval", "--population", p, "--policy", "uniform", "--k", "64", "--json"]);
     let stderr = String::from_utf8_lossy(&auto.stderr);
     assert!(auto.status.success(), "{stderr}");
-    let exact = json(&["eval", "--population", p, "--policy", "uniform", "--k", "16", "--json", "--backend", "cpu"]);
+    let exact = json(&["eval", "--population", p, "--policy", "uniform", "--k", "64", "--json", "--backend", "cpu"]);
     let got: serde_json::Value = serde_json::from_slice(&auto.stdout).unwrap();
     let (a, b) = (got["robust_alignment"].as_f64().unwrap(), exact["robust_alignment"].as_f64().unwrap());
     assert_eq!(a, b, "auto {a} vs cpu {b}");
@@ -252,7 +252,7 @@ fn auto_falls_back_to_the_cpu_engine_for_work_the_device_refuses() {
     let info = String::from_utf8_lossy(&ualign(&["info"]).stdout).into_owned();
     if info.contains(", software;") && !info.contains(", hardware;") {
         assert_one_line_error(
-            &["eval", "--population", p, "--policy", "uniform", "--k", "16", "--backend", "gpu"],
+            &["eval", "--population", p, "--policy", "uniform", "--k", "64", "--backend", "gpu"],
             &["limit"],
         );
     } else {

@@ -5,6 +5,7 @@ mod gpu_util;
 use common::{random_policy, random_population, rng};
 use rand::Rng;
 use ualign::cpu::{self, StepRule};
+use ualign::gpu::MAX_RESPONSES;
 
 #[test]
 fn project_simplex_twin() {
@@ -12,7 +13,7 @@ fn project_simplex_twin() {
     let mut r = rng(21);
     let mut vectors: Vec<Vec<f64>> = (0..300)
         .map(|i| {
-            let n = 1 + (i * 7) % 256;
+            let n = 1 + (i * 7) % MAX_RESPONSES;
             let scale = [0.1, 1.0, 5.0][i % 3];
             (0..n).map(|_| r.random_range(-scale..scale)).collect()
         })
@@ -37,7 +38,7 @@ fn dynamics_step_twin() {
     let Some(engine) = gpu_util::engine() else { return };
     let mut r = rng(22);
     for rule in [StepRule::Projected, StepRule::Multiplicative, StepRule::OptimisticProjected] {
-        let ns: Vec<usize> = (0..200).map(|i| 1 + (i * 13) % 256).collect();
+        let ns: Vec<usize> = (0..200).map(|i| 1 + (i * 13) % MAX_RESPONSES).collect();
         let policies: Vec<Vec<f64>> = ns.iter().map(|&n| random_policy(&mut r, n)).collect();
         let g: Vec<Vec<f64>> = ns.iter().map(|&n| (0..n).map(|_| r.random_range(0.0..1.0)).collect()).collect();
         let g_prev: Vec<Vec<f64>> = ns.iter().map(|&n| (0..n).map(|_| r.random_range(0.0..1.0)).collect()).collect();
@@ -60,7 +61,7 @@ fn reduce_metrics_twin() {
     let Some(engine) = gpu_util::engine() else { return };
     let mut r = rng(23);
     let k = 3;
-    let pops: Vec<_> = (0..100).map(|i| random_population(&mut r, 1 + (i * 11) % 200, 3, 0.0)).collect();
+    let pops: Vec<_> = (0..100).map(|i| random_population(&mut r, 1 + (i * 11) % MAX_RESPONSES, 3, 0.0)).collect();
     let policies: Vec<Vec<f64>> = pops.iter().map(|p| random_policy(&mut r, p.responses)).collect();
     let g: Vec<Vec<f64>> = pops.iter().zip(&policies).map(|(p, pi)| cpu::deviation(p, pi, k)).collect();
     let gpu = engine.reduce_batch(&policies, &g, k).unwrap();

@@ -46,19 +46,3 @@ fn planted_condorcet_winner_nlhf_stays_while_the_equilibrium_reaches_the_bound()
     assert!(read(&dir, "manifest.json").contains("\"backend_used\""));
     assert!(dir.join("figures/ell.png").exists());
 }
-
-/// Runs a bundled sweep (default: `default.toml`, what `ualign sweep` runs with
-/// no arguments) on the CPU engine:
-/// `UALIGN_SWEEP_CONFIG=nlhf_vs_k UALIGN_SWEEP_OUT=DIR cargo test --test sweep_engine -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn bundled_default_sweep_runs() {
-    let name = std::env::var("UALIGN_SWEEP_CONFIG").unwrap_or_else(|_| "default".into());
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/sweeps/{name}.toml"));
-    let config = Config::load(&path).unwrap();
-    let dir = std::env::var("UALIGN_SWEEP_OUT").map(std::path::PathBuf::from).unwrap_or_else(|_| tmp("default"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let opts = RunOptions { backend: Some(Backend::Cpu), progress: true, ..Default::default() };
-    let summary = ualign::sweep::run(&config, &dir, &opts).unwrap();
-    eprintln!("default sweep: {} cells in {:.1} s on {}", summary.cells, summary.wall_s, summary.backend);
-}

@@ -13,7 +13,7 @@ pub use deviation_pl::{deviation_pl, PlGrid, PlScratch, GRID_F32, GRID_F64};
 pub use deviation_ranking::deviation_ranking;
 pub use dynamics_step::{dynamics_step, StepRule};
 pub use project_simplex::project_simplex;
-pub use reduce_metrics::{reduce_metrics, Reduced};
+pub use reduce_metrics::{reduce_metrics, Reduced, SUPPORT_EPS};
 pub use selfplay::{checkpoint_schedule, on_simplex, selfplay, SelfPlayRun};
 
 use crate::population::{Kind, Population};

@@ -127,3 +127,25 @@ pub(crate) fn ranked(name: Option<&str>, allow_software: bool) -> Result<Vec<wgp
     chosen.sort_by_key(|(s, _)| rank(s));
     Ok(chosen.into_iter().map(|(_, a)| a).collect())
 }
+
+/// Vulkan drivers probe for a Wayland display while wgpu enumerates adapters,
+/// and libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set` on a
+/// headless machine. That line looks like one of ours, so give the probe a
+/// private, empty runtime directory to look in (only when none is set).
+/// Call it before any other thread reads the environment (start of `main`,
+/// or once before the first [`GpuEngine::new`](super::GpuEngine::new) in a test binary).
+pub fn quiet_wayland_probe() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+    let dir = std::env::temp_dir().join(format!("ualign-runtime-{user}"));
+    if std::fs::create_dir_all(&dir).is_ok() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        }
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
+    }
+}

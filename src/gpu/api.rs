@@ -3,7 +3,8 @@
 
 use rayon::prelude::*;
 
-use super::runner::{Entry, Params};
+use super::contract::{self, Params};
+use super::runner::Entry;
 use super::{GpuEngine, LANES};
 use crate::batch::{self, PackedBatch, Slot};
 use crate::cpu::{checkpoint_schedule, Reduced, SelfPlayRun, StepRule, GRID_F32};
@@ -14,7 +15,7 @@ use crate::population::{check_k, check_policy, Population};
 /// Largest n: one lane per response in a workgroup of [`LANES`].
 pub const MAX_RESPONSES: usize = LANES as usize;
 /// Largest k: the PL kernel keeps a series of k + 1 coefficients per lane.
-pub const MAX_K: usize = 64;
+pub const MAX_K: usize = contract::MAX_K as usize;
 /// Largest number of user types per population (u32 offsets stay far from
 /// overflow; the device's buffer limits are checked separately).
 pub const MAX_TYPES: usize = 65_536;
@@ -120,12 +121,14 @@ impl GpuEngine {
         self.check_limits(pops, k)?;
         let schedule: Vec<u32> = checkpoint_schedule(opts.iters, opts.checkpoints).iter().map(|&t| t as u32).collect();
         let rule = match opts.dynamics {
-            Dynamics::Pga => 0,
-            Dynamics::Mwu => 1,
-            Dynamics::Optimistic => 2,
-            Dynamics::Extragradient => 3,
+            Dynamics::Pga => contract::RULE_PGA,
+            Dynamics::Mwu => contract::RULE_MWU,
+            Dynamics::Optimistic => contract::RULE_OPTIMISTIC,
+            Dynamics::Extragradient => contract::RULE_EXTRAGRADIENT,
         };
-        let max_chunk = self.selfplay_chunk_cap(pops, k)?;
+        // Extragradient evaluates g twice per iteration.
+        let evaluations = if opts.dynamics == Dynamics::Extragradient { 2 } else { 1 };
+        let max_chunk = self.selfplay_chunk_cap(pops, k, evaluations)?;
         let mut runs = Vec::with_capacity(pops.len());
         for range in self.chunks(pops, k, schedule.len()) {
             let mut packed = batch::pack(&pops[range], None, k, &schedule, &GRID_F32);
@@ -141,7 +144,7 @@ impl GpuEngine {
         Ok(runs)
     }
 
-    /// Twin of `cpu::project_simplex` for a batch of vectors (n ≤ 256 each).
+    /// Twin of `cpu::project_simplex` for a batch of vectors (n ≤ [`MAX_RESPONSES`] each).
     pub fn project_batch(&self, vectors: &[Vec<f64>]) -> Result<Vec<Vec<f64>>> {
         let mut packed = self.vector_batch(vectors.iter().map(|v| v.len()))?;
         for (p, v) in vectors.iter().enumerate() {
@@ -168,9 +171,9 @@ impl GpuEngine {
         }
         let mut params = Params::for_batch(&packed, 1);
         params.rule = match rule {
-            StepRule::Projected => 0,
-            StepRule::Multiplicative => 1,
-            StepRule::OptimisticProjected => 2,
+            StepRule::Projected => contract::RULE_PGA,
+            StepRule::Multiplicative => contract::RULE_MWU,
+            StepRule::OptimisticProjected => contract::RULE_OPTIMISTIC,
         };
         params.eta = eta as f32;
         packed.state = self.run(Entry::Step, &packed, params, 1)?;
@@ -233,11 +236,11 @@ impl GpuEngine {
 
     /// Self-play on a software adapter: the PL work of one iteration must fit
     /// the loop budget (it cannot be split); returns the iterations per dispatch.
-    fn selfplay_chunk_cap(&self, pops: &[Population], k: usize) -> Result<u32> {
+    fn selfplay_chunk_cap(&self, pops: &[Population], k: usize, evaluations: u64) -> Result<u32> {
         let Some(budget) = self.loop_budget else { return Ok(u32::MAX) };
         let worst = pops
             .iter()
-            .map(|p| pl_passes(p) * (1 + pl_max_nodes(p) * pl_node_loops(p.responses, k)))
+            .map(|p| evaluations * pl_passes(p) * (1 + pl_max_nodes(p) * pl_node_loops(p.responses, k)))
             .max()
             .unwrap_or(0);
         if worst + 2 > budget {
@@ -259,7 +262,12 @@ impl GpuEngine {
     fn vector_batch(&self, lengths: impl Iterator<Item = usize>) -> Result<PackedBatch> {
         let lengths: Vec<usize> = lengths.collect();
         if let Some(&n) = lengths.iter().find(|&&n| n == 0 || n > MAX_RESPONSES) {
-            return Err(limit("vector length", n, MAX_RESPONSES, "use vectors of 1..=256 entries"));
+            return Err(limit(
+                "vector length",
+                n,
+                MAX_RESPONSES,
+                &format!("use vectors of 1..={MAX_RESPONSES} entries"),
+            ));
         }
         if lengths.len() > self.summary.max_compute_workgroups_per_dimension as usize {
             return Err(limit(
@@ -322,8 +330,8 @@ fn check_options(opts: &SolveOptions) -> Result<()> {
 fn first_chunk(packed: &PackedBatch, k: usize, iters: usize) -> u32 {
     let mut work = 0f64;
     for p in 0..packed.layouts.len() {
-        let h = &packed.data[packed.header_off as usize + p * batch::HEADER..][..batch::HEADER];
-        let (n, m_rank, m_pl) = (h[0] as f64, h[2] as f64, h[3] as f64);
+        let field = |f: u32| packed.header(p, f) as f64;
+        let (n, m_rank, m_pl) = (field(contract::H_N), field(contract::H_M_RANK), field(contract::H_M_PL));
         work += m_rank * n * (k as f64 + 4.0) + m_pl * 50.0 * n * n * (k * k) as f64 / 2.0 + n * n;
     }
     ((1u64 << 27) as f64 / work.max(1.0)).clamp(1.0, iters as f64) as u32
@@ -345,7 +353,7 @@ fn pl_max_nodes(pop: &Population) -> u64 {
         .filter_map(|t| match &t.kind {
             crate::Kind::Scores(s) => {
                 let (lo, hi) = s.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-                Some(batch::pl_nodes(&GRID_F32, hi - lo).0 as u64)
+                Some(GRID_F32.nodes(hi - lo).count() as u64)
             }
             _ => None,
         })
@@ -360,7 +368,7 @@ fn pl_node_loops(n: usize, k: usize) -> u64 {
 }
 
 fn decode_run(packed: &PackedBatch, p: usize, k: usize, device_tol: f64) -> SelfPlayRun {
-    use batch::{S_CP, S_INNER, S_MAX_G, S_T};
+    use contract::{S_CP, S_INNER, S_MAX_G, S_T};
     let fair = 1.0 / (k as f64 + 1.0);
     let max_g = packed.scalar(p, S_MAX_G) as f64;
     let recorded = packed.scalar_u32(p, S_CP) as usize;

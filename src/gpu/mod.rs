@@ -7,29 +7,33 @@
 
 mod adapter;
 mod api;
+pub mod contract;
 mod runner;
 
-pub use adapter::{list_adapters, AdapterSummary};
+pub use adapter::{list_adapters, quiet_wayland_probe, AdapterSummary};
 pub use api::{DEVICE_TOL_FLOOR, GPU_CONVERGED_TOL, MAX_K, MAX_RESPONSES, MAX_TYPES};
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 
 /// Invocations per workgroup (`WG` in shaders/layout.wgsl) = the largest n.
-pub const LANES: u32 = 256;
+pub const LANES: u32 = contract::WG;
 /// Workgroup memory the module declares, bytes (checked against the device).
-pub const WORKGROUP_BYTES: u32 = 5 * 4 * LANES + 64;
+pub use contract::WORKGROUP_BYTES;
 
 /// llvmpipe (lavapipe) silently leaves shader loops after 65,535 iterations
-/// (`LP_MAX_TGSI_LOOP_ITERATIONS`), counted over the SIMD batches of 8 lanes
-/// a workgroup runs (measured, see docs/gpu.md). On software adapters the
-/// Plackett–Luce work of one lane per dispatch is kept under 65,535 / 32;
-/// what cannot be split that far is refused with `Error::Limit`.
-pub const SOFTWARE_LOOP_BUDGET: u64 = 2_000;
+/// (`LP_MAX_TGSI_LOOP_ITERATIONS`). On software adapters the Plackett–Luce
+/// work of one lane per dispatch is kept under this budget, less than half
+/// the limit (measured, see docs/gpu.md: one dispatch of 29,500 loop
+/// iterations per lane on all 256 lanes is exact); what cannot be split that
+/// far is refused with `Error::Limit`.
+pub const SOFTWARE_LOOP_BUDGET: u64 = 30_000;
 
 /// The composed compute module, exactly as build.rs validated it.
 pub const SHADER_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/ualign.wgsl"));
+/// The module of the twin-test kernels (compiled on first use only).
+pub const TWIN_SHADER_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/ualign_twins.wgsl"));
 
 /// A wgpu device with the ualign kernels compiled.
 pub struct GpuEngine {
@@ -38,6 +42,8 @@ pub struct GpuEngine {
     summary: AdapterSummary,
     layout: wgpu::BindGroupLayout,
     pipelines: runner::Pipelines,
+    /// The twin-test kernels, built by the first call that needs them.
+    twins: OnceLock<std::result::Result<runner::Pipelines, String>>,
     /// Loop iterations one shader invocation may run (software adapters:
     /// llvmpipe silently ends any invocation after 65,535 loop iterations).
     loop_budget: Option<u64>,
@@ -64,10 +70,12 @@ impl GpuEngine {
     fn open(adapter: wgpu::Adapter) -> Result<GpuEngine> {
         let summary = AdapterSummary::of(&adapter);
         let limits = adapter.limits();
+        let storage_buffers =
+            contract::BINDINGS.iter().filter(|(_, kind)| *kind != contract::BufferKind::Uniform).count() as u32;
         if limits.max_compute_invocations_per_workgroup < LANES
             || limits.max_compute_workgroup_size_x < LANES
             || limits.max_compute_workgroup_storage_size < WORKGROUP_BYTES
-            || limits.max_storage_buffers_per_shader_stage < 3
+            || limits.max_storage_buffers_per_shader_stage < storage_buffers
         {
             return Err(Error::Gpu(format!(
                 "adapter '{}' lacks compute limits ualign needs ({LANES} invocations per workgroup, {WORKGROUP_BYTES} bytes of workgroup memory)",
@@ -83,14 +91,15 @@ impl GpuEngine {
         device.set_device_lost_callback(move |reason, message| {
             *flag.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}"));
         });
-        let (layout, pipelines) = runner::Pipelines::build(&device, &summary.name)?;
+        let layout = runner::bind_group_layout(&device);
+        let pipelines = runner::Pipelines::production(&device, &layout, &summary.name)?;
         // UALIGN_LOOP_BUDGET overrides the budget (0 = unlimited), for diagnosis.
         let loop_budget = match std::env::var("UALIGN_LOOP_BUDGET").ok().and_then(|v| v.parse::<u64>().ok()) {
             Some(0) => None,
             Some(b) => Some(b),
             None => summary.software.then_some(SOFTWARE_LOOP_BUDGET),
         };
-        Ok(GpuEngine { device, queue, summary, layout, pipelines, loop_budget, lost })
+        Ok(GpuEngine { device, queue, summary, layout, pipelines, twins: OnceLock::new(), loop_budget, lost })
     }
 
     pub fn adapter_name(&self) -> &str {

@@ -4,11 +4,13 @@ use std::time::{Duration, Instant};
 
 use wgpu::util::DeviceExt;
 
-use super::{GpuEngine, SHADER_SOURCE};
+use super::contract::{self, BufferKind, Params};
+use super::{GpuEngine, SHADER_SOURCE, TWIN_SHADER_SOURCE};
 use crate::batch::PackedBatch;
 use crate::error::{Error, Result};
 
-/// The kernels (entry points of the composed module).
+/// The kernels: the production module's entry points and, built only when a
+/// twin test first asks, those of the twin-test module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Entry {
     SelfPlay,
@@ -19,40 +21,22 @@ pub(crate) enum Entry {
 }
 
 impl Entry {
-    const ALL: [Entry; 5] = [Entry::SelfPlay, Entry::Evaluate, Entry::Project, Entry::Step, Entry::Reduce];
+    const PRODUCTION: [Entry; 2] = [Entry::SelfPlay, Entry::Evaluate];
+    const TWINS: [Entry; 3] = [Entry::Project, Entry::Step, Entry::Reduce];
+
     fn name(self) -> &'static str {
         match self {
-            Entry::SelfPlay => "selfplay",
-            Entry::Evaluate => "evaluate",
-            Entry::Project => "project",
-            Entry::Step => "step",
-            Entry::Reduce => "reduce",
+            Entry::SelfPlay => contract::ENTRY_SELFPLAY,
+            Entry::Evaluate => contract::ENTRY_EVALUATE,
+            Entry::Project => contract::TWIN_ENTRY_PROJECT,
+            Entry::Step => contract::TWIN_ENTRY_STEP,
+            Entry::Reduce => contract::TWIN_ENTRY_REDUCE,
         }
     }
-}
 
-/// `Params` of shaders/layout.wgsl (uniform, 80 bytes).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub(crate) struct Params {
-    pub k: u32,
-    pub rule: u32,
-    pub iters_total: u32,
-    pub iters_chunk: u32,
-    pub header_off: u32,
-    pub binom_off: u32,
-    pub sched_off: u32,
-    pub sched_len: u32,
-    pub pops: u32,
-    pub pass_begin: u32,
-    pub pass_end: u32,
-    pub node_begin: u32,
-    pub node_end: u32,
-    pub eta: f32,
-    pub tol: f32,
-    pub fair: f32,
-    pub pl_step: f32,
-    pub _pad: [u32; 3],
+    fn is_twin(self) -> bool {
+        Entry::TWINS.contains(&self)
+    }
 }
 
 impl Params {
@@ -75,51 +59,61 @@ impl Params {
     }
 }
 
+/// The bind group layout of every module, from the bindings the WGSL declares.
+pub(crate) fn bind_group_layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = contract::BINDINGS
+        .iter()
+        .map(|&(binding, kind)| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: match kind {
+                    BufferKind::Uniform => wgpu::BufferBindingType::Uniform,
+                    BufferKind::StorageRead => wgpu::BufferBindingType::Storage { read_only: true },
+                    BufferKind::StorageReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+                },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect();
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("ualign"), entries: &entries })
+}
+
 pub(crate) struct Pipelines {
     pipelines: Vec<(Entry, wgpu::ComputePipeline)>,
 }
 
 impl Pipelines {
-    pub fn build(device: &wgpu::Device, adapter: &str) -> Result<(wgpu::BindGroupLayout, Pipelines)> {
+    /// The production kernels (self-play, evaluate).
+    pub fn production(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, adapter: &str) -> Result<Pipelines> {
+        Self::build(device, layout, adapter, SHADER_SOURCE, &Entry::PRODUCTION)
+    }
+
+    /// The twin-test kernels (projection, step, metrics).
+    pub fn twins(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, adapter: &str) -> Result<Pipelines> {
+        Self::build(device, layout, adapter, TWIN_SHADER_SOURCE, &Entry::TWINS)
+    }
+
+    fn build(
+        device: &wgpu::Device,
+        layout: &wgpu::BindGroupLayout,
+        adapter: &str,
+        source: &str,
+        entries: &[Entry],
+    ) -> Result<Pipelines> {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("ualign"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-                storage(1, true),
-                storage(2, false),
-                storage(3, false),
-            ],
-        });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("ualign"),
-            bind_group_layouts: &[Some(&layout)],
+            bind_group_layouts: &[Some(layout)],
             immediate_size: 0,
         });
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("ualign.wgsl"),
-            source: wgpu::ShaderSource::Wgsl(SHADER_SOURCE.into()),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
         });
-        let pipelines = Entry::ALL
+        let pipelines = entries
             .iter()
             .map(|&entry| {
                 let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -136,11 +130,11 @@ impl Pipelines {
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!("the ualign shaders failed to compile on '{adapter}': {e}")));
         }
-        Ok((layout, Pipelines { pipelines }))
+        Ok(Pipelines { pipelines })
     }
 
-    fn get(&self, entry: Entry) -> &wgpu::ComputePipeline {
-        &self.pipelines.iter().find(|(e, _)| *e == entry).expect("every entry point is built").1
+    fn get(&self, entry: Entry) -> Option<&wgpu::ComputePipeline> {
+        self.pipelines.iter().find(|(e, _)| *e == entry).map(|(_, p)| p)
     }
 }
 
@@ -196,14 +190,14 @@ impl GpuEngine {
             label: Some("ualign"),
             layout: &self.layout,
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: params_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: data_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 2, resource: state_buf.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 3, resource: counter_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: contract::BINDING_PARAMS, resource: params_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: contract::BINDING_DATA, resource: data_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: contract::BINDING_STATE, resource: state_buf.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: contract::BINDING_COUNTER, resource: counter_buf.as_entire_binding() },
             ],
         });
         let pops = batch.layouts.len() as u32;
-        let pipeline = self.pipelines.get(entry);
+        let pipeline = self.pipeline(entry)?;
         let mut done = 0u32;
         loop {
             let started = Instant::now();
@@ -246,6 +240,19 @@ impl GpuEngine {
             )));
         }
         Ok(bytemuck::cast_slice::<u8, f32>(&bytes).to_vec())
+    }
+
+    /// The pipeline of `entry`; the twin-test module is compiled on first use.
+    fn pipeline(&self, entry: Entry) -> Result<&wgpu::ComputePipeline> {
+        let pipelines = if entry.is_twin() {
+            let built = self.twins.get_or_init(|| {
+                Pipelines::twins(&self.device, &self.layout, &self.summary.name).map_err(|e| e.to_string())
+            });
+            built.as_ref().map_err(|e| Error::Gpu(e.clone()))?
+        } else {
+            &self.pipelines
+        };
+        Ok(pipelines.get(entry).expect("every entry point of a module is built with it"))
     }
 
     /// Maps a read-back buffer, waits for the device, copies the bytes out.

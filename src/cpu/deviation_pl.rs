@@ -225,7 +225,7 @@ pub fn deviation_pl_types(
     }
 }
 
-/// Calls the body with a literal `k` for k ≤ 8 (the series rows then have a
+/// Calls the body with a literal `k` for k ≤ 8 and 16 (the series rows then have a
 /// compile-time length and unroll into registers), else with `k` itself.
 macro_rules! with_literal_k {
     ($k:expr, |$name:ident| $body:expr) => {
@@ -260,6 +260,10 @@ macro_rules! with_literal_k {
             }
             8 => {
                 let $name = 8;
+                $body
+            }
+            16 => {
+                let $name = 16;
                 $body
             }
             $name => $body,

@@ -10,6 +10,7 @@
 //! bundled sweeps stay fast on CPU-only machines (ask for `gpu` to use one).
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -56,6 +57,34 @@ pub struct EngineRunner {
     engine: Engine,
     checkpoints: usize,
     rlhf_beta: Option<f64>,
+    /// Baseline policies of recent cells' populations, by population set.
+    baselines: Mutex<Vec<(String, BaselinePolicies)>>,
+}
+
+/// The NLHF and RLHF policies of each population of a cell. They depend on
+/// the populations alone, so cells that differ only in k, dynamics, η, … (the
+/// usual sweep axes) share one computation.
+type BaselinePolicies = Arc<Vec<(Vec<f64>, Vec<f64>)>>;
+
+/// Population sets whose baseline policies are kept (a few suffice: cells
+/// sharing populations are adjacent in the grid's order).
+const BASELINE_SETS: usize = 4;
+
+/// What identifies a cell's populations: population `i` is
+/// `generate_one(spec, i)` (or the PrefLib file).
+fn population_key(cell: &Cell) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+        cell.model,
+        cell.preflib_path,
+        cell.responses,
+        cell.types,
+        cell.phi,
+        cell.sigma,
+        cell.margin,
+        cell.seed,
+        cell.populations
+    )
 }
 
 impl EngineRunner {
@@ -64,7 +93,33 @@ impl EngineRunner {
     pub fn new(config: &Config, backend: Backend, notice: &mut dyn FnMut(String)) -> Result<EngineRunner> {
         let (engine, line) = Engine::select(backend, None, false)?;
         notice(format!("sweep: {line}"));
-        Ok(EngineRunner { engine, checkpoints: config.checkpoints, rlhf_beta: config.rlhf_beta })
+        Ok(EngineRunner {
+            engine,
+            checkpoints: config.checkpoints,
+            rlhf_beta: config.rlhf_beta,
+            baselines: Mutex::default(),
+        })
+    }
+
+    /// The cell's baseline policies, computed once per population set.
+    fn baseline_policies(&self, cell: &Cell, pops: &[Population]) -> Result<BaselinePolicies> {
+        let key = population_key(cell);
+        let cached =
+            |sets: &Vec<(String, BaselinePolicies)>| sets.iter().find(|(k, _)| *k == key).map(|(_, b)| b.clone());
+        if let Some(hit) = cached(&self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
+            return Ok(hit);
+        }
+        let computed: Vec<(Vec<f64>, Vec<f64>)> = pops
+            .par_iter()
+            .map(|pop| Ok((crate::baselines::nlhf(pop), crate::baselines::rlhf_policy(pop, self.rlhf_beta)?)))
+            .collect::<Result<_>>()?;
+        let computed = Arc::new(computed);
+        let mut sets = self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if sets.len() == BASELINE_SETS {
+            sets.remove(0);
+        }
+        sets.push((key, computed.clone()));
+        Ok(computed)
     }
 
     fn solve(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
@@ -125,9 +180,11 @@ impl CellRunner for EngineRunner {
         };
         let k = cell.k;
         let solutions = self.solve(&pops, k, &opts)?;
+        let baselines = self.baseline_policies(cell, &pops)?;
         pops.par_iter()
             .zip(solutions)
-            .map(|(pop, sol)| {
+            .zip(baselines.par_iter())
+            .map(|((pop, sol), (nlhf_policy, rlhf_policy))| {
                 let n = pop.responses;
                 let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, &sol.policy, k, l)).transpose()?;
                 let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
@@ -147,8 +204,8 @@ impl CellRunner for EngineRunner {
                     regret: sol.regret,
                     support: sol.evaluation.support,
                     entropy: sol.evaluation.entropy,
-                    nlhf: metrics(&crate::baselines::nlhf(pop), cell.ell)?,
-                    rlhf: metrics(&crate::baselines::rlhf_policy(pop, self.rlhf_beta)?, None)?,
+                    nlhf: metrics(nlhf_policy, cell.ell)?,
+                    rlhf: metrics(rlhf_policy, None)?,
                     uniform: metrics(&crate::baselines::uniform(n), None)?,
                     history: sol.history,
                 })

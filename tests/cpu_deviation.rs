@@ -135,3 +135,21 @@ fn plackett_luce_matches_the_reference_kernel_at_large_n_and_k() {
         assert!(err < 1e-12, "n {n} k {k}: error {err}");
     }
 }
+
+/// The ranking closed form's power sum against the plain sum of its terms,
+/// for every k to 64, including p = 0 (L = B) and B = 0.
+#[test]
+fn power_sum_matches_the_sum_of_its_terms() {
+    use rand::Rng;
+    use ualign::cpu::deviation_ranking::power_sum;
+    let mut r = rng(23);
+    for k in 0..=64usize {
+        for case in 0..50 {
+            let b: f64 = if case == 0 { 0.0 } else { r.random_range(0.0..1.0) };
+            let l = if case == 1 { b } else { b + r.random_range(0.0..1.0) * (1.0 - b) };
+            let direct: f64 = (0..=k).map(|i| l.powi(i as i32) * b.powi((k - i) as i32)).sum();
+            let fast = power_sum(l, b, k);
+            assert!((fast - direct).abs() <= 1e-13 * direct.max(f64::MIN_POSITIVE), "k {k}: {fast} vs {direct}");
+        }
+    }
+}

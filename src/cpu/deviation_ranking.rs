@@ -1,6 +1,9 @@
 //! CPU twin of `shaders/deviation_ranking.wgsl`: the deviation vector of one
 //! ranking type, by the closed form of SPEC §3.
 
+/// Largest k whose power sum uses Horner's rule.
+pub const HORNER_MAX_K: usize = 16;
+
 /// `Σ_{i=0..k} L^i B^{k−i}` by doubling the number of terms.
 ///
 /// With `S_N = Σ_{i<N} L^i B^{N−1−i}`: `S_{2N} = S_N (L^N + B^N)` and
@@ -10,8 +13,19 @@
 /// `(L^{k+1} − B^{k+1}) / p` there is no cancellation when `p = L − B` is tiny
 /// (or zero, where it equals `(k+1) B^k`); the relative error is a few ulp
 /// per bit of `N`.
+/// Small k (at most [`HORNER_MAX_K`], measured) keep Horner's rule in `B`, whose
+/// unrolled chain is as short and costs fewer multiplications.
 #[inline(always)]
 pub fn power_sum(l: f64, b: f64, k: usize) -> f64 {
+    if k <= HORNER_MAX_K {
+        let mut acc = 1.0;
+        let mut l_pow = 1.0;
+        for _ in 0..k {
+            l_pow *= l;
+            acc = acc * b + l_pow;
+        }
+        return acc;
+    }
     let terms = k + 1;
     let top = usize::BITS - 1 - terms.leading_zeros();
     // N = 1: S = 1, L^N = l, B^N = b.

@@ -221,6 +221,22 @@ pub fn deviation_pl_types(
             unsafe { group_avx2(group, policy, k, grid, out, scratch) };
             continue;
         }
+        deviation_pl_types_portable(group, policy, k, grid, out, scratch);
+    }
+}
+
+/// [`deviation_pl_types`] without the AVX2/FMA path (what CPUs without them
+/// run), so tests can hold the two paths against each other on any machine.
+#[doc(hidden)]
+pub fn deviation_pl_types_portable(
+    types: &[(f64, &[f64])],
+    policy: &[f64],
+    k: usize,
+    grid: &PlGrid,
+    out: &mut [f64],
+    scratch: &mut PlScratch,
+) {
+    for group in types.chunks(LANES) {
         with_literal_k!(k, |k| group_body::<false>(group, policy, k, grid, out, scratch));
     }
 }

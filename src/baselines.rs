@@ -133,59 +133,96 @@ pub const BT_RIDGE: f64 = 1e-6;
 /// Bradley–Terry rewards fitted to the population's pairwise preferences:
 /// maximises `Σ_{x≠y} P(x≻y) log σ(r_x − r_y) − (λ/2)‖r‖²` ([`BT_RIDGE`]) by
 /// damped Newton steps (the objective is strictly concave); mean zero.
+///
+/// Stopping is on the problem's own scale: once the Newton decrement
+/// `gradᵀ H⁻¹ grad` (twice the predicted gain) is at the objective's rounding
+/// level, the last full Newton step is taken without a line search. The line
+/// search accepts a step within rounding noise of the Armijo bound, so it never
+/// backtracks on noise.
 pub fn rlhf_rewards(pop: &Population) -> Vec<f64> {
     let n = pop.responses;
-    let p = pairwise(pop);
-    let objective = |r: &[f64]| {
-        let mut total = -0.5 * BT_RIDGE * r.iter().map(|v| v * v).sum::<f64>();
-        for x in 0..n {
-            for y in 0..n {
-                if x != y {
-                    total -= p[x][y] * softplus(r[y] - r[x]); // log σ(d) = −softplus(−d)
-                }
-            }
-        }
-        total
-    };
+    let p: Vec<f64> = pairwise(pop).into_iter().flatten().collect();
     let mut r = vec![0.0; n];
-    for _ in 0..200 {
-        let mut grad = vec![0.0; n];
-        let mut hess = vec![0.0; n * n]; // the negated Hessian (positive definite)
-        for x in 0..n {
-            grad[x] -= BT_RIDGE * r[x];
-            hess[x * n + x] += BT_RIDGE;
-            for y in 0..n {
-                if x != y {
-                    let s = sigmoid(r[x] - r[y]);
-                    grad[x] += p[x][y] - s;
-                    let c = s * (1.0 - s);
-                    hess[x * n + x] += c;
-                    hess[x * n + y] -= c;
-                }
+    let mut grad = vec![0.0; n];
+    let mut hess = vec![0.0; n * n];
+    let mut trial = vec![0.0; n];
+    let mut trial_grad = vec![0.0; n];
+    let mut trial_hess = vec![0.0; n * n];
+    let mut f = bt_state(&p, &r, &mut grad, &mut hess);
+    for _ in 0..BT_MAX_NEWTON {
+        let Some(delta) = cholesky_solve(&hess, n, &grad) else { break };
+        let decrement: f64 = grad.iter().zip(&delta).map(|(g, d)| g * d).sum();
+        let noise = BT_NOISE * (1.0 + f.abs());
+        if !(decrement > noise) {
+            // Quadratic convergence: this step leaves an error far below its own size.
+            if decrement.is_finite() {
+                r.iter_mut().zip(&delta).for_each(|(v, d)| *v += d);
             }
-        }
-        if grad.iter().all(|g| g.abs() < 1e-13) {
             break;
         }
-        let Some(delta) = cholesky_solve(&hess, n, &grad) else { break };
-        let current = objective(&r);
         let mut step = 1.0;
-        let mut improved = false;
+        let mut accepted = false;
         while step > 1e-12 {
-            let trial: Vec<f64> = r.iter().zip(&delta).map(|(a, d)| a + step * d).collect();
-            if objective(&trial) >= current {
-                r = trial;
-                improved = true;
+            trial.iter_mut().zip(r.iter().zip(&delta)).for_each(|(t, (v, d))| *t = v + step * d);
+            let f_trial = bt_state(&p, &trial, &mut trial_grad, &mut trial_hess);
+            if f_trial >= f + 0.25 * step * decrement - noise {
+                std::mem::swap(&mut r, &mut trial);
+                std::mem::swap(&mut grad, &mut trial_grad);
+                std::mem::swap(&mut hess, &mut trial_hess);
+                f = f_trial;
+                accepted = true;
                 break;
             }
             step *= 0.5;
         }
-        if !improved {
+        if !accepted {
             break;
         }
     }
     let mean = r.iter().sum::<f64>() / n as f64;
     r.iter().map(|v| v - mean).collect()
+}
+
+/// Newton steps of the Bradley–Terry fit at most (unanimous pairs take about
+/// `ln(1/λ)` damped steps before the quadratic phase).
+const BT_MAX_NEWTON: usize = 200;
+
+/// Relative rounding level of the Bradley–Terry objective.
+const BT_NOISE: f64 = 1e-14;
+
+/// The ridge Bradley–Terry log-likelihood at `r` (returned), its gradient and
+/// its negated Hessian, from one exponential and one `ln_1p` per unordered
+/// pair. `p` is the pairwise matrix, row-major.
+fn bt_state(p: &[f64], r: &[f64], grad: &mut [f64], hess: &mut [f64]) -> f64 {
+    let n = r.len();
+    hess.fill(0.0);
+    let mut f = 0.0;
+    for x in 0..n {
+        grad[x] = -BT_RIDGE * r[x];
+        hess[x * n + x] = BT_RIDGE;
+        f -= 0.5 * BT_RIDGE * r[x] * r[x];
+    }
+    for x in 0..n {
+        for y in x + 1..n {
+            let (pxy, pyx) = (p[x * n + y], p[y * n + x]);
+            let d = r[x] - r[y];
+            let e = (-d.abs()).exp();
+            let big = 1.0 / (1.0 + e); // σ(|d|)
+            let log1p = e.ln_1p(); // softplus(−|d|)
+                                   // σ(d), σ(−d) and their logarithms, without overflow.
+            let (sxy, syx, lxy, lyx) =
+                if d >= 0.0 { (big, e * big, -log1p, -d - log1p) } else { (e * big, big, d - log1p, -log1p) };
+            f += pxy * lxy + pyx * lyx;
+            grad[x] += pxy - (pxy + pyx) * sxy;
+            grad[y] += pyx - (pxy + pyx) * syx;
+            let c = (pxy + pyx) * sxy * syx;
+            hess[x * n + x] += c;
+            hess[y * n + y] += c;
+            hess[x * n + y] -= c;
+            hess[y * n + x] -= c;
+        }
+    }
+    f
 }
 
 /// Rewards within this distance of the maximum count as tied for the argmax.
@@ -303,14 +340,5 @@ fn sigmoid(d: f64) -> f64 {
     } else {
         let e = d.exp();
         e / (1.0 + e)
-    }
-}
-
-/// `ln(1 + e^x)` without overflow.
-fn softplus(x: f64) -> f64 {
-    if x > 0.0 {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
     }
 }

@@ -138,3 +138,32 @@ fn compare_rows_are_consistent() {
     }
     assert!(matches!(compare(&pop, 0, &EquilibriumOptions::default()), Err(Error::Input { .. })));
 }
+
+/// The fitted rewards are the ridge maximum-likelihood point: the gradient of
+/// the objective (recomputed here from its definition) vanishes to rounding,
+/// for mixed, unanimous and few-type populations alike.
+#[test]
+fn rlhf_rewards_are_stationary() {
+    use ualign::baselines::BT_RIDGE;
+    let mut r = rng(31);
+    for case in 0..60 {
+        let n = 2 + case % 9;
+        let m = [1, 2, 16][case % 3];
+        let pop = random_population(&mut r, n, m, [0.0, 0.5, 1.0][case % 3]);
+        let p = pairwise(&pop);
+        let rewards = rlhf_rewards(&pop);
+        let mean: f64 = rewards.iter().sum::<f64>() / n as f64;
+        // The objective is shift-invariant except for the ridge, whose optimum has mean zero.
+        assert!(mean.abs() < 1e-12, "case {case}: mean {mean}");
+        for x in 0..n {
+            let mut g = -BT_RIDGE * rewards[x];
+            for y in 0..n {
+                if x != y {
+                    let s = 1.0 / (1.0 + (rewards[y] - rewards[x]).exp());
+                    g += p[x][y] * (1.0 - s) - p[y][x] * s;
+                }
+            }
+            assert!(g.abs() < 1e-10, "case {case}: gradient {g} at response {x}: {rewards:?}");
+        }
+    }
+}

@@ -86,6 +86,28 @@ fn random_populations_round_trip_exactly() {
     let text = String::from_utf8(buf).unwrap();
     assert_eq!(text.lines().count(), pops.len());
     assert_eq!(parse_jsonl(&text, &Location::file("b.jsonl")).unwrap(), pops);
+    // The streamed lines are exactly the text of `to_json`.
+    for (line, pop) in text.lines().zip(&pops) {
+        assert_eq!(line, to_json(pop).to_string());
+    }
+}
+
+/// Valid inputs the value tree accepts in other spellings take the same
+/// meaning on the fast path: null labels, integer scores, key order,
+/// whitespace.
+#[test]
+fn valid_spellings_parse_alike() {
+    let plain = parse_population(
+        r#"{"responses": 2, "types": [{"weight": 0.25, "ranking": [1, 0]}, {"weight": 0.75, "scores": [0.0, 1.5]}]}"#,
+        &Location::default(),
+    )
+    .unwrap();
+    for text in [
+        r#"{"types": [{"ranking": [1, 0], "weight": 0.25}, {"scores": [0, 1.5], "weight": 0.75}], "responses": 2}"#,
+        r#"{ "responses" : 2 , "labels" : null , "types" : [ { "weight" : 0.25 , "ranking" : [ 1 , 0 ] } , { "weight" : 0.75 , "scores" : [ 0.0 , 1.5 ] } ] }"#,
+    ] {
+        assert_eq!(parse_population(text, &Location::default()).unwrap(), plain, "{text}");
+    }
 }
 
 #[test]

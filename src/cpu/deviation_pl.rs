@@ -10,81 +10,183 @@
 //! F_z(u) = 1 + e^{−s w_z} (e^{π_z u} − 1),   G_y(u) = Σ_c π_y^c u^c / (c+1)!
 //! ```
 //!
-//! We keep series in exponential-generating form (coefficient `j` scaled by
-//! `j!`), where every coefficient is a probability-like number in [0, 1]: the
-//! product becomes the binomial convolution and nothing under- or overflows,
-//! even in f32 with k = 64. The outer integral is a trapezoid rule in `log s`,
-//! whose error decays like `exp(−2π·1.27/h)` for these integrands.
+//! In f64 the series are kept in ordinary form (coefficient `j` of a product
+//! is at most `1/j!`, far from underflow for k ≤ 64), so a product is a plain
+//! convolution; the f32 GPU twin scales coefficient `j` by `j!` instead. All
+//! leave-one-out products `Π_{z≠y} F_z` come from prefix and suffix products
+//! over the policy's support, `O(n·k²)` per node with no division, and each
+//! `e^{−s w_z}` is computed once per node. The outer integral is a trapezoid
+//! rule in `x`, with `s = e^x` (the GPU grid) or `s = e^{x − e^{−x}}` (the
+//! CPU grid), which empties the lower tail double-exponentially: a third of
+//! the nodes for the same error.
 
-/// The `log s` grid of the outer integral.
+/// The quadrature grid of the outer integral.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlGrid {
-    /// Trapezoid step in `log s`.
+    /// Trapezoid step in `x`.
     pub step: f64,
     /// Lower end `s_lo`: the cut-off part of the integral is below `s_lo`.
     pub s_lo: f64,
     /// Upper end is `tail / w_min`: the cut-off part is below `e^{−tail}`.
     pub tail: f64,
+    /// `s = e^{x − e^{−x}}` instead of `s = e^x`: the nodes below `s ≈ 1`
+    /// thin out double-exponentially.
+    pub taper: bool,
 }
 
 /// The grid of the f64 CPU engine: total error well below 1e-12.
-pub const GRID_F64: PlGrid = PlGrid { step: 0.3, s_lo: 1e-14, tail: 40.0 };
+pub const GRID_F64: PlGrid = PlGrid { step: 0.28, s_lo: 1e-16, tail: 40.0, taper: true };
 /// The grid of the f32 GPU kernel: error about 1e-7, below f32 rounding noise.
-pub const GRID_F32: PlGrid = PlGrid { step: 0.5, s_lo: 1e-7, tail: 20.0 };
+pub const GRID_F32: PlGrid = PlGrid { step: 0.5, s_lo: 1e-7, tail: 20.0, taper: false };
 
 impl PlGrid {
-    /// Nodes `x_j = log s_j` covering `[log s_lo, log(tail / w_min)]`, where
-    /// `span = max score − min score` (so `w_min = e^{−span}`).
+    /// Nodes `x_j = log s_j` of the plain grid (`taper` ignored) covering
+    /// `[log s_lo, log(tail / w_min)]`, where `span = max score − min score`
+    /// (so `w_min = e^{−span}`): the GPU kernel's layout.
     pub fn nodes(&self, span: f64) -> impl Iterator<Item = f64> + '_ {
         let x_lo = self.s_lo.ln();
         let x_hi = self.tail.ln() + span;
         let count = ((x_hi - x_lo) / self.step).ceil() as usize + 1;
         (0..count).map(move |j| x_lo + j as f64 * self.step)
     }
+
+    /// The quadrature rule `(s_j, weight_j)` with `∫_0^∞ f ds ≈ Σ_j weight_j f(s_j)`
+    /// over `[s_lo, tail / w_min]`, honouring `taper`.
+    pub fn rule(&self, span: f64) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let (x_lo, x_hi) = if self.taper {
+            (tapered_x(self.s_lo.ln()), tapered_x(self.tail.ln() + span))
+        } else {
+            (self.s_lo.ln(), self.tail.ln() + span)
+        };
+        let count = ((x_hi - x_lo) / self.step).ceil() as usize + 1;
+        let taper = self.taper;
+        let step = self.step;
+        (0..count).map(move |j| {
+            let x = x_lo + j as f64 * step;
+            if taper {
+                let lift = (-x).exp();
+                let s = (x - lift).exp();
+                (s, step * s * (1.0 + lift))
+            } else {
+                let s = x.exp();
+                (s, step * s)
+            }
+        })
+    }
 }
+
+/// The `x` with `x − e^{−x} = log_s` (Newton's method; the map is increasing
+/// and convex-concave, and a handful of steps reach rounding).
+fn tapered_x(log_s: f64) -> f64 {
+    let mut x = if log_s < 0.0 { -(-log_s).ln() } else { log_s };
+    for _ in 0..60 {
+        let lift = (-x).exp();
+        let step = (x - lift - log_s) / (1.0 + lift);
+        x -= step;
+        if step.abs() <= 1e-15 * (1.0 + x.abs()) {
+            break;
+        }
+    }
+    x
+}
+
+/// `s·w` beyond which `e^{−s w}` counts as zero.
+const FLUSH: f64 = 69.0;
+
+/// Types evaluated side by side: every series coefficient is a lane array,
+/// so the convolutions run `LANES` wide (the policy, hence the support and
+/// the series of `e^{π_z u}`, is shared by all types of a population).
+const LANES: usize = 4;
+type Lanes = [f64; LANES];
 
 /// Reusable buffers, so a solve loop allocates nothing per iteration.
 #[derive(Default, Clone, Debug)]
 pub struct PlScratch {
-    binom: Vec<f64>,
-    binom_k: usize,
-    worth: Vec<f64>,
+    worth: Vec<Lanes>,
+    decay: Vec<Lanes>,
     support: Vec<usize>,
-    powers: Vec<f64>,
-    prefix: Vec<f64>,
-    suffix: Vec<f64>,
-    acc: Vec<f64>,
+    /// Per support member `z`: `π_z^i / i!` (the series of `e^{π_z u}`),
+    /// reversed (`π_z^{k−t} / (k−t)!` at `t`).
+    series_rev: Vec<f64>,
+    /// Per support member `y`: `G_y` reversed, `π_y^{k−c} / (k−c+1)!` at `c`.
+    g_rev: Vec<f64>,
+    prefix: Vec<Lanes>,
+    suffix: Vec<Lanes>,
+    acc: Vec<Lanes>,
 }
 
-impl PlScratch {
-    fn prepare_binomials(&mut self, k: usize) {
-        if self.binom_k == k && !self.binom.is_empty() {
-            return;
-        }
-        let w = k + 1;
-        self.binom = vec![0.0; w * w];
-        for m in 0..=k {
-            self.binom[m * w] = 1.0;
-            for i in 1..=m {
-                let up = if i < m { self.binom[(m - 1) * w + i] } else { 0.0 };
-                self.binom[m * w + i] = self.binom[(m - 1) * w + i - 1] + up;
-            }
-        }
-        self.binom_k = k;
+/// `a·b + c`, fused where the caller was compiled with FMA (`FMA = true`):
+/// without the instruction `mul_add` would be a slow library call.
+#[inline(always)]
+fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
     }
 }
 
-/// `out = a ⊛ b`, the binomial convolution `out_m = Σ_i C(m,i) a_i b_{m−i}`.
-#[inline]
-fn binomial_product(a: &[f64], b: &[f64], binom: &[f64], out: &mut [f64]) {
-    let w = a.len();
-    for m in 0..w {
-        let row = &binom[m * w..m * w + m + 1];
-        let mut s = 0.0;
-        for i in 0..=m {
-            s += row[i] * a[i] * b[m - i];
+/// Lane-wise `a·b + c` with a scalar `b`.
+#[inline(always)]
+fn madd_lanes<const FMA: bool>(a: Lanes, b: f64, c: Lanes) -> Lanes {
+    std::array::from_fn(|l| madd::<FMA>(a[l], b, c[l]))
+}
+
+/// Lane-wise `e^{−x}` for `0 ≤ x < FLUSH`, to a few ulp: `x = n ln 2 + r` with
+/// `|r| ≤ ln 2 / 2`, a degree-13 Taylor polynomial for `e^{−r}` and `2^{−n}`
+/// from the exponent bits. Straight-line code, so the lanes vectorise (a
+/// libm call per lane does not).
+#[inline(always)]
+fn exp_neg_lanes<const FMA: bool>(x: Lanes) -> Lanes {
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // Adding 1.5·2^52 rounds to an integer held in the low mantissa bits.
+    const SHIFTER: f64 = 6_755_399_441_055_744.0;
+    std::array::from_fn(|l| {
+        let t = -x[l] * std::f64::consts::LOG2_E + SHIFTER;
+        let n = t - SHIFTER;
+        let r = madd::<FMA>(-n, LN2_LO, madd::<FMA>(-n, LN2_HI, -x[l]));
+        let mut p = 1.0 / 6_227_020_800.0; // 1/13!
+        for c in [
+            479_001_600.0,
+            39_916_800.0,
+            3_628_800.0,
+            362_880.0,
+            40_320.0,
+            5_040.0,
+            720.0,
+            120.0,
+            24.0,
+            6.0,
+            2.0,
+            1.0,
+            1.0,
+        ] {
+            p = madd::<FMA>(p, r, 1.0 / c);
         }
-        out[m] = s;
+        let bits = (t.to_bits() as i64 - SHIFTER.to_bits() as i64 + 1023) << 52;
+        p * f64::from_bits(bits as u64)
+    })
+}
+
+/// `out = a · F` truncated at degree `k`, with `F = 1 + e (E − 1)` and
+/// `series_rev[t] = E_{k−t}` (`E_0 = 1`). Each output coefficient is one
+/// lane-wise dot product written once, so short rows stay in registers.
+#[inline(always)]
+fn times_factor<const FMA: bool>(a: &[Lanes], e: Lanes, series_rev: &[f64], out: &mut [Lanes]) {
+    if e == [0.0; LANES] {
+        out.copy_from_slice(a);
+        return;
+    }
+    let k = a.len() - 1;
+    out[0] = a[0];
+    for r in 1..=k {
+        // Σ_{j<r} a_j E_{r−j}, with E_{r−j} = series_rev[k − r + j].
+        let mut conv = [0.0; LANES];
+        for (aj, &ej) in a[..r].iter().zip(&series_rev[k - r..k]) {
+            conv = madd_lanes::<FMA>(*aj, ej, conv);
+        }
+        out[r] = std::array::from_fn(|l| madd::<FMA>(e[l], conv[l], a[r][l]));
     }
 }
 
@@ -99,88 +201,222 @@ pub fn deviation_pl(
     out: &mut [f64],
     scratch: &mut PlScratch,
 ) {
-    let n = scores.len();
-    let w = k + 1;
-    scratch.prepare_binomials(k);
-    let (lo, hi) = scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    scratch.worth.clear();
-    scratch.worth.extend(scores.iter().map(|s| (s - hi).exp()));
-    // Responses outside the support contribute F_z = 1: skip them entirely.
-    scratch.support.clear();
-    scratch.support.extend((0..n).filter(|&z| policy[z] > 0.0));
-    let m = scratch.support.len();
-    // π_z^i for i = 0..k, per support member.
-    scratch.powers.clear();
-    for &z in &scratch.support {
-        let mut p = 1.0;
-        for _ in 0..=k {
-            scratch.powers.push(p);
-            p *= policy[z];
-        }
-    }
-    scratch.prefix.resize((m + 1) * w, 0.0);
-    scratch.suffix.resize((m + 1) * w, 0.0);
-    scratch.acc.clear();
-    scratch.acc.resize(n, 0.0);
-    let mut series = vec![0.0; w];
-    let mut cross = vec![0.0; w];
+    deviation_pl_types(&[(weight, scores)], policy, k, grid, out, scratch);
+}
 
-    for x in grid.nodes(hi - lo) {
-        let s = x.exp();
-        let node_weight = grid.step * s;
-        // prefix[j] = F_{support[0]} ⊛ … ⊛ F_{support[j−1]}, suffix[j] = the rest.
-        scratch.prefix[..w].fill(0.0);
-        scratch.prefix[0] = 1.0;
-        scratch.suffix[m * w..].fill(0.0);
-        scratch.suffix[m * w] = 1.0;
-        for j in 0..m {
-            factor_series(scratch.worth[scratch.support[j]], s, &scratch.powers[j * w..(j + 1) * w], &mut series);
-            let (done, next) = scratch.prefix.split_at_mut((j + 1) * w);
-            binomial_product(&done[j * w..], &series, &scratch.binom, &mut next[..w]);
+/// [`deviation_pl`] for several types `(weight, scores)` at once (the same
+/// sums, several types per vector instruction).
+pub fn deviation_pl_types(
+    types: &[(f64, &[f64])],
+    policy: &[f64],
+    k: usize,
+    grid: &PlGrid,
+    out: &mut [f64],
+    scratch: &mut PlScratch,
+) {
+    for group in types.chunks(LANES) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has just been checked for both features.
+            unsafe { group_avx2(group, policy, k, grid, out, scratch) };
+            continue;
         }
-        for j in (0..m).rev() {
-            factor_series(scratch.worth[scratch.support[j]], s, &scratch.powers[j * w..(j + 1) * w], &mut series);
-            let (head, tail) = scratch.suffix.split_at_mut((j + 1) * w);
-            binomial_product(&tail[..w], &series, &scratch.binom, &mut head[j * w..]);
-        }
-        let kth = &scratch.binom[k * w..(k + 1) * w];
-        // Responses outside the support: H = k![u^k] Π_{all support} F_z.
-        let full = scratch.prefix[m * w + k];
-        let mut j = 0;
-        for y in 0..n {
-            let h = if j < m && scratch.support[j] == y {
-                // Π_{z≠y} F_z = prefix[j] ⊛ suffix[j+1]; then ⊛ G̃_y with G̃_c = π_y^c/(c+1).
-                binomial_product(
-                    &scratch.prefix[j * w..(j + 1) * w],
-                    &scratch.suffix[(j + 1) * w..(j + 2) * w],
-                    &scratch.binom,
-                    &mut cross,
-                );
-                let pw = &scratch.powers[j * w..(j + 1) * w];
-                let mut h = 0.0;
-                for c in 0..=k {
-                    h += kth[c] * pw[c] / (c as f64 + 1.0) * cross[k - c];
-                }
-                j += 1;
-                h
-            } else {
-                full
-            };
-            let wy = scratch.worth[y];
-            scratch.acc[y] += node_weight * wy * (-s * wy).exp() * h;
-        }
-    }
-    for y in 0..n {
-        out[y] += weight * scratch.acc[y];
+        deviation_pl_types_portable(group, policy, k, grid, out, scratch);
     }
 }
 
-/// EGF coefficients of `F_z(u) = 1 + e^{−s w_z}(e^{π_z u} − 1)`: `[1, e π, e π², …]`.
-#[inline]
-fn factor_series(worth: f64, s: f64, powers: &[f64], out: &mut [f64]) {
-    let e = (-s * worth).exp();
-    out[0] = 1.0;
-    for i in 1..out.len() {
-        out[i] = e * powers[i];
+/// [`deviation_pl_types`] without the AVX2/FMA path (what CPUs without them
+/// run), so tests can hold the two paths against each other on any machine.
+#[doc(hidden)]
+pub fn deviation_pl_types_portable(
+    types: &[(f64, &[f64])],
+    policy: &[f64],
+    k: usize,
+    grid: &PlGrid,
+    out: &mut [f64],
+    scratch: &mut PlScratch,
+) {
+    for group in types.chunks(LANES) {
+        with_literal_k!(k, |k| group_body::<false>(group, policy, k, grid, out, scratch));
+    }
+}
+
+/// Calls the body with a literal `k` for k ≤ 8 and 16 (the series rows then have a
+/// compile-time length and unroll into registers), else with `k` itself.
+macro_rules! with_literal_k {
+    ($k:expr, |$name:ident| $body:expr) => {
+        match $k {
+            1 => {
+                let $name = 1;
+                $body
+            }
+            2 => {
+                let $name = 2;
+                $body
+            }
+            3 => {
+                let $name = 3;
+                $body
+            }
+            4 => {
+                let $name = 4;
+                $body
+            }
+            5 => {
+                let $name = 5;
+                $body
+            }
+            6 => {
+                let $name = 6;
+                $body
+            }
+            7 => {
+                let $name = 7;
+                $body
+            }
+            8 => {
+                let $name = 8;
+                $body
+            }
+            16 => {
+                let $name = 16;
+                $body
+            }
+            $name => $body,
+        }
+    };
+}
+use with_literal_k;
+
+/// The kernel compiled for AVX2 with FMA (the default x86-64 target has
+/// neither: the lanes would run two wide without fusion).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn group_avx2(
+    group: &[(f64, &[f64])],
+    policy: &[f64],
+    k: usize,
+    grid: &PlGrid,
+    out: &mut [f64],
+    scratch: &mut PlScratch,
+) {
+    with_literal_k!(k, |k| group_body::<true>(group, policy, k, grid, out, scratch))
+}
+
+/// Up to `LANES` types in the lanes; missing lanes repeat the first type
+/// with weight 0.
+#[inline(always)]
+fn group_body<const FMA: bool>(
+    group: &[(f64, &[f64])],
+    policy: &[f64],
+    k: usize,
+    grid: &PlGrid,
+    out: &mut [f64],
+    scratch: &mut PlScratch,
+) {
+    let n = policy.len();
+    let w = k + 1;
+    let lane = |l: usize| if l < group.len() { group[l] } else { (0.0, group[0].1) };
+    let PlScratch { worth, decay, support, series_rev, g_rev, prefix, suffix, acc } = scratch;
+    let mut span: f64 = 0.0;
+    worth.clear();
+    worth.resize(n, [0.0; LANES]);
+    for l in 0..LANES {
+        let scores = lane(l).1;
+        let (lo, hi) = scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        span = span.max(hi - lo);
+        for (wz, s) in worth.iter_mut().zip(scores) {
+            wz[l] = (s - hi).exp();
+        }
+    }
+    decay.clear();
+    decay.resize(n, [0.0; LANES]);
+    // Responses outside the support contribute F_z = 1: skip them entirely.
+    support.clear();
+    support.extend((0..n).filter(|&z| policy[z] > 0.0));
+    let m = support.len();
+    series_rev.clear();
+    series_rev.resize(m * w, 0.0);
+    g_rev.clear();
+    g_rev.resize(m * w, 0.0);
+    for (j, &z) in support.iter().enumerate() {
+        let p = policy[z];
+        let mut term = 1.0;
+        for c in 0..=k {
+            if c > 0 {
+                term *= p / c as f64;
+            }
+            series_rev[j * w + k - c] = term;
+            // G_c = π^c / (c+1)!.
+            g_rev[j * w + k - c] = term / (c as f64 + 1.0);
+        }
+    }
+    prefix.resize((m + 1) * w, [0.0; LANES]);
+    suffix.resize((m + 1) * w, [0.0; LANES]);
+    acc.clear();
+    acc.resize(n, [0.0; LANES]);
+    prefix[..w].fill([0.0; LANES]);
+    prefix[0] = [1.0; LANES];
+    suffix[m * w..].fill([0.0; LANES]);
+    suffix[m * w] = [1.0; LANES];
+
+    for (s, node_weight) in grid.rule(span) {
+        let mut alive = false;
+        for (d, wz) in decay.iter_mut().zip(worth.iter()) {
+            // Below e^{−69} ≈ 1e-30 a factor is 1 and a kernel 0 to far below
+            // rounding; cutting there keeps the products free of subnormals.
+            let x: Lanes = std::array::from_fn(|l| (s * wz[l]).min(FLUSH));
+            let e = exp_neg_lanes::<FMA>(x);
+            *d = std::array::from_fn(|l| if x[l] < FLUSH { e[l] } else { 0.0 });
+            alive |= x.iter().any(|&v| v < FLUSH);
+        }
+        if !alive {
+            break; // s only grows: every later node is zero too
+        }
+        // prefix[j] = F_{support[0]} ⋯ F_{support[j−1]}, suffix[j] = the rest.
+        for j in 0..m {
+            let (done, next) = prefix.split_at_mut((j + 1) * w);
+            times_factor::<FMA>(&done[j * w..], decay[support[j]], &series_rev[j * w..(j + 1) * w], &mut next[..w]);
+        }
+        for j in (0..m).rev() {
+            let (head, tail) = suffix.split_at_mut((j + 1) * w);
+            times_factor::<FMA>(&tail[..w], decay[support[j]], &series_rev[j * w..(j + 1) * w], &mut head[j * w..]);
+        }
+        // Responses outside the support: H/k! = [u^k] Π_{all support} F_z.
+        let full = prefix[m * w + k];
+        let mut j = 0;
+        for y in 0..n {
+            let kernel: Lanes = std::array::from_fn(|l| node_weight * worth[y][l] * decay[y][l]);
+            let in_support = j < m && support[j] == y;
+            if kernel != [0.0; LANES] {
+                let h = if in_support {
+                    // [u^k] prefix[j] · suffix[j+1] · G_y, as Σ_a P_a Σ_b S_b G_{k−a−b}.
+                    let p = &prefix[j * w..(j + 1) * w];
+                    let sfx = &suffix[(j + 1) * w..(j + 2) * w];
+                    let gr = &g_rev[j * w..(j + 1) * w];
+                    let mut h = [0.0; LANES];
+                    for (a, pa) in p.iter().enumerate() {
+                        let mut t = [0.0; LANES];
+                        for (sb, &g) in sfx[..w - a].iter().zip(&gr[a..]) {
+                            t = madd_lanes::<FMA>(*sb, g, t);
+                        }
+                        h = std::array::from_fn(|l| madd::<FMA>(pa[l], t[l], h[l]));
+                    }
+                    h
+                } else {
+                    full
+                };
+                acc[y] = std::array::from_fn(|l| madd::<FMA>(kernel[l], h[l], acc[y][l]));
+            }
+            if in_support {
+                j += 1;
+            }
+        }
+    }
+    let k_factorial: f64 = (1..=k).map(|i| i as f64).product();
+    for (y, a) in acc.iter().enumerate() {
+        for (l, &v) in a.iter().enumerate() {
+            out[y] += lane(l).0 * k_factorial * v;
+        }
     }
 }

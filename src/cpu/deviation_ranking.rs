@@ -1,19 +1,46 @@
 //! CPU twin of `shaders/deviation_ranking.wgsl`: the deviation vector of one
 //! ranking type, by the closed form of docs/theory.md.
 
-/// `Σ_{i=0..k} L^i B^{k−i}` by Horner's rule in `B`.
+/// Largest k whose power sum uses Horner's rule.
+pub const HORNER_MAX_K: usize = 16;
+
+/// `Σ_{i=0..k} L^i B^{k−i}` by doubling the number of terms.
 ///
-/// Every term is non-negative, so unlike `(L^{k+1} − B^{k+1}) / p` there is no
-/// cancellation when `p = L − B` is tiny (or zero, where it equals `(k+1) B^k`).
+/// With `S_N = Σ_{i<N} L^i B^{N−1−i}`: `S_{2N} = S_N (L^N + B^N)` and
+/// `S_{N+1} = L^N + B S_N`, walking the bits of `N = k + 1`. The dependent
+/// chain is `O(log k)` long instead of Horner's `k` (large k ran at one
+/// multiply-add latency per unit of k). Every term is non-negative, so unlike
+/// `(L^{k+1} − B^{k+1}) / p` there is no cancellation when `p = L − B` is tiny
+/// (or zero, where it equals `(k+1) B^k`); the relative error is a few ulp
+/// per bit of `N`.
+/// Small k (at most [`HORNER_MAX_K`], measured) keep Horner's rule in `B`, whose
+/// unrolled chain is as short and costs fewer multiplications.
 #[inline(always)]
 pub fn power_sum(l: f64, b: f64, k: usize) -> f64 {
-    let mut acc = 1.0;
-    let mut l_pow = 1.0;
-    for _ in 0..k {
-        l_pow *= l;
-        acc = acc * b + l_pow;
+    if k <= HORNER_MAX_K {
+        let mut acc = 1.0;
+        let mut l_pow = 1.0;
+        for _ in 0..k {
+            l_pow *= l;
+            acc = acc * b + l_pow;
+        }
+        return acc;
     }
-    acc
+    let terms = k + 1;
+    let top = usize::BITS - 1 - terms.leading_zeros();
+    // N = 1: S = 1, L^N = l, B^N = b.
+    let (mut sum, mut l_pow, mut b_pow) = (1.0, l, b);
+    for bit in (0..top).rev() {
+        sum *= l_pow + b_pow;
+        l_pow *= l_pow;
+        b_pow *= b_pow;
+        if terms >> bit & 1 == 1 {
+            sum = l_pow + b * sum;
+            l_pow *= l;
+            b_pow *= b;
+        }
+    }
+    sum
 }
 
 /// Adds `weight · g_t(y)` to `out[y]` for every response `y`, where `t` is the
@@ -22,8 +49,8 @@ pub fn power_sum(l: f64, b: f64, k: usize) -> f64 {
 /// One pass from the bottom of the ranking keeps `B`, the π-mass strictly
 /// below the current response: O(n·k) for the whole vector. Small k (the hot
 /// case of self-play) call the inlined pass with a literal k, so the
-/// Horner loop unrolls; the arithmetic, and hence every bit of the result, is
-/// the same as the generic loop.
+/// doubling loop unrolls; the arithmetic, and hence every bit of the result,
+/// is the same as the generic loop.
 #[inline]
 pub fn deviation_ranking(ranking: &[u32], weight: f64, policy: &[f64], k: usize, out: &mut [f64]) {
     match k {

@@ -3,13 +3,15 @@
 //! against a brute-force oracle.
 
 pub mod deviation_pl;
+#[doc(hidden)]
+pub mod deviation_pl_reference;
 pub mod deviation_ranking;
 pub mod dynamics_step;
 pub mod project_simplex;
 pub mod reduce_metrics;
 pub mod selfplay;
 
-pub use deviation_pl::{deviation_pl, PlGrid, PlScratch, GRID_F32, GRID_F64};
+pub use deviation_pl::{deviation_pl, deviation_pl_types, PlGrid, PlScratch, GRID_F32, GRID_F64};
 pub use deviation_ranking::deviation_ranking;
 pub use dynamics_step::{dynamics_step, StepRule};
 pub use project_simplex::project_simplex;
@@ -37,10 +39,25 @@ pub fn deviation(pop: &Population, policy: &[f64], k: usize) -> Vec<f64> {
 /// for ranking populations.
 pub fn deviation_into(pop: &Population, policy: &[f64], k: usize, out: &mut [f64], scratch: &mut Scratch) {
     out.fill(0.0);
+    // Plackett–Luce types go to the kernel a few at a time (it runs them in
+    // vector lanes); the group lives on the stack.
+    const GROUP: usize = 4;
+    let mut group: [(f64, &[f64]); GROUP] = [(0.0, &[]); GROUP];
+    let mut len = 0;
     for t in &pop.types {
         match &t.kind {
             Kind::Ranking(r) => deviation_ranking(r, t.weight, policy, k, out),
-            Kind::Scores(s) => deviation_pl(s, t.weight, policy, k, &GRID_F64, out, &mut scratch.pl),
+            Kind::Scores(s) => {
+                group[len] = (t.weight, s);
+                len += 1;
+                if len == GROUP {
+                    deviation_pl_types(&group, policy, k, &GRID_F64, out, &mut scratch.pl);
+                    len = 0;
+                }
+            }
         }
+    }
+    if len > 0 {
+        deviation_pl_types(&group[..len], policy, k, &GRID_F64, out, &mut scratch.pl);
     }
 }

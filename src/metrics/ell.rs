@@ -87,7 +87,7 @@ fn binomial(a: usize, b: usize) -> f64 {
 }
 
 fn node_count(scores: &[f64]) -> usize {
-    GRID_F64.nodes(score_span(scores)).count()
+    GRID_F64.rule(score_span(scores)).count()
 }
 
 fn score_span(scores: &[f64]) -> f64 {
@@ -249,13 +249,7 @@ impl<'a> PlTables<'a> {
             .map(|(weight, scores)| {
                 let top = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let worth: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
-                let nodes: Vec<(f64, f64)> = GRID_F64
-                    .nodes(score_span(scores))
-                    .map(|x| {
-                        let s = x.exp();
-                        (s, GRID_F64.step * s)
-                    })
-                    .collect();
+                let nodes: Vec<(f64, f64)> = GRID_F64.rule(score_span(scores)).collect();
                 let decay = nodes.iter().flat_map(|&(s, _)| worth.iter().map(move |w| (-s * w).exp())).collect();
                 PlType { weight, worth, nodes, decay }
             })

@@ -44,6 +44,9 @@ pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
             fix: "write a population as a JSON object {\"responses\": n, \"types\": [...]}".into(),
         });
     }
+    if let Some(pop) = fast_population(text) {
+        return Ok(pop);
+    }
     let value: Value = serde_json::from_str(text).map_err(|e| syntax_error(text, &e, line_of(e.line().max(1))))?;
     population_from_value(&value).map_err(|e| {
         let line = match &e {
@@ -136,13 +139,87 @@ pub fn to_json(pop: &Population) -> Value {
     Value::Object(obj)
 }
 
-/// Writes populations as JSON Lines, one compact object per line.
-pub fn write_jsonl(pops: &[Population], mut w: impl Write) -> Result<()> {
+/// Writes populations as JSON Lines, one compact object per line (the text
+/// of [`to_json`], streamed without building it).
+pub fn write_jsonl(pops: &[Population], w: impl Write) -> Result<()> {
+    let mut w = std::io::BufWriter::new(w);
     for pop in pops {
-        let line = serde_json::to_string(&to_json(pop)).map_err(|e| Error::Other(format!("JSON encoding: {e}")))?;
-        writeln!(w, "{line}").map_err(|e| Error::io("output", e))?;
+        serde_json::to_writer(&mut w, &PopulationOut::of(pop))
+            .map_err(|e| Error::Other(format!("JSON encoding: {e}")))?;
+        w.write_all(b"\n").map_err(|e| Error::io("output", e))?;
     }
     w.flush().map_err(|e| Error::io("output", e))
+}
+
+/// A population as [`to_json`] writes it, borrowed: keys in the same
+/// (alphabetical) order.
+#[derive(serde::Serialize)]
+struct PopulationOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    labels: Option<&'a [String]>,
+    responses: usize,
+    types: Vec<TypeOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct TypeOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ranking: Option<&'a [u32]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scores: Option<&'a [f64]>,
+    weight: f64,
+}
+
+impl<'a> PopulationOut<'a> {
+    fn of(pop: &'a Population) -> Self {
+        let types = pop
+            .types
+            .iter()
+            .map(|t| match &t.kind {
+                Kind::Ranking(r) => TypeOut { ranking: Some(r), scores: None, weight: t.weight },
+                Kind::Scores(s) => TypeOut { ranking: None, scores: Some(s), weight: t.weight },
+            })
+            .collect();
+        PopulationOut { labels: pop.labels.as_deref(), responses: pop.responses, types }
+    }
+}
+
+/// The population file's shape as typed structs: well-formed input parses
+/// straight into them, with no value tree and no field names built.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PopulationIn {
+    responses: u32,
+    labels: Option<Vec<String>>,
+    types: Vec<TypeIn>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypeIn {
+    weight: f64,
+    ranking: Option<Vec<u32>>,
+    scores: Option<Vec<f64>>,
+}
+
+/// The population when the text is valid, else `None`: the caller then
+/// re-parses through the value tree, which words the error and finds its
+/// line (error context is built only on the error path).
+fn fast_population(text: &str) -> Option<Population> {
+    let raw: PopulationIn = serde_json::from_str(text).ok()?;
+    if raw.responses == 0 {
+        return None;
+    }
+    let types = raw
+        .types
+        .into_iter()
+        .map(|t| match (t.ranking, t.scores) {
+            (Some(r), None) => Some(UserType { weight: t.weight, kind: Kind::Ranking(r) }),
+            (None, Some(s)) => Some(UserType { weight: t.weight, kind: Kind::Scores(s) }),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    normalised_population(raw.responses as usize, raw.labels, types).ok()
 }
 
 /// Builds a validated population whose weights sum to 1. Unlike

@@ -9,6 +9,7 @@
 //! rasteriser runs the same work slower than the native CPU engine.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -20,6 +21,7 @@ use crate::dynamics::{Solution, SolveOptions};
 use crate::engine::{Engine, Workload};
 use crate::equilibrium::EquilibriumOptions;
 use crate::error::{Error, Result};
+use crate::maximal_lottery::MaximalLottery;
 use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
 use crate::population::generate::{generate_one, GenSpec, Model};
 use crate::population::Population;
@@ -56,6 +58,34 @@ pub struct EngineRunner {
     engine: Engine,
     checkpoints: usize,
     rlhf_beta: Option<f64>,
+    /// Baseline policies of recent cells' populations, by population set.
+    baselines: Mutex<Vec<(String, BaselinePolicies)>>,
+}
+
+/// The NLHF and RLHF policies of each population of a cell. They depend on
+/// the populations alone, so cells that differ only in k, dynamics, η, … (the
+/// usual sweep axes) share one computation.
+type BaselinePolicies = Arc<Vec<(MaximalLottery, Vec<f64>)>>;
+
+/// Population sets whose baseline policies are kept (a few suffice: cells
+/// sharing populations are adjacent in the grid's order).
+const BASELINE_SETS: usize = 4;
+
+/// What identifies a cell's populations: population `i` is
+/// `generate_one(spec, i)` (or the PrefLib file).
+fn population_key(cell: &Cell) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+        cell.model,
+        cell.preflib_path,
+        cell.responses,
+        cell.types,
+        cell.phi,
+        cell.sigma,
+        cell.margin,
+        cell.seed,
+        cell.populations
+    )
 }
 
 impl EngineRunner {
@@ -65,7 +95,33 @@ impl EngineRunner {
         let populations = config.cells().iter().map(|c| c.populations).max().unwrap_or(0);
         let engine = Engine::select(backend, None, Workload::SelfPlay { populations })?;
         engine.take_notices().into_iter().for_each(|line| notice(format!("sweep: {line}")));
-        Ok(EngineRunner { engine, checkpoints: config.checkpoints, rlhf_beta: config.rlhf_beta })
+        Ok(EngineRunner {
+            engine,
+            checkpoints: config.checkpoints,
+            rlhf_beta: config.rlhf_beta,
+            baselines: Mutex::default(),
+        })
+    }
+
+    /// The cell's baseline policies, computed once per population set.
+    fn baseline_policies(&self, cell: &Cell, pops: &[Population]) -> Result<BaselinePolicies> {
+        let key = population_key(cell);
+        let cached =
+            |sets: &Vec<(String, BaselinePolicies)>| sets.iter().find(|(k, _)| *k == key).map(|(_, b)| b.clone());
+        if let Some(hit) = cached(&self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
+            return Ok(hit);
+        }
+        let computed: Vec<(MaximalLottery, Vec<f64>)> = pops
+            .par_iter()
+            .map(|pop| Ok((crate::baselines::nlhf_lottery(pop), crate::baselines::rlhf_policy(pop, self.rlhf_beta)?)))
+            .collect::<Result<_>>()?;
+        let computed = Arc::new(computed);
+        let mut sets = self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if sets.len() == BASELINE_SETS {
+            sets.remove(0);
+        }
+        sets.push((key, computed.clone()));
+        Ok(computed)
     }
 
     fn solve(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
@@ -126,9 +182,11 @@ impl CellRunner for EngineRunner {
         };
         let k = cell.k;
         let solutions = self.solve(&pops, k, &opts)?;
+        let baselines = self.baseline_policies(cell, &pops)?;
         pops.par_iter()
             .zip(solutions)
-            .map(|(pop, sol)| {
+            .zip(baselines.par_iter())
+            .map(|((pop, sol), (nlhf, rlhf_policy))| {
                 let n = pop.responses;
                 let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
                     Ok(PolicyMetrics::from_evaluation(&evaluate(pop, policy, k, ell)?))
@@ -136,7 +194,6 @@ impl CellRunner for EngineRunner {
                 let (policy, equilibrium_converged) = equilibrium_of(pop, k, &sol)?;
                 let equilibrium = evaluate(pop, &policy, k, None)?;
                 let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, &policy, k, l)).transpose()?;
-                let nlhf = crate::baselines::nlhf_lottery(pop);
                 Ok(PopulationOutcome {
                     responses: n,
                     types: pop.types.len(),
@@ -155,7 +212,7 @@ impl CellRunner for EngineRunner {
                     support: equilibrium.support,
                     entropy: equilibrium.entropy,
                     nlhf: metrics(&nlhf.policy, cell.ell)?,
-                    rlhf: metrics(&crate::baselines::rlhf_policy(pop, self.rlhf_beta)?, None)?,
+                    rlhf: metrics(rlhf_policy, None)?,
                     uniform: metrics(&crate::baselines::uniform(n), None)?,
                     history: sol.history,
                 })

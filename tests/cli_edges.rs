@@ -83,7 +83,19 @@ fn sizes_beyond_the_limits_are_one_error_line_on_every_backend() {
     }
     // The same limit on both engines, checked before any adapter is opened.
     for (iters, backend) in [("5000000000", "cpu"), ("5000000000", "gpu"), ("1e12", "auto")] {
-        let out = ualign(&["solve", "--population", &cycle, "--k", "2", "--iters", iters, "--backend", backend]);
+        let out = ualign(&[
+            "solve",
+            "--population",
+            &cycle,
+            "--k",
+            "2",
+            "--dynamics",
+            "pga",
+            "--iters",
+            iters,
+            "--backend",
+            backend,
+        ]);
         assert_one_line_error(&out, &["--iters", "100000000"]);
     }
     let out = ualign(&["compare", "--population", &cycle, "--k-max", "5000"]);
@@ -197,7 +209,20 @@ fn auto_never_picks_a_software_adapter() {
     let count = ualign::engine::AUTO_GPU_MIN_POPULATIONS.to_string();
     let file = batch("auto.jsonl", &["--model", "mallows", "--responses", "3", "--types", "3", "--count", &count]);
     let solve = |backend: &str| {
-        ualign(&["solve", "--populations", file.to_str().unwrap(), "--k", "2", "--iters", "50", "--backend", backend])
+        let file = file.to_str().unwrap();
+        ualign(&[
+            "solve",
+            "--populations",
+            file,
+            "--k",
+            "2",
+            "--dynamics",
+            "pga",
+            "--iters",
+            "50",
+            "--backend",
+            backend,
+        ])
     };
     let (auto, cpu) = (solve("auto"), solve("cpu"));
     let stderr = String::from_utf8_lossy(&auto.stderr);

@@ -2,7 +2,7 @@
 //! Newton polish in f64 (and the full solver where the dynamics cycle).
 mod gpu_util;
 
-use ualign::engine::{BackendChoice, Engine, GPU_WARM_START};
+use ualign::engine::{BackendChoice, Engine, Workload, GPU_WARM_START};
 use ualign::equilibrium::{self, stress::perturbed_cycle, EquilibriumOptions, Method};
 use ualign::population::generate::{generate, GenSpec, Model};
 use ualign::Population;
@@ -39,11 +39,12 @@ fn gpu_engine_equilibria_match_the_cpu_solver() {
     if gpu_util::engine().is_none() {
         return;
     }
-    let (engine, _) = Engine::select(BackendChoice::Gpu, None, true).unwrap();
+    let engine = Engine::select(BackendChoice::Gpu, None, Workload::SelfPlay { populations: 6 }).unwrap();
     let pops = populations();
     let opts = EquilibriumOptions::default();
     let on_gpu = engine.equilibrium_batch(&pops, 2, &opts).unwrap();
-    let on_cpu = Engine::Cpu.equilibrium_batch(&pops, 2, &opts).unwrap();
+    let cpu = Engine::select(BackendChoice::Cpu, None, Workload::SelfPlay { populations: 6 }).unwrap();
+    let on_cpu = cpu.equilibrium_batch(&pops, 2, &opts).unwrap();
     for (g, c) in on_gpu.iter().zip(&on_cpu) {
         assert!(g.converged && c.converged);
         assert!(g.evaluation.exploitability <= 1e-12 && c.evaluation.exploitability <= 1e-12);

@@ -214,17 +214,20 @@ impl GpuEngine {
     ) -> Result<Vec<(std::ops::Range<u32>, std::ops::Range<u32>)>> {
         let Some(budget) = self.loop_budget else { return Ok(vec![(0..u32::MAX, 0..u32::MAX)]) };
         let per_node =
-            pops.iter().filter(|p| pl_passes(p) > 0).map(|p| pl_node_loops(p.responses, k)).max().unwrap_or(0);
-        let passes = pops.iter().map(pl_passes).max().unwrap_or(0) as u32;
+            pops.iter().filter(|p| pl_passes(p, k) > 0).map(|p| pl_node_loops(p.responses, k)).max().unwrap_or(0);
+        let passes = pops.iter().map(|p| pl_passes(p, k)).max().unwrap_or(0) as u32;
         let nodes = pops.iter().map(|p| pl_max_nodes(p)).max().unwrap_or(0) as u32;
         if passes == 0 {
             return Ok(vec![(0..u32::MAX, 0..u32::MAX)]);
         }
-        if per_node + 2 > budget {
-            return Err(self.budget_error(per_node + 2, budget));
+        // Every dispatch pays the call's and one pass's fixed loops.
+        let fixed = 2 + pops.iter().map(pl_types).max().unwrap_or(0);
+        let per_pass = pl_pass_loops(k);
+        if fixed + per_pass + per_node > budget {
+            return Err(self.budget_error(fixed + per_pass + per_node, budget));
         }
-        let node_chunk = ((budget - 2) / per_node).min(nodes as u64).max(1) as u32;
-        let pass_chunk = (budget / (2 + node_chunk as u64 * per_node)).max(1) as u32;
+        let node_chunk = ((budget - fixed - per_pass) / per_node).min(nodes as u64).max(1) as u32;
+        let pass_chunk = ((budget - fixed) / (per_pass + node_chunk as u64 * per_node)).max(1) as u32;
         let mut out = Vec::new();
         for p in (0..passes).step_by(pass_chunk as usize) {
             for q in (0..nodes).step_by(node_chunk as usize) {
@@ -240,7 +243,16 @@ impl GpuEngine {
         let Some(budget) = self.loop_budget else { return Ok(u32::MAX) };
         let worst = pops
             .iter()
-            .map(|p| evaluations * pl_passes(p) * (1 + pl_max_nodes(p) * pl_node_loops(p.responses, k)))
+            .map(|p| {
+                let passes = pl_passes(p, k);
+                let per_call =
+                    pl_types(p) + passes * (pl_pass_loops(k) + pl_max_nodes(p) * pl_node_loops(p.responses, k));
+                if passes == 0 {
+                    0
+                } else {
+                    evaluations * per_call
+                }
+            })
             .max()
             .unwrap_or(0);
         if worst + 2 > budget {
@@ -337,14 +349,20 @@ fn first_chunk(packed: &PackedBatch, k: usize, iters: usize) -> u32 {
     ((1u64 << 27) as f64 / work.max(1.0)).clamp(1.0, iters as f64) as u32
 }
 
-// Loop iterations of one lane in the PL kernel, counted from the WGSL.
-fn segments(n: usize) -> u64 {
-    (LANES as usize / n.next_power_of_two()) as u64
+// Loop iterations of one lane in the PL kernel, counted from the WGSL
+// (shaders/deviation_pl.wgsl), every branch taken.
+
+/// Lanes per PL segment: `pl_width` of the shader.
+fn pl_width(n: usize, k: usize) -> usize {
+    n.next_power_of_two().max((k + 1).next_power_of_two())
 }
 
-fn pl_passes(pop: &Population) -> u64 {
-    let m = pop.types.iter().filter(|t| matches!(t.kind, crate::Kind::Scores(_))).count() as u64;
-    m.div_ceil(segments(pop.responses))
+fn pl_types(pop: &Population) -> u64 {
+    pop.types.iter().filter(|t| matches!(t.kind, crate::Kind::Scores(_))).count() as u64
+}
+
+fn pl_passes(pop: &Population, k: usize) -> u64 {
+    pl_types(pop).div_ceil((LANES as usize / pl_width(pop.responses, k)) as u64)
 }
 
 fn pl_max_nodes(pop: &Population) -> u64 {
@@ -361,10 +379,17 @@ fn pl_max_nodes(pop: &Population) -> u64 {
         .unwrap_or(0)
 }
 
-/// One node of one PL pass: series reset, n convolutions, the final sum.
+/// One PL pass outside its nodes: the pass loop and the `G̃_y` series.
+fn pl_pass_loops(k: usize) -> u64 {
+    1 + k as u64 + 1
+}
+
+/// One node of one PL pass: the running series up and down the n responses
+/// (per step: the lane's copy of the series and one coefficient's
+/// convolution, at most k terms), then the triple product at degree k.
 fn pl_node_loops(n: usize, k: usize) -> u64 {
     let (n, k) = (n as u64, k as u64);
-    1 + k + n * (1 + k + k * (k + 1) / 2) + k + 1
+    1 + 2 * n * (1 + (k + 1) + k) + (k + 1) * (k + 2) / 2
 }
 
 fn decode_run(packed: &PackedBatch, p: usize, k: usize, device_tol: f64) -> SelfPlayRun {

@@ -4,12 +4,33 @@
 //
 //   g_t(y) = ∫ w_y e^{−w_y s} k! [u^k] G_y(u) Π_{z≠y} F_z(u) ds
 //
-// As on the CPU, every leave-one-out product Π_{z≠y} F_z is the product of a
-// prefix Π_{z<y} F_z and a suffix Π_{z>y} F_z (no division): per node, one
-// running series per type walks the responses up and then down, one
-// coefficient per lane (O(k) per lane and step), and lane y keeps the running
-// series at its own step in private memory. A type thus costs O(n·k) per lane
-// and node instead of O(n·k²). Each e^{−s w_z} is computed once per node.
+// Two kernels, chosen by k (params.pl_kernel can force one):
+// - shared series (k ≥ PL_SHARED_MIN_K): as on the CPU, every leave-one-out
+//   product Π_{z≠y} F_z is a prefix Π_{z<y} F_z times a suffix Π_{z>y} F_z (no
+//   division): per node, one running series per type walks the responses up
+//   and then down, one coefficient per lane (O(k) per lane and step, a
+//   barrier per step), and lane y keeps the running series at its own step
+//   in private memory: O(n·k) per lane and node. Each e^{−s w_z} is
+//   computed once per node.
+// - per-lane products (small k): each lane (one response y) builds its own
+//   Π_{z≠y} F_z, O(n·k²) per lane and node with no barrier, which is faster
+//   while k² is small against the barriers' cost.
+
+// Smallest k that takes the shared-series kernel by default.
+const PL_SHARED_MIN_K: u32 = 16u;
+const PL_AUTO: u32 = 0u;
+const PL_PER_LANE: u32 = 1u;
+const PL_SHARED: u32 = 2u;
+
+// Every lane must call it (params is uniform, so the branch is too).
+fn deviation_pl(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32) {
+    let kernel = params.pl_kernel;
+    if kernel == PL_SHARED || (kernel == PL_AUTO && params.k >= PL_SHARED_MIN_K) {
+        deviation_pl_shared(lane, n, npow, m_pl, meta_off);
+    } else {
+        deviation_pl_per_lane(lane, n, npow, m_pl, meta_off);
+    }
+}
 
 // Double-buffered running series of each PL segment: 2 (k+1) values per
 // segment, and segments are at least k+1 lanes wide, so 2 WG values suffice.
@@ -53,11 +74,11 @@ fn pl_series_reset(i: u32, k: u32, base: u32, cur: u32) {
     workgroupBarrier();
 }
 
-// Adds Σ_t α_t g_t(y) over the population's PL types to wg_part: segment
-// `seg` (pl_width lanes) takes one type per pass and lane i of it owns
+// Shared-series kernel: adds Σ_t α_t g_t(y) over the population's PL types
+// to wg_part: segment `seg` (pl_width lanes) takes one type per pass and lane i of it owns
 // response i and series coefficient i (passes and nodes restricted to the
 // ranges of `params`). Every lane must call it: the loops are uniform.
-fn deviation_pl(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32) {
+fn deviation_pl_shared(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32) {
     let k = params.k;
     let width = pl_width(npow, k);
     let segs = WG / width;
@@ -142,6 +163,80 @@ fn deviation_pl(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32) {
         }
         if live {
             wg_part[seg * width + i] = wg_part[seg * width + i] + data_f32(rec) * total;
+        }
+    }
+    workgroupBarrier();
+}
+
+// `acc ← acc ⊛ F_z` in EGF form, F_z = [1, e π, e π², …]: the binomial
+// convolution computed from the top coefficient down so it can run in place.
+fn convolve_factor(acc: ptr<function, array<f32, MAX_K + 1u>>, k: u32, e: f32, p: f32) {
+    for (var j = k; j >= 1u; j = j - 1u) {
+        var sum = 0.0;
+        var pw = 1.0;
+        for (var i = j; i >= 1u; i = i - 1u) {
+            pw = pw * p;                      // π^{j−(i−1)}
+            sum = sum + binom(j, i - 1u) * (*acc)[i - 1u] * pw;
+        }
+        (*acc)[j] = (*acc)[j] + e * sum;
+    }
+}
+
+// g_t(y) of PL type `rec` (offset of its PL_META record) for response y.
+fn pl_deviation_per_lane(rec: u32, y: u32, n: u32) -> f32 {
+    let k = params.k;
+    let x_lo = data_f32(rec + 1u);
+    let nodes = data[rec + 2u];
+    let w_off = data[rec + 3u];
+    let wy = data_f32(w_off + y);
+    let py = wg_pi[y];
+    var acc: array<f32, MAX_K + 1u>;
+    var total = 0.0;
+    for (var node = params.node_begin; node < min(nodes, params.node_end); node = node + 1u) {
+        let s = exp(x_lo + f32(node) * params.pl_step);
+        let kernel = params.pl_step * s * wy * exp(-s * wy);
+        if kernel == 0.0 {
+            continue;
+        }
+        acc[0] = 1.0;
+        for (var j = 1u; j <= k; j = j + 1u) {
+            acc[j] = 0.0;
+        }
+        for (var z = 0u; z < n; z = z + 1u) {
+            let pz = wg_pi[z];
+            if z == y || pz == 0.0 {
+                continue;  // F_z = 1 outside the support
+            }
+            let e = exp(-s * data_f32(w_off + z));
+            if e == 0.0 {
+                continue;
+            }
+            convolve_factor(&acc, k, e, pz);
+        }
+        // H_y = k! [u^k] G_y Π_{z≠y} F_z with G̃_c = π_y^c / (c+1).
+        var h = 0.0;
+        var pw = 1.0;
+        for (var c = 0u; c <= k; c = c + 1u) {
+            h = h + binom(k, c) * pw / f32(c + 1u) * acc[k - c];
+            pw = pw * py;
+        }
+        total = total + kernel * h;
+    }
+    return total;
+}
+
+// Per-lane kernel: adds Σ_t α_t g_t(y) over the population's PL types to wg_part: segment
+// `seg` takes one type per pass and lane i of it computes response i
+// (passes and nodes restricted to the ranges of `params`).
+fn deviation_pl_per_lane(lane: u32, n: u32, npow: u32, m_pl: u32, meta_off: u32) {
+    let segs = WG / npow;
+    let seg = lane / npow;
+    let i = lane % npow;
+    for (var q = params.pass_begin; q * segs < m_pl && q < params.pass_end; q = q + 1u) {
+        let t = q * segs + seg;
+        if t < m_pl && i < n {
+            let rec = meta_off + t * PL_META;
+            wg_part[lane] = wg_part[lane] + data_f32(rec) * pl_deviation_per_lane(rec, i, n);
         }
     }
     workgroupBarrier();

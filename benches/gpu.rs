@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use ualign::cpu::{checkpoint_schedule, selfplay};
 use ualign::dynamics::{Dynamics, SolveOptions};
-use ualign::gpu::GpuEngine;
+use ualign::gpu::{GpuEngine, PlKernel};
 use ualign::{Population, UserType};
 
 /// (name, n, m, k, Plackett–Luce types, populations and iterations per
@@ -43,6 +43,11 @@ const CASES: [(&str, usize, usize, usize, bool, &[usize], usize); 4] = [
     ("ranking_n32_m64_k16", 32, 64, 16, false, &[4096], 20),
     ("ranking_n128_m64_k4", 128, 64, 4, false, &[4096], 20),
 ];
+
+/// Plackett–Luce evaluations `g(π)` (n, m, k), each kernel forced in turn
+/// (the per-lane products and the shared prefix/suffix series), so their
+/// speeds compare in one run.
+const PL_EVAL_CASES: [(usize, usize, usize); 3] = [(16, 8, 4), (32, 16, 8), (32, 8, 16)];
 
 /// Iteration cap of the equilibrium check (random ranking populations of
 /// these sizes converge in a few hundred PGA iterations).
@@ -101,7 +106,7 @@ fn main() {
     let dir = std::env::var_os("CRITERION_HOME").map(PathBuf::from).unwrap_or_else(|| "target/criterion".into());
     let mut c = Criterion::default().output_directory(&dir).configure_from_args();
     ualign::gpu::quiet_wayland_probe();
-    let engine = match GpuEngine::new(None, true) {
+    let mut engine = match GpuEngine::new(None, true) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("SKIPPED: no GPU adapter ({e})");
@@ -161,6 +166,39 @@ fn main() {
         }
         group.finish();
     }
+    let mut pl_rows = Vec::new();
+    for (n, m, k) in PL_EVAL_CASES {
+        let case = format!("pl_eval_n{n}_m{m}_k{k}");
+        let count = counts_override.as_ref().map_or(1024, |c| c[0]);
+        let mut rng = ChaCha8Rng::seed_from_u64((count + n + k) as u64);
+        let pops: Vec<Population> = (0..count).map(|_| population(&mut rng, n, m, true)).collect();
+        let policies: Vec<Vec<f64>> = pops
+            .iter()
+            .map(|_| {
+                let raw: Vec<f64> = (0..n).map(|_| rng.random_range(0.05..1.0)).collect();
+                let total: f64 = raw.iter().sum();
+                raw.iter().map(|v| v / total).collect()
+            })
+            .collect();
+        let mut group = c.benchmark_group(&case);
+        group.sample_size(10).warm_up_time(Duration::from_millis(100)).measurement_time(Duration::from_secs(1));
+        group.throughput(Throughput::Elements(count as u64));
+        let mut rates = Vec::new();
+        for (name, kernel) in [("per_lane", PlKernel::PerLane), ("shared", PlKernel::Shared)] {
+            engine.set_pl_kernel(kernel);
+            if let Err(e) = engine.deviation_batch(&pops[..1], &policies[..1], k) {
+                rates.push(format!("refused ({e})"));
+                continue;
+            }
+            group.bench_function(BenchmarkId::new(name, count), |b| {
+                b.iter(|| engine.deviation_batch(&pops, &policies, k).unwrap())
+            });
+            rates.push(rate(&dir, &case, name, count, 1).map_or("-".into(), |r| format!("{r:.3e}")));
+        }
+        engine.set_pl_kernel(PlKernel::Auto);
+        group.finish();
+        pl_rows.push((case, count, rates));
+    }
     c.final_summary();
     println!();
     println!(
@@ -202,5 +240,10 @@ fn main() {
             ratio,
             eq
         );
+    }
+    println!();
+    println!("{:<22} {:>11} {:>22} {:>22}", "PL evaluation", "populations", "per-lane pop-eval/s", "shared pop-eval/s");
+    for (case, count, rates) in pl_rows {
+        println!("{case:<22} {count:>11} {:>22} {:>22}", rates[0], rates[1]);
     }
 }

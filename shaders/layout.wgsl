@@ -65,7 +65,7 @@ struct Params {
     tol: f32,
     fair: f32,          // 1/(k+1)
     pl_step: f32,       // trapezoid step in log s
-    _pad0: u32,
+    pl_kernel: u32,     // PL kernel: PL_AUTO (by k), PL_PER_LANE or PL_SHARED
     _pad1: u32,
     _pad2: u32,
 }

@@ -237,9 +237,9 @@ fn bad_input_gets_one_line_naming_the_place_and_the_fix() {
 /// Plackett–Luce evaluation in one shader loop) is a clear error.
 #[test]
 fn auto_falls_back_to_the_cpu_engine_for_work_the_device_refuses() {
-    let gen = ualign(&["generate", "--model", "pl", "--responses", "64", "--types", "2", "--seed", "3"]);
+    let gen = ualign(&["generate", "--model", "pl", "--responses", "256", "--types", "2", "--seed", "3"]);
     assert!(gen.status.success());
-    let path = temp_file("pl64.json", &String::from_utf8(gen.stdout).unwrap());
+    let path = temp_file("pl256.json", &String::from_utf8(gen.stdout).unwrap());
     let p = path.to_str().unwrap();
     let auto = ualign(&["eval", "--population", p, "--policy", "uniform", "--k", "64", "--json"]);
     let stderr = String::from_utf8_lossy(&auto.stderr);

@@ -184,3 +184,33 @@ fn plackett_luce_portable_path_matches_the_dispatched_one() {
         assert!((sum - 1.0 / (k as f64 + 1.0)).abs() < 1e-12, "n {n} m {m} k {k}: sum rule {sum}");
     }
 }
+
+/// Rankings longer than one chunk of the ranking pass (and ragged ends) give
+/// bit for bit the one-response-at-a-time closed form `weight ·
+/// power_sum(L, B, k) / (k + 1)`, for Horner's and the doubling range of k.
+#[test]
+fn chunked_ranking_pass_equals_the_closed_form_per_response() {
+    use rand::seq::SliceRandom;
+    use ualign::cpu::deviation_ranking::{deviation_ranking, power_sum};
+    let mut r = rng(29);
+    let mut compared = 0;
+    for n in [1, 7, 8, 9, 16, 23, 40] {
+        for k in [1, 2, 4, 8, 9, 16, 17, 33, 64] {
+            let policy = random_policy(&mut r, n);
+            let mut ranking: Vec<u32> = (0..n as u32).collect();
+            ranking.shuffle(&mut r);
+            let mut got = vec![0.25; n];
+            deviation_ranking(&ranking, 0.7, &policy, k, &mut got);
+            let mut want = vec![0.25; n];
+            let mut below = 0.0;
+            for &y in ranking.iter().rev() {
+                let at_or_below = below + policy[y as usize];
+                want[y as usize] += 0.7 / (k as f64 + 1.0) * power_sum(at_or_below, below, k);
+                below = at_or_below;
+            }
+            assert_eq!(got, want, "n = {n}, k = {k}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 63);
+}

@@ -5,6 +5,7 @@ mod gpu_util;
 
 use common::{random_policy, random_population, rng};
 use rand::Rng;
+use ualign::gpu::PlKernel;
 use ualign::{cpu, Population};
 
 /// SPEC §8's bar; the worst error measured on lavapipe is 8.1e-7.
@@ -115,12 +116,17 @@ fn gpu_handles_the_kernel_limits_max_n_and_max_k() {
     let pops = vec![random_population(&mut r, max_n, 64, 0.0), random_population(&mut r, max_n * 3 / 4, 3, 0.0)];
     let policies: Vec<Vec<f64>> = pops.iter().map(|p| random_policy(&mut r, p.responses)).collect();
     compare(&mut worst, &pops, &policies, max_k);
-    // PL at k = 64: EGF coefficients stay in [0, 1] in f32.
-    let pops = vec![random_population(&mut r, 12, 2, 1.0), random_population(&mut r, 5, 3, 0.5)];
+    // PL at k = 64: EGF coefficients stay in [0, 1] in f32; n = 64 fits
+    // lavapipe's loop budget one node per dispatch.
+    let pops = vec![
+        random_population(&mut r, 12, 2, 1.0),
+        random_population(&mut r, 5, 3, 0.5),
+        random_population(&mut r, 64, 2, 1.0),
+    ];
     let policies: Vec<Vec<f64>> = pops.iter().map(|p| random_policy(&mut r, p.responses)).collect();
     compare(&mut worst, &pops, &policies, max_k);
-    assert_eq!(worst.compared, 4);
-    assert!(worst.compared_pl >= 1, "a PL population was compared at k = {max_k}");
+    assert_eq!(worst.compared, 5);
+    assert!(worst.compared_pl >= 2, "PL populations (n = 64 among them) were compared at k = {max_k}");
     eprintln!("n = {max_n} / k = {max_k}: worst error rankings {:e}, PL {:e}", worst.rankings, worst.pl);
 }
 
@@ -136,5 +142,34 @@ fn sum_rule_holds_on_the_gpu() {
             let inner: f64 = gi.iter().zip(pi).map(|(a, b)| a * b).sum();
             assert!((inner - 1.0 / (k as f64 + 1.0)).abs() < 1e-5, "sum rule: {inner} at k = {k}");
         }
+    }
+}
+
+/// Both Plackett–Luce kernels (per-lane products, shared prefix/suffix
+/// series), each forced on every k, match the f64 engine: the default
+/// choice by k exercises only one of them per k.
+#[test]
+fn both_pl_kernels_match_cpu_at_every_k() {
+    if gpu_util::engine().is_none() {
+        return;
+    }
+    let mut engine = ualign::gpu::GpuEngine::new(None, true).expect("an adapter was found above");
+    let mut r = rng(15);
+    for kernel in [PlKernel::PerLane, PlKernel::Shared] {
+        engine.set_pl_kernel(kernel);
+        let mut compared = 0;
+        for k in [1, 2, 3, 5, 8, 13, 16, 24] {
+            let pops: Vec<Population> =
+                (0..24).map(|i| random_population(&mut r, 1 + (i * 7) % 23, 1 + i % 9, [1.0, 0.5][i % 2])).collect();
+            let policies: Vec<Vec<f64>> = pops.iter().map(|p| random_policy(&mut r, p.responses)).collect();
+            let gpu =
+                engine.deviation_batch(&pops, &policies, k).unwrap_or_else(|e| panic!("{kernel:?}, k = {k}: {e}"));
+            for ((g, pop), policy) in gpu.iter().zip(&pops).zip(&policies) {
+                let err = gpu_util::max_abs_diff(g, &cpu::deviation(pop, policy, k));
+                assert!(err <= TOLERANCE, "{kernel:?}, k = {k}, n = {}: GPU error {err:e}", pop.responses);
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 8 * 24);
     }
 }

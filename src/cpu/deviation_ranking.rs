@@ -67,11 +67,68 @@ pub fn deviation_ranking(ranking: &[u32], weight: f64, policy: &[f64], k: usize,
     }
 }
 
+/// Responses per chunk of a ranking pass: their power sums are independent,
+/// so a chunk runs as `CHUNK` interleaved chains (vector lanes where the
+/// target has them) instead of one dependent chain per response.
+const CHUNK: usize = 8;
+
+/// [`power_sum`] lane-wise: the same operations per lane, so every result is
+/// bit-identical to the scalar function.
+#[inline(always)]
+fn power_sum_lanes(l: &[f64; CHUNK], b: &[f64; CHUNK], k: usize) -> [f64; CHUNK] {
+    if k <= HORNER_MAX_K {
+        let mut acc = [1.0; CHUNK];
+        let mut l_pow = [1.0; CHUNK];
+        for _ in 0..k {
+            for i in 0..CHUNK {
+                l_pow[i] *= l[i];
+                acc[i] = acc[i] * b[i] + l_pow[i];
+            }
+        }
+        return acc;
+    }
+    let terms = k + 1;
+    let top = usize::BITS - 1 - terms.leading_zeros();
+    let (mut sum, mut l_pow, mut b_pow) = ([1.0; CHUNK], *l, *b);
+    for bit in (0..top).rev() {
+        for i in 0..CHUNK {
+            sum[i] *= l_pow[i] + b_pow[i];
+            l_pow[i] *= l_pow[i];
+            b_pow[i] *= b_pow[i];
+        }
+        if terms >> bit & 1 == 1 {
+            for i in 0..CHUNK {
+                sum[i] = l_pow[i] + b[i] * sum[i];
+                l_pow[i] *= l[i];
+                b_pow[i] *= b[i];
+            }
+        }
+    }
+    sum
+}
+
+/// One pass from the bottom of the ranking, `CHUNK` responses at a time: the
+/// running mass below (a cheap dependent chain of additions) first, then the
+/// chunk's power sums side by side.
 #[inline(always)]
 fn ranking_pass(ranking: &[u32], weight: f64, policy: &[f64], k: usize, out: &mut [f64]) {
     let scale = weight / (k as f64 + 1.0);
     let mut below = 0.0;
-    for &y in ranking.iter().rev() {
+    let mut chunks = ranking.rchunks_exact(CHUNK);
+    for chunk in &mut chunks {
+        let mut l = [0.0; CHUNK];
+        let mut b = [0.0; CHUNK];
+        for (i, &y) in chunk.iter().rev().enumerate() {
+            b[i] = below;
+            below += policy[y as usize];
+            l[i] = below;
+        }
+        let sums = power_sum_lanes(&l, &b, k);
+        for (i, &y) in chunk.iter().rev().enumerate() {
+            out[y as usize] += scale * sums[i];
+        }
+    }
+    for &y in chunks.remainder().iter().rev() {
         let y = y as usize;
         let at_or_below = below + policy[y];
         out[y] += scale * power_sum(at_or_below, below, k);

@@ -213,18 +213,26 @@ impl GpuEngine {
         k: usize,
     ) -> Result<Vec<(std::ops::Range<u32>, std::ops::Range<u32>)>> {
         let Some(budget) = self.loop_budget else { return Ok(vec![(0..u32::MAX, 0..u32::MAX)]) };
-        let per_node =
-            pops.iter().filter(|p| pl_passes(p) > 0).map(|p| pl_node_loops(p.responses, k)).max().unwrap_or(0);
-        let passes = pops.iter().map(pl_passes).max().unwrap_or(0) as u32;
+        let shared = self.pl_kernel.shared(k);
+        let per_node = pops
+            .iter()
+            .filter(|p| pl_passes(p, k, shared) > 0)
+            .map(|p| pl_node_loops(p.responses, k, shared))
+            .max()
+            .unwrap_or(0);
+        let passes = pops.iter().map(|p| pl_passes(p, k, shared)).max().unwrap_or(0) as u32;
         let nodes = pops.iter().map(|p| pl_max_nodes(p)).max().unwrap_or(0) as u32;
         if passes == 0 {
             return Ok(vec![(0..u32::MAX, 0..u32::MAX)]);
         }
-        if per_node + 2 > budget {
-            return Err(self.budget_error(per_node + 2, budget));
+        // Every dispatch pays the call's and one pass's fixed loops.
+        let fixed = pops.iter().map(|p| pl_call_loops(p, shared)).max().unwrap_or(0);
+        let per_pass = pl_pass_loops(k, shared);
+        if fixed + per_pass + per_node > budget {
+            return Err(self.budget_error(fixed + per_pass + per_node, budget));
         }
-        let node_chunk = ((budget - 2) / per_node).min(nodes as u64).max(1) as u32;
-        let pass_chunk = (budget / (2 + node_chunk as u64 * per_node)).max(1) as u32;
+        let node_chunk = ((budget - fixed - per_pass) / per_node).min(nodes as u64).max(1) as u32;
+        let pass_chunk = ((budget - fixed) / (per_pass + node_chunk as u64 * per_node)).max(1) as u32;
         let mut out = Vec::new();
         for p in (0..passes).step_by(pass_chunk as usize) {
             for q in (0..nodes).step_by(node_chunk as usize) {
@@ -238,15 +246,25 @@ impl GpuEngine {
     /// the loop budget (it cannot be split); returns the iterations per dispatch.
     fn selfplay_chunk_cap(&self, pops: &[Population], k: usize, evaluations: u64) -> Result<u32> {
         let Some(budget) = self.loop_budget else { return Ok(u32::MAX) };
+        let shared = self.pl_kernel.shared(k);
         let worst = pops
             .iter()
-            .map(|p| evaluations * pl_passes(p) * (1 + pl_max_nodes(p) * pl_node_loops(p.responses, k)))
+            .map(|p| {
+                let passes = pl_passes(p, k, shared);
+                let nodes = pl_max_nodes(p) * pl_node_loops(p.responses, k, shared);
+                let per_call = pl_call_loops(p, shared) + passes * (pl_pass_loops(k, shared) + nodes);
+                if passes == 0 {
+                    0
+                } else {
+                    evaluations * per_call
+                }
+            })
             .max()
             .unwrap_or(0);
-        if worst + 2 > budget {
-            return Err(self.budget_error(worst + 2, budget));
+        if worst > budget {
+            return Err(self.budget_error(worst, budget));
         }
-        Ok((budget / (worst + 2)) as u32)
+        Ok((budget / worst.max(1)) as u32)
     }
 
     fn budget_error(&self, loops: u64, budget: u64) -> Error {
@@ -337,14 +355,69 @@ fn first_chunk(packed: &PackedBatch, k: usize, iters: usize) -> u32 {
     ((1u64 << 27) as f64 / work.max(1.0)).clamp(1.0, iters as f64) as u32
 }
 
-// Loop iterations of one lane in the PL kernel, counted from the WGSL.
-fn segments(n: usize) -> u64 {
-    (LANES as usize / n.next_power_of_two()) as u64
+/// Which Plackett–Luce kernel the shaders run (`PL_*` in
+/// shaders/deviation_pl.wgsl): both compute the same sums; `Auto` takes the
+/// shared-series kernel from k = `PL_SHARED_MIN_K` on. Benches force one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlKernel {
+    #[default]
+    Auto,
+    /// Each lane builds its own leave-one-out product: O(n·k²) per lane and node.
+    PerLane,
+    /// Prefix and suffix running series shared by a segment: O(n·k) per lane and node.
+    Shared,
 }
 
-fn pl_passes(pop: &Population) -> u64 {
-    let m = pop.types.iter().filter(|t| matches!(t.kind, crate::Kind::Scores(_))).count() as u64;
-    m.div_ceil(segments(pop.responses))
+impl PlKernel {
+    pub(crate) fn code(self) -> u32 {
+        match self {
+            PlKernel::Auto => contract::PL_AUTO,
+            PlKernel::PerLane => contract::PL_PER_LANE,
+            PlKernel::Shared => contract::PL_SHARED,
+        }
+    }
+
+    fn shared(self, k: usize) -> bool {
+        match self {
+            PlKernel::Auto => k as u32 >= contract::PL_SHARED_MIN_K,
+            PlKernel::PerLane => false,
+            PlKernel::Shared => true,
+        }
+    }
+}
+
+impl GpuEngine {
+    /// Forces one Plackett–Luce kernel (benches compare the two).
+    #[doc(hidden)]
+    pub fn set_pl_kernel(&mut self, kernel: PlKernel) {
+        self.pl_kernel = kernel;
+    }
+}
+
+// Loop iterations of one lane in the PL kernels, counted from the WGSL
+// (shaders/deviation_pl.wgsl), every branch taken, plus a margin of 2.
+
+/// Lanes per PL segment: the population's segment width, for the shared
+/// kernel at least the series length (`pl_width` of the shader).
+fn pl_width(n: usize, k: usize, shared: bool) -> usize {
+    if shared {
+        n.next_power_of_two().max((k + 1).next_power_of_two())
+    } else {
+        n.next_power_of_two()
+    }
+}
+
+fn pl_types(pop: &Population) -> u64 {
+    pop.types.iter().filter(|t| matches!(t.kind, crate::Kind::Scores(_))).count() as u64
+}
+
+fn pl_passes(pop: &Population, k: usize, shared: bool) -> u64 {
+    pl_types(pop).div_ceil((LANES as usize / pl_width(pop.responses, k, shared)) as u64)
+}
+
+/// One PL call outside its passes (the shared kernel's node bound).
+fn pl_call_loops(pop: &Population, shared: bool) -> u64 {
+    2 + if shared { pl_types(pop) } else { 0 }
 }
 
 fn pl_max_nodes(pop: &Population) -> u64 {
@@ -361,10 +434,26 @@ fn pl_max_nodes(pop: &Population) -> u64 {
         .unwrap_or(0)
 }
 
-/// One node of one PL pass: series reset, n convolutions, the final sum.
-fn pl_node_loops(n: usize, k: usize) -> u64 {
+/// One PL pass outside its nodes: the pass loop (and the `G̃_y` series).
+fn pl_pass_loops(k: usize, shared: bool) -> u64 {
+    if shared {
+        1 + k as u64 + 1
+    } else {
+        1
+    }
+}
+
+/// One node of one PL pass. Shared: the running series up and down the n
+/// responses (per step the lane's copy of the series and one coefficient's
+/// convolution, at most k terms), then the triple product at degree k.
+/// Per lane: series reset, n convolutions, the final sum.
+fn pl_node_loops(n: usize, k: usize, shared: bool) -> u64 {
     let (n, k) = (n as u64, k as u64);
-    1 + k + n * (1 + k + k * (k + 1) / 2) + k + 1
+    if shared {
+        1 + 2 * n * (1 + (k + 1) + k) + (k + 1) * (k + 2) / 2
+    } else {
+        1 + k + n * (1 + k + k * (k + 1) / 2) + k + 1
+    }
 }
 
 fn decode_run(packed: &PackedBatch, p: usize, k: usize, device_tol: f64) -> SelfPlayRun {

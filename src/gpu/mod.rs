@@ -11,7 +11,7 @@ pub mod contract;
 mod runner;
 
 pub use adapter::{list_adapters, quiet_wayland_probe, AdapterSummary};
-pub use api::{DEVICE_TOL_FLOOR, GPU_CONVERGED_TOL, MAX_K, MAX_RESPONSES, MAX_TYPES};
+pub use api::{PlKernel, DEVICE_TOL_FLOOR, GPU_CONVERGED_TOL, MAX_K, MAX_RESPONSES, MAX_TYPES};
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -47,6 +47,8 @@ pub struct GpuEngine {
     /// Loop iterations one shader invocation may run (software adapters:
     /// llvmpipe silently ends any invocation after 65,535 loop iterations).
     loop_budget: Option<u64>,
+    /// The Plackett–Luce kernel the dispatches ask for.
+    pl_kernel: PlKernel,
     /// Set by the device-lost callback; checked after every wait.
     lost: Arc<Mutex<Option<String>>>,
 }
@@ -99,7 +101,17 @@ impl GpuEngine {
             Some(b) => Some(b),
             None => summary.software.then_some(SOFTWARE_LOOP_BUDGET),
         };
-        Ok(GpuEngine { device, queue, summary, layout, pipelines, twins: OnceLock::new(), loop_budget, lost })
+        Ok(GpuEngine {
+            device,
+            queue,
+            summary,
+            layout,
+            pipelines,
+            twins: OnceLock::new(),
+            loop_budget,
+            pl_kernel: PlKernel::Auto,
+            lost,
+        })
     }
 
     pub fn adapter_name(&self) -> &str {

@@ -158,6 +158,7 @@ impl GpuEngine {
         max_chunk: u32,
     ) -> Result<Vec<f32>> {
         params.iters_chunk = params.iters_chunk.min(max_chunk).max(1);
+        params.pl_kernel = self.pl_kernel.code();
         self.check_lost()?;
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);

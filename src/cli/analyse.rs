@@ -36,7 +36,7 @@ fn load(input: &Input) -> Result<Loaded> {
 }
 
 fn open_engine(b: &BackendArgs, work: Workload) -> Result<Engine> {
-    let engine = Engine::select(b.backend, b.adapter.as_deref(), work)?;
+    let engine = Engine::select(b.backend.into(), b.adapter.as_deref(), work)?;
     print_notices(&engine);
     Ok(engine)
 }

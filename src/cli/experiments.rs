@@ -18,7 +18,7 @@ const DEFAULT_SWEEP: &str = include_str!("../../assets/sweeps/default.toml");
 pub fn generate(a: GenerateArgs) -> Result<()> {
     let defaults = GenSpec::default();
     let spec = GenSpec {
-        model: a.model,
+        model: a.model.into(),
         responses: a.responses,
         types: a.types,
         count: a.count,
@@ -76,7 +76,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let opts = sweep::RunOptions {
         resume: a.resume,
         shard: a.shard.as_deref().map(sweep::Shard::parse).transpose().map_err(Error::as_flag)?,
-        backend: a.backend,
+        backend: a.backend.map(Into::into),
         progress: true,
         log: Some(|line| eprintln!("{line}")),
         no_figures: false,

@@ -5,7 +5,6 @@
 //! The mathematics is described in `docs/theory.md`.
 
 pub mod baselines;
-pub mod batch;
 pub mod cpu;
 pub mod dynamics;
 pub mod engine;
@@ -18,8 +17,8 @@ pub mod maximal_lottery;
 pub mod metrics;
 pub mod plot;
 pub mod population;
+pub mod results;
 pub mod sweep;
-pub mod table;
 
 pub use error::{Error, Result};
 pub use population::{Kind, Population, UserType};

@@ -6,7 +6,7 @@ mod sweep_support;
 
 use sweep_support::tmp;
 use ualign::sweep::{Config, RunOptions};
-use ualign::table::Table;
+use ualign::results::table::Table;
 
 #[test]
 fn unconverged_populations_stay_out_of_the_equilibrium_columns() {

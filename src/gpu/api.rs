@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::contract::{self, Params};
 use super::runner::Entry;
 use super::{GpuEngine, LANES};
-use crate::batch::{self, PackedBatch, Slot};
+use super::batch::{self, PackedBatch, Slot};
 use crate::cpu::{checkpoint_schedule, Reduced, SelfPlayRun, StepRule, GRID_F32};
 use crate::dynamics::{Dynamics, Solution, SolveOptions};
 use crate::error::{Error, Result};

@@ -6,7 +6,7 @@ use wgpu::util::DeviceExt;
 
 use super::contract::{self, BufferKind, Params};
 use super::{GpuEngine, SHADER_SOURCE, TWIN_SHADER_SOURCE};
-use crate::batch::PackedBatch;
+use super::batch::PackedBatch;
 use crate::error::{Error, Result};
 
 /// The kernels: the production module's entry points and, built only when a

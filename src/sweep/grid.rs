@@ -51,29 +51,12 @@ pub struct Cell {
     pub tol: f64,
 }
 
-/// Names of the grid parameters, in the column order of the result tables.
-pub const PARAMETERS: [&str; 15] = [
-    "model",
-    "preflib",
-    "responses",
-    "types",
-    "phi",
-    "sigma",
-    "margin",
-    "populations",
-    "seed",
-    "k",
-    "ell",
-    "dynamics",
-    "eta",
-    "iters",
-    "tol",
-];
+pub use crate::results::PARAMETERS;
 
 impl Cell {
     /// The cell's parameter values as table text, in [`PARAMETERS`] order.
     pub fn parameter_values(&self) -> Vec<String> {
-        use crate::table::{fmt_f64, fmt_opt};
+        use crate::results::table::{fmt_f64, fmt_opt};
         let opt = |x: Option<usize>| x.map(|v| v.to_string()).unwrap_or_default();
         vec![
             self.model.clone(),

@@ -1,5 +1,6 @@
 //! Running a sweep: the cells of this shard, in order, each persisted as it
-//! finishes; then the tables and the figures.
+//! finishes; then the tables and the manifest. Figures are drawn from the
+//! tables afterwards by the caller (`plot::default_figures`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -41,8 +42,6 @@ pub struct RunOptions {
     /// Receives the run's notices and progress lines (the library never
     /// prints; the command line passes a function that writes to stderr).
     pub log: Option<fn(&str)>,
-    /// Skip drawing the default figures.
-    pub no_figures: bool,
 }
 
 /// What a run did.
@@ -55,7 +54,7 @@ pub struct Summary {
     pub cells_resumed: usize,
     pub backend: String,
     pub wall_s: f64,
-    /// The tables and figures written.
+    /// The tables and manifest written.
     pub files: Vec<PathBuf>,
 }
 
@@ -140,13 +139,10 @@ pub fn run_with(
 
     let records = mine.iter().map(|c| store.load(c)).collect::<Result<Vec<_>>>()?;
     store.write_tables(&records, config.checkpoints)?;
-    let mut files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
+    let files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
         .iter()
         .map(|f| out.join(f))
         .collect();
-    if !opts.no_figures && opts.shard.is_none() {
-        files.extend(crate::plot::default_figures(out)?);
-    }
     manifest.backend_used = distinct(records.iter().map(|r| r.backend.clone()));
     manifest.complete = true;
     manifest.timings.cells_run = todo.len();

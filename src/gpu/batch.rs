@@ -16,7 +16,7 @@
 //! batch without padding.
 
 use crate::cpu::PlGrid;
-use crate::gpu::contract::{
+use super::contract::{
     CHECK_RECORD, HEADER, H_CHECK, H_M_PL, H_M_RANK, H_N, H_NPOW, H_PL_META, H_RANK, H_RANK_W, H_SCALAR, H_VEC,
     PL_META, SCALARS, S_ACTIVE,
 };

@@ -360,8 +360,7 @@ fn legacy_format_matches_current_format() {
     assert_eq!(pop.types.len(), 3);
     assert_eq!(ranking(&pop, 0), &[0, 1, 2]);
     assert_eq!(ranking(&pop, 1), &[0, 2, 1]);
-    let msg =
-        check_message(&parse_preflib("3\n1,a\n2,b\n", &Location::file("old.soc")).unwrap_err(), "old.soc:");
+    let msg = check_message(&parse_preflib("3\n1,a\n2,b\n", &Location::file("old.soc")).unwrap_err(), "old.soc:");
     assert!(msg.contains("ALTERNATIVE NAME"), "{msg}");
 }
 

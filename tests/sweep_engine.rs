@@ -4,8 +4,9 @@ mod common;
 mod sweep_support;
 
 use sweep_support::{read, tmp};
-use ualign::sweep::{Backend, Config, RunOptions};
+use ualign::engine::BackendChoice;
 use ualign::results::table::Table;
+use ualign::sweep::{Config, RunOptions};
 
 #[test]
 fn planted_condorcet_winner_nlhf_stays_while_the_equilibrium_reaches_the_bound() {

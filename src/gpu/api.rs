@@ -3,10 +3,10 @@
 
 use rayon::prelude::*;
 
+use super::batch::{self, PackedBatch, Slot};
 use super::contract::{self, Params};
 use super::runner::Entry;
 use super::{GpuEngine, LANES};
-use super::batch::{self, PackedBatch, Slot};
 use crate::cpu::{checkpoint_schedule, Reduced, SelfPlayRun, StepRule, GRID_F32};
 use crate::dynamics::{Dynamics, Solution, SolveOptions};
 use crate::error::{Error, Result};

@@ -6,11 +6,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::config::{Backend, Config};
+use super::config::Config;
 use super::grid::Cell;
 use super::outcome::{CellRecord, PopulationOutcome};
 use super::shard::Shard;
 use super::store::{config_hash, unix_now, Manifest, Store, Timings};
+use crate::engine::BackendChoice;
 use crate::error::{Error, Result};
 
 /// Solves the populations of one cell. The sweep driver is generic over it so
@@ -35,7 +36,7 @@ pub struct RunOptions {
     /// Run only this slice of the grid.
     pub shard: Option<Shard>,
     /// Override the config's backend.
-    pub backend: Option<Backend>,
+    pub backend: Option<BackendChoice>,
     /// Report progress: a bar with ETA when stderr is a terminal, lines
     /// through `log` otherwise.
     pub progress: bool,

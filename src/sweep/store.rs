@@ -26,8 +26,8 @@ use super::config::Config;
 use super::grid::Cell;
 use super::outcome::CellRecord;
 use super::report;
-pub use crate::results::manifest::{self, Manifest, Timings};
 use crate::error::{Error, Location, Result};
+pub use crate::results::manifest::{self, Manifest, Timings};
 use crate::results::table::{is_temporary, write_atomic};
 
 /// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.

@@ -7,9 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use ualign::error::{Error, Location};
-use ualign::population::json::{
-    load_population, load_populations, parse_jsonl, parse_population, to_json, write_jsonl,
-};
+use ualign::population::json::{parse_jsonl, parse_population, to_json, write_jsonl};
+use ualign::population::load::{load_population, load_populations};
 use ualign::population::preflib::{load_preflib, parse_preflib};
 use ualign::{Kind, Population, UserType};
 
@@ -290,7 +289,7 @@ fn soc_counts_become_weights_and_indices_shift() {
 #[test]
 fn repeated_orders_merge() {
     let text = "# NUMBER ALTERNATIVES: 2\n# NUMBER VOTERS: 6\n3: 1,2\n1: 2,1\n2: 1,2\n";
-    let pop = parse_preflib(text, &Location::file("r.soc")).unwrap();
+    let pop = parse_preflib(text, &Location::file("r.soc"), false).unwrap();
     assert_eq!(pop.types.len(), 2);
     assert_eq!(pop.types[0], UserType::ranking(5.0 / 6.0, vec![0, 1]));
     assert!((pop.types[1].weight - 1.0 / 6.0).abs() < 1e-15);
@@ -353,14 +352,15 @@ fn soi_with_one_unlisted_or_none_listed() {
 #[test]
 fn legacy_format_matches_current_format() {
     let legacy = "4\n1,Pasta\n2,Curry\n3,Salad\n4,Soup\n10,10,4\n4,1,2,3,4\n3,2,3,1,4\n2,3,1,2,4\n1,4,3,2,1\n";
-    let pop = parse_preflib(legacy, &Location::file("old.soc")).unwrap();
+    let pop = parse_preflib(legacy, &Location::file("old.soc"), false).unwrap();
     assert_eq!(pop, load_preflib(&assets("sample.soc")).unwrap());
     let legacy_soi = "3\n1,a\n2,b\n3,c\n3,3,2\n2,1\n1,3,2,1\n";
     let pop = parse_preflib(legacy_soi, &Location::file("old.soi"), true).unwrap();
     assert_eq!(pop.types.len(), 3);
     assert_eq!(ranking(&pop, 0), &[0, 1, 2]);
     assert_eq!(ranking(&pop, 1), &[0, 2, 1]);
-    let msg = check_message(&parse_preflib("3\n1,a\n2,b\n", &Location::file("old.soc")).unwrap_err(), "old.soc:");
+    let msg =
+        check_message(&parse_preflib("3\n1,a\n2,b\n", &Location::file("old.soc"), false).unwrap_err(), "old.soc:");
     assert!(msg.contains("ALTERNATIVE NAME"), "{msg}");
 }
 

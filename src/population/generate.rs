@@ -38,7 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::json::normalised_population;
+use super::normalised_population;
 use super::preflib::MAX_TYPE_ENTRIES;
 use super::{Population, UserType, MAX_SCORE_SPAN};
 use crate::error::{Error, Result};

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::json::{jsonl_hint, load_population, parse_population};
+use super::json::{jsonl_hint, parse_population};
+use super::load::load_population;
 use super::Population;
 use crate::error::{Error, Location, Result};
 use crate::limits::{too_large, MAX_INPUT_BYTES};

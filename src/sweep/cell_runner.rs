@@ -30,7 +30,7 @@ use crate::population::Population;
 /// the one population of the PrefLib file.
 pub fn populations(cell: &Cell) -> Result<Vec<Population>> {
     if let Some(path) = &cell.preflib_path {
-        return Ok(vec![crate::population::json::load_population(path)?]);
+        return Ok(vec![crate::population::load::load_population(path)?]);
     }
     let spec =
         gen_spec(cell).ok_or_else(|| Error::Other(format!("cell {}: unknown model {}", cell.index, cell.model)))?;

@@ -175,7 +175,7 @@ impl Config {
         }
         for written in p.strings("preflib")? {
             let path = base.join(&written);
-            let pop = crate::population::json::load_population(&path).map_err(|e| {
+            let pop = crate::population::load::load_population(&path).map_err(|e| {
                 p.err(
                     "preflib",
                     e.to_string(),

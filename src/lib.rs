@@ -1,7 +1,8 @@
 //! ualign: simulate asymptotic universal alignment through test-time scaling.
 //!
-//! Data flows one way: [`population`] → [`batch`] (packed buffers) → kernels
-//! ([`cpu`] in f64, [`gpu`] in WGSL) → [`metrics`] → [`table`] → [`plot`].
+//! Data flows one way: [`population`] → [`engine`] (kernels: [`cpu`] in f64,
+//! [`gpu`] in WGSL) → [`dynamics`] / [`equilibrium`] → [`metrics`] →
+//! [`results`] → [`plot`]; `docs/architecture.md` has the module picture.
 //! The mathematics is described in `docs/theory.md`.
 
 pub mod baselines;

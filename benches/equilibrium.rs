@@ -8,9 +8,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rayon::prelude::*;
 use std::time::Duration;
-use ualign::engine::Engine;
+use ualign::engine::{BackendChoice, Engine, Workload};
 use ualign::equilibrium::{self, stress, EquilibriumOptions};
-use ualign::gpu::GpuEngine;
 
 fn family(cases: &[stress::StressCase], prefix: &str) -> Vec<stress::StressCase> {
     cases.iter().filter(|c| c.label.starts_with(prefix) && c.population.responses <= 64 && c.k <= 8).cloned().collect()
@@ -35,17 +34,18 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    let gpu = match GpuEngine::new(None, true) {
-        Ok(gpu) => gpu,
+    // One dispatch per k: the planted winners at k = 3 (48 populations).
+    let pops: Vec<_> = family(&all, "condorcet").into_iter().filter(|c| c.k == 3).map(|c| c.population).collect();
+    // `--backend gpu`: any adapter, no CPU fallback.
+    let work = Workload::SelfPlay { populations: pops.len() };
+    let engine = match Engine::select(BackendChoice::Gpu, None, work) {
+        Ok(engine) => engine,
         Err(e) => {
             eprintln!("SKIPPED equilibrium_gpu_polish: no GPU adapter ({e})");
             return;
         }
     };
-    eprintln!("equilibrium_gpu_polish on adapter: {}", gpu.adapter_name());
-    let engine = Engine::Gpu { gpu: Box::new(gpu), fallback: false };
-    // One dispatch per k: the planted winners at k = 3 (48 populations).
-    let pops: Vec<_> = family(&all, "condorcet").into_iter().filter(|c| c.k == 3).map(|c| c.population).collect();
+    eprintln!("equilibrium_gpu_polish on {}", engine.name());
     let mut group = c.benchmark_group("equilibrium_gpu_polish");
     group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(3));
     group.throughput(Throughput::Elements(pops.len() as u64));

@@ -34,16 +34,18 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
-    let engine = match Engine::select(BackendChoice::Gpu, None, Workload::SelfPlay { populations: 48 }) {
+    // One dispatch per k: the planted winners at k = 3 (48 populations).
+    let pops: Vec<_> = family(&all, "condorcet").into_iter().filter(|c| c.k == 3).map(|c| c.population).collect();
+    // `--backend gpu`: any adapter, no CPU fallback.
+    let work = Workload::SelfPlay { populations: pops.len() };
+    let engine = match Engine::select(BackendChoice::Gpu, None, work) {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("SKIPPED equilibrium_gpu_polish: no GPU adapter ({e})");
             return;
         }
     };
-    eprintln!("equilibrium_gpu_polish on adapter: {}", engine.name());
-    // One dispatch per k: the planted winners at k = 3 (48 populations).
-    let pops: Vec<_> = family(&all, "condorcet").into_iter().filter(|c| c.k == 3).map(|c| c.population).collect();
+    eprintln!("equilibrium_gpu_polish on {}", engine.name());
     let mut group = c.benchmark_group("equilibrium_gpu_polish");
     group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(3));
     group.throughput(Throughput::Elements(pops.len() as u64));

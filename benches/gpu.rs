@@ -147,7 +147,7 @@ fn main() {
                 group.bench_function(BenchmarkId::new("cpu", count), |b| {
                     b.iter(|| {
                         pops.par_iter()
-                            .map(|p| selfplay(p, k, Dynamics::Pga, 0.5, iters, 0.0, &schedule).iterations)
+                            .map(|p| selfplay(p, k, Dynamics::Pga.update(), 0.5, iters, 0.0, &schedule).iterations)
                             .sum::<usize>()
                     })
                 });

@@ -22,12 +22,13 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use crate::cpu::selfplay::{checkpoint_schedule, on_simplex, Workspace};
+use crate::cpu::selfplay::{checkpoint_schedule, on_simplex, SelfPlayRun, Update, Workspace};
+use crate::cpu::StepRule;
 use crate::error::{Error, Result};
 use crate::metrics::Evaluation;
 use crate::population::Population;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dynamics {
     /// Projected gradient ascent.
@@ -38,6 +39,31 @@ pub enum Dynamics {
     Optimistic,
     /// Extragradient (half step, re-evaluate, step from π_t).
     Extragradient,
+}
+
+impl Dynamics {
+    /// Every dynamics, in the order the command line lists them.
+    pub const ALL: [Dynamics; 4] = [Dynamics::Pga, Dynamics::Mwu, Dynamics::Optimistic, Dynamics::Extragradient];
+
+    /// The name used on the command line, in configs and in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dynamics::Pga => "pga",
+            Dynamics::Mwu => "mwu",
+            Dynamics::Optimistic => "optimistic",
+            Dynamics::Extragradient => "extragradient",
+        }
+    }
+
+    /// The CPU kernel's update for these dynamics.
+    pub fn update(self) -> Update {
+        match self {
+            Dynamics::Pga => Update::Step(StepRule::Projected),
+            Dynamics::Mwu => Update::Step(StepRule::Multiplicative),
+            Dynamics::Optimistic => Update::Step(StepRule::OptimisticProjected),
+            Dynamics::Extragradient => Update::Extragradient,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,9 +120,10 @@ pub struct Solution {
     pub history: Vec<Checkpoint>,
 }
 
-/// Checks `k` and the options; every problem is one `Error::Input` line.
+/// Checks `k` and the options for every engine (see [`crate::limits`]);
+/// every problem is one `Error::Input` line.
 pub fn check_options(k: usize, opts: &SolveOptions) -> Result<()> {
-    crate::limits::check_solve(k, opts)
+    crate::limits::check_solve(k, opts.eta, opts.iters, opts.tol)
 }
 
 /// Self-play from the uniform policy (docs/theory.md) with the exact f64 CPU engine.
@@ -135,19 +162,19 @@ pub fn solve_batch(pops: &[Population], k: usize, opts: &SolveOptions) -> Vec<Re
 pub fn run(pop: &Population, k: usize, opts: &SolveOptions, ws: &mut Workspace) -> Result<Solution> {
     let schedule = checkpoint_schedule(opts.iters, opts.checkpoints);
     let stop_tol = if opts.tol > 0.0 { opts.tol } else { f64::NEG_INFINITY };
-    let run = ws.selfplay(pop, k, opts.dynamics, opts.eta, opts.iters, stop_tol, &schedule);
+    let run = ws.selfplay(pop, k, opts.dynamics.update(), opts.eta, opts.iters, stop_tol, &schedule);
     if !on_simplex(&run.policy) {
         return Err(diverged(opts, run.iterations));
     }
     let evaluation = Evaluation::from_deviation(&run.policy, ws.deviation().to_vec(), k);
-    Ok(run.with_evaluation(evaluation, k, opts.tol))
+    Ok(Solution::from_evaluated_run(run, evaluation, k, opts.tol))
 }
 
 /// The error for a run whose step at iteration `t` left the simplex
 /// (non-finite numbers, or every mass rounded to 0): the step size is too
 /// large for the arithmetic, whatever the engine.
 pub fn diverged(opts: &SolveOptions, t: usize) -> Error {
-    let name = clap::ValueEnum::to_possible_value(&opts.dynamics).map(|v| v.get_name().to_string()).unwrap_or_default();
+    let name = opts.dynamics.name();
     Error::input(
         "eta",
         format!(
@@ -156,4 +183,51 @@ pub fn diverged(opts: &SolveOptions, t: usize) -> Error {
         ),
         "use a smaller step size (the dynamics default to 1)",
     )
+}
+
+impl Solution {
+    /// The solution of a raw self-play run (either engine's): the final policy re-evaluated exactly in
+    /// f64, the time-average output and the checkpoint history (the final
+    /// iteration appended when it was not scheduled). `converged` is a finite
+    /// policy on the simplex with `E_k ≤ converged_tol` in that exact evaluation.
+    pub fn from_run(run: SelfPlayRun, pop: &Population, k: usize, converged_tol: f64) -> Solution {
+        let evaluation = crate::metrics::evaluate_exact(pop, &run.policy, k);
+        Solution::from_evaluated_run(run, evaluation, k, converged_tol)
+    }
+
+    /// [`from_run`](Self::from_run) with the exact evaluation of
+    /// the final policy already at hand (the CPU loop has `g(π_T)`).
+    pub fn from_evaluated_run(run: SelfPlayRun, evaluation: Evaluation, k: usize, converged_tol: f64) -> Solution {
+        let fair = 1.0 / (k as f64 + 1.0);
+        let t = run.iterations.max(1) as f64;
+        let max_sum = run.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut history: Vec<Checkpoint> = run
+            .checkpoints
+            .iter()
+            .map(|&(it, max_g, max_sum, inner)| checkpoint(it, max_g, max_sum, inner, fair))
+            .collect();
+        if history.last().map(|c| c.iteration) != Some(run.iterations) {
+            history.push(checkpoint(run.iterations, run.max_g, max_sum, run.inner, fair));
+        }
+        Solution {
+            converged: on_simplex(&run.policy) && evaluation.exploitability <= converged_tol,
+            evaluation,
+            policy: run.policy,
+            iterations: run.iterations,
+            average_robust_alignment: 1.0 - max_sum / t,
+            regret: max_sum - run.inner,
+            history,
+        }
+    }
+}
+
+fn checkpoint(iteration: usize, max_g: f64, max_sum: f64, inner: f64, fair: f64) -> Checkpoint {
+    let t = iteration as f64;
+    Checkpoint {
+        iteration,
+        exploitability: max_g - fair,
+        robust_alignment: 1.0 - max_g,
+        average_robust_alignment: 1.0 - max_sum / t,
+        average_regret: (max_sum - inner) / t,
+    }
 }

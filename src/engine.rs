@@ -17,7 +17,7 @@ use crate::gpu::{GpuEngine, DEVICE_TOL_FLOOR};
 use crate::population::Population;
 
 /// What the user asked for with `--backend`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendChoice {
     /// The CPU engine, or a hardware GPU for self-play batches of at least
@@ -40,15 +40,7 @@ pub enum Workload {
     SelfPlay { populations: usize },
 }
 
-/// Smallest self-play batch for which `auto` opens a hardware GPU.
-///
-/// Chosen conservatively, not measured on hardware: the CPU engine solves
-/// 1,024 populations (n = 16, m = 32, k = 4, 200 iterations) in about 0.13 s
-/// on two cores, too little work for a device launch (adapter, device,
-/// kernel compilation, transfers) to pay off; a GPU can only win on batches
-/// several times larger. Smaller batches, and every batch on a machine with only a software
-/// adapter, run on the CPU engine.
-pub const AUTO_GPU_MIN_POPULATIONS: usize = 4_096;
+pub use crate::limits::AUTO_GPU_MIN_POPULATIONS;
 
 enum Device {
     Cpu,
@@ -151,7 +143,7 @@ impl Engine {
     /// the same on every engine; `converged` is `E_k ≤ tol` on the exact f64
     /// evaluation of the final policy.
     pub fn solve_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
-        crate::limits::check_solve(k, opts)?;
+        dynamics::check_options(k, opts)?;
         let on_cpu = || dynamics::solve_batch(pops, k, opts).into_iter().collect();
         match &self.device {
             Device::Cpu => on_cpu(),

@@ -1,11 +1,11 @@
 //! ualign: simulate asymptotic universal alignment through test-time scaling.
 //!
-//! Data flows one way: [`population`] → [`batch`] (packed buffers) → kernels
-//! ([`cpu`] in f64, [`gpu`] in WGSL) → [`metrics`] → [`table`] → [`plot`].
+//! Data flows one way: [`population`] → [`engine`] (kernels: [`cpu`] in f64,
+//! [`gpu`] in WGSL) → [`dynamics`] / [`equilibrium`] → [`metrics`] →
+//! [`results`] → [`plot`]; `docs/architecture.md` has the module picture.
 //! The mathematics is described in `docs/theory.md`.
 
 pub mod baselines;
-pub mod batch;
 pub mod cpu;
 pub mod dynamics;
 pub mod engine;
@@ -18,8 +18,8 @@ pub mod maximal_lottery;
 pub mod metrics;
 pub mod plot;
 pub mod population;
+pub mod results;
 pub mod sweep;
-pub mod table;
 
 pub use error::{Error, Result};
 pub use population::{Kind, Population, UserType};

@@ -1,10 +1,14 @@
 //! The limits every engine shares, checked in one place before any work.
 //!
+//! Every option check of `solve` and `equilibrium` (both engines) lives
+//! here, so the CPU and GPU engines accept and refuse the same inputs with
+//! the same messages. This module is a leaf: it takes plain numbers, and the
+//! option structs of `dynamics` and `equilibrium` call it.
+//!
 //! The GPU engine has tighter limits of its own (n ≤ 256, k ≤ 64, see
 //! `gpu::MAX_K`); those are checked when it is chosen, and `auto` sends work
 //! beyond them to the CPU engine.
 
-use crate::dynamics::SolveOptions;
 use crate::error::{Error, Result};
 
 /// Largest k. The exact engine builds binomial coefficients `C(k, i)` in f64,
@@ -22,6 +26,17 @@ pub const MAX_ITERS: usize = 100_000_000;
 /// bytes: far above any real preference data set, far below a machine's memory.
 pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 
+/// Smallest self-play batch for which `auto` opens a hardware GPU (and the
+/// chunk size in which batches are streamed, so one chunk is one such batch).
+///
+/// Chosen conservatively, not measured on hardware: the CPU engine solves
+/// 1,024 populations (n = 16, m = 32, k = 4, 200 iterations) in about 0.13 s
+/// on two cores, too little work for a device launch (adapter, device,
+/// kernel compilation, transfers) to pay off; a GPU can only win on batches
+/// several times larger. Smaller batches, and every batch on a machine with only a software
+/// adapter, run on the CPU engine.
+pub const AUTO_GPU_MIN_POPULATIONS: usize = 4_096;
+
 /// Checks 1 ≤ k ≤ [`MAX_K`].
 pub fn check_k(k: usize) -> Result<()> {
     if k == 0 {
@@ -37,29 +52,42 @@ pub fn check_k(k: usize) -> Result<()> {
     Ok(())
 }
 
-/// Checks the self-play options (step size, iteration cap, tolerance) the
-/// same way for every engine.
-pub fn check_solve(k: usize, opts: &SolveOptions) -> Result<()> {
+/// Checks the self-play options (step size `eta`, iteration cap `iters`,
+/// tolerance `tol`) the same way for every engine.
+pub fn check_solve(k: usize, eta: f64, iters: usize, tol: f64) -> Result<()> {
     check_k(k)?;
-    if !(opts.eta.is_finite() && opts.eta > 0.0) {
-        return Err(Error::input("eta", format!("is {}", opts.eta), "the step size must be a finite number > 0"));
+    if !(eta.is_finite() && eta > 0.0) {
+        return Err(Error::input("eta", format!("is {eta}"), "the step size must be a finite number > 0"));
     }
-    if opts.iters == 0 {
+    if iters == 0 {
         return Err(Error::input("iters", "is 0", "allow at least 1 iteration"));
     }
-    if opts.iters > MAX_ITERS {
+    if iters > MAX_ITERS {
         return Err(Error::input(
             "iters",
-            format!("is {}, above the largest supported cap {MAX_ITERS}", opts.iters),
+            format!("is {iters}, above the largest supported cap {MAX_ITERS}"),
             format!("use --iters <= {MAX_ITERS} (1e8)"),
         ));
     }
-    if !(opts.tol >= 0.0) {
+    if !(tol >= 0.0) {
         return Err(Error::input(
             "tol",
-            format!("is {}", opts.tol),
+            format!("is {tol}"),
             "the tolerance on E_k must be >= 0 (0 = never stop early)",
         ));
+    }
+    Ok(())
+}
+
+/// Checks the equilibrium solver's options (tolerance `tol`, QRE path step
+/// cap `max_path_steps`) the same way for every engine.
+pub fn check_equilibrium(k: usize, tol: f64, max_path_steps: usize) -> Result<()> {
+    check_k(k)?;
+    if !(tol.is_finite() && tol > 0.0) {
+        return Err(Error::input("tol", format!("is {tol}"), "the tolerance on E_k must be a finite number > 0"));
+    }
+    if max_path_steps == 0 {
+        return Err(Error::input("max_path_steps", "is 0", "allow at least one step on the QRE path"));
     }
     Ok(())
 }

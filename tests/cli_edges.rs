@@ -114,7 +114,7 @@ fn an_endless_population_file_stops_at_the_size_limit() {
 #[test]
 fn eval_defaults_to_exact_values() {
     let path = asset("condorcet3.json");
-    let pop = ualign::population::json::load_population(std::path::Path::new(&path)).unwrap();
+    let pop = ualign::population::load::load_population(std::path::Path::new(&path)).unwrap();
     let policy = [0.2, 0.3, 0.5];
     let out = ualign(&["eval", "--population", &path, "--policy", "0.2,0.3,0.5", "--k", "3", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -167,7 +167,7 @@ fn a_batch_streams_in_input_order_across_chunks() {
     let file =
         batch("order.jsonl", &["--model", "pl", "--responses", "5", "--types", "6", "--count", &count.to_string()]);
     let (text, _) = eval_batch(&file);
-    let pops = ualign::population::json::load_populations(&file).unwrap();
+    let pops = ualign::population::load::load_populations(&file).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), count);
     for i in [0, 1, chunk - 1, chunk, chunk + 1, 2 * chunk, count - 1] {

@@ -5,7 +5,8 @@ mod common;
 use common::{oracle, random_population, rng};
 use rand::Rng;
 use ualign::baselines::{nlhf, pairwise};
-use ualign::dynamics::{checkpoint_schedule, solve, solve_batch, Dynamics, SolveOptions};
+use ualign::cpu::checkpoint_schedule;
+use ualign::dynamics::{solve, solve_batch, Dynamics, SolveOptions};
 use ualign::metrics::evaluate;
 use ualign::{Error, Population, UserType};
 

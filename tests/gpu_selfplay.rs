@@ -46,7 +46,7 @@ fn fused_selfplay_follows_its_cpu_twin() {
         let (mut worst, mut sums) = (0.0f64, 0.0f64);
         assert_eq!(gpu.len(), pops.len());
         for (pop, run) in pops.iter().zip(&gpu) {
-            let exact = cpu::selfplay(pop, k, dynamics, opts.eta, opts.iters, 0.0, &schedule);
+            let exact = cpu::selfplay(pop, k, dynamics.update(), opts.eta, opts.iters, 0.0, &schedule);
             assert_eq!(run.iterations, exact.iterations);
             assert_eq!(run.checkpoints.len(), exact.checkpoints.len());
             worst = worst.max(gpu_util::max_abs_diff(&run.policy, &exact.policy));

@@ -12,14 +12,15 @@ fn png_size(path: &std::path::Path) -> (u32, u32) {
 }
 
 #[test]
-fn a_run_draws_its_default_figures_and_heatmaps_redraw_from_disk() {
+fn the_default_figures_draw_from_a_run_and_heatmaps_redraw_from_disk() {
     let cfg = config(CONFIG);
     let dir = tmp("figures");
-    let summary = run(&cfg, &dir, &RunOptions::default(), &SimpleRunner).unwrap();
+    run(&cfg, &dir, &RunOptions::default(), &SimpleRunner).unwrap();
+    let files = ualign::plot::default_figures(&dir).unwrap();
     for name in ["convergence", "curves", "regret", "scaling", "gap_eq", "gap_nlhf"] {
         let png = dir.join(format!("figures/{name}.png"));
         let svg = dir.join(format!("figures/{name}.svg"));
-        assert!(summary.files.contains(&png), "{name}.png not reported");
+        assert!(files.contains(&png), "{name}.png not reported");
         let (w, h) = png_size(&png);
         assert!(w >= 800 && h >= 500, "{name}: {w}x{h}");
         let text = std::fs::read_to_string(&svg).unwrap();
@@ -41,7 +42,7 @@ fn a_run_draws_its_default_figures_and_heatmaps_redraw_from_disk() {
 fn heatmap_errors_name_the_flag() {
     let cfg = config(CONFIG);
     let dir = tmp("figure-errors");
-    run(&cfg, &dir, &RunOptions { no_figures: true, ..Default::default() }, &SimpleRunner).unwrap();
+    run(&cfg, &dir, &RunOptions::default(), &SimpleRunner).unwrap();
     let err = |x: &str, y: &str, m: &str, out: &str| {
         ualign::plot::heatmap(&dir, x, y, m, &dir.join(out)).unwrap_err().to_string()
     };

@@ -7,9 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use ualign::error::{Error, Location};
-use ualign::population::json::{
-    load_population, load_populations, parse_jsonl, parse_population, to_json, write_jsonl,
-};
+use ualign::population::json::{parse_jsonl, parse_population, to_json, write_jsonl};
+use ualign::population::load::{load_population, load_populations};
 use ualign::population::preflib::{load_preflib, parse_preflib};
 use ualign::{Kind, Population, UserType};
 

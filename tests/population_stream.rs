@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use ualign::population::json::load_populations;
+use ualign::population::load::load_populations;
 use ualign::population::stream::Chunks;
 
 fn temp_file(name: &str, text: &str) -> PathBuf {

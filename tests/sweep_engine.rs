@@ -4,8 +4,9 @@ mod common;
 mod sweep_support;
 
 use sweep_support::{read, tmp};
-use ualign::sweep::{Backend, Config, RunOptions};
-use ualign::table::Table;
+use ualign::engine::BackendChoice;
+use ualign::results::table::Table;
+use ualign::sweep::{Config, RunOptions};
 
 #[test]
 fn planted_condorcet_winner_nlhf_stays_while_the_equilibrium_reaches_the_bound() {
@@ -44,5 +45,6 @@ fn planted_condorcet_winner_nlhf_stays_while_the_equilibrium_reaches_the_bound()
         assert!((predicted - num("avg_r")).abs() < 1e-12, "{row:?}");
     }
     assert!(read(&dir, "manifest.json").contains("\"backend_used\""));
+    ualign::plot::default_figures(&dir).unwrap();
     assert!(dir.join("figures/ell.png").exists());
 }

@@ -5,8 +5,8 @@ mod common;
 mod sweep_support;
 
 use sweep_support::tmp;
+use ualign::results::table::Table;
 use ualign::sweep::{Config, RunOptions};
-use ualign::table::Table;
 
 #[test]
 fn unconverged_populations_stay_out_of_the_equilibrium_columns() {

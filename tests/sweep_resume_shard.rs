@@ -15,24 +15,24 @@ const TABLES: [&str; 3] = ["cells.csv", "populations.csv", "history.csv"];
 fn merged_shards_equal_the_unsharded_run() {
     let cfg = config(CONFIG);
     let whole = tmp("whole");
-    let opts = RunOptions { no_figures: true, ..Default::default() };
+    let opts = RunOptions::default();
     let summary = run(&cfg, &whole, &opts, &SimpleRunner).unwrap();
     assert_eq!(summary.cells, 12);
     let mut shards = Vec::new();
     for i in 0..2 {
         let dir = tmp(&format!("shard{i}"));
-        let opts = RunOptions { shard: Some(Shard { index: i, count: 2 }), no_figures: true, ..Default::default() };
+        let opts = RunOptions { shard: Some(Shard { index: i, count: 2 }), ..Default::default() };
         assert_eq!(run(&cfg, &dir, &opts, &SimpleRunner).unwrap().cells, 6);
         shards.push(dir);
     }
     let merged = tmp("merged");
-    ualign::sweep::merge::merge_with(&shards, &merged, false).unwrap();
+    ualign::sweep::merge(&shards, &merged).unwrap();
     for t in TABLES {
         assert_eq!(read(&whole, t), read(&merged, t), "{t} differs");
     }
     assert_eq!(read(&whole, "cells.csv").lines().count(), 13);
     // A merge that misses a shard names the missing cell.
-    let err = ualign::sweep::merge::merge_with(&shards[..1], &tmp("partial"), false).unwrap_err().to_string();
+    let err = ualign::sweep::merge(&shards[..1], &tmp("partial")).unwrap_err().to_string();
     assert!(err.contains("cell 1 of 12"), "{err}");
 }
 
@@ -40,7 +40,7 @@ fn merged_shards_equal_the_unsharded_run() {
 fn killed_and_resumed_equals_uninterrupted() {
     let cfg = config(CONFIG);
     let whole = tmp("uninterrupted");
-    let opts = RunOptions { no_figures: true, ..Default::default() };
+    let opts = RunOptions::default();
     run(&cfg, &whole, &opts, &SimpleRunner).unwrap();
 
     let dir = tmp("killed");
@@ -52,7 +52,7 @@ fn killed_and_resumed_equals_uninterrupted() {
     // Without --resume the directory is refused.
     let err = run(&cfg, &dir, &opts, &SimpleRunner).unwrap_err().to_string();
     assert!(err.contains("--resume"), "{err}");
-    let resume = RunOptions { resume: true, no_figures: true, ..Default::default() };
+    let resume = RunOptions { resume: true, ..Default::default() };
     let summary = run(&cfg, &dir, &resume, &SimpleRunner).unwrap();
     assert_eq!((summary.cells_resumed, summary.cells_run), (5, 7));
     for t in TABLES {
@@ -68,7 +68,7 @@ fn killed_and_resumed_equals_uninterrupted() {
 #[test]
 fn same_config_reproduces_the_tables_byte_for_byte() {
     let cfg = config(CONFIG);
-    let opts = RunOptions { no_figures: true, ..Default::default() };
+    let opts = RunOptions::default();
     let (a, b) = (tmp("repro-a"), tmp("repro-b"));
     run(&cfg, &a, &opts, &SimpleRunner).unwrap();
     run(&cfg, &b, &opts, &SimpleRunner).unwrap();

@@ -12,7 +12,7 @@ use ualign::sweep::{Cell, CellRunner, PopulationOutcome, RunOptions, Shard};
 use ualign::Result;
 
 fn quick() -> RunOptions {
-    RunOptions { no_figures: true, ..Default::default() }
+    RunOptions::default()
 }
 
 /// Counts the cells it is asked to compute.
@@ -38,7 +38,7 @@ fn a_non_empty_directory_without_results_is_refused_and_left_alone() {
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "nothing was written");
     let shard = tmp("foreign-shard");
     run(&config(CONFIG), &shard, &quick(), &SimpleRunner).unwrap();
-    let err = ualign::sweep::merge::merge_with(&[shard], &dir, false).unwrap_err().to_string();
+    let err = ualign::sweep::merge(&[shard], &dir).unwrap_err().to_string();
     assert!(err.contains("holds no ualign results"), "{err}");
     assert_eq!(std::fs::read_to_string(dir.join("thesis.tex")).unwrap(), "precious");
 }
@@ -86,11 +86,11 @@ fn reruns_of_one_shard_merge_and_real_disagreements_are_refused() {
     rec["wall_s"] = serde_json::json!(123.0);
     std::fs::write(&cell, rec.to_string()).unwrap();
     let merged = tmp("dup-merged");
-    ualign::sweep::merge::merge_with(&[a.clone(), again.clone(), b.clone()], &merged, false).unwrap();
+    ualign::sweep::merge(&[a.clone(), again.clone(), b.clone()], &merged).unwrap();
     assert_eq!(read(&merged, "cells.csv").lines().count(), 13);
     // A changed result is a real disagreement.
     rec["outcomes"][0]["iterations"] = serde_json::json!(7);
     std::fs::write(&cell, rec.to_string()).unwrap();
-    let err = ualign::sweep::merge::merge_with(&[a, again, b], &tmp("dup-refused"), false).unwrap_err().to_string();
+    let err = ualign::sweep::merge(&[a, again, b], &tmp("dup-refused")).unwrap_err().to_string();
     assert!(err.contains("cell 0 differs"), "{err}");
 }

@@ -12,8 +12,9 @@ use ualign::equilibrium::{self, Equilibrium, EquilibriumOptions};
 use ualign::error::{Error, Result};
 use ualign::limits::MAX_K;
 use ualign::metrics::{self, Evaluation};
+use ualign::population::load::load_population;
 use ualign::population::stream::{Chunks, CHUNK};
-use ualign::population::{check_k, check_policy, json as popjson, Population};
+use ualign::population::{check_k, check_policy, Population};
 
 use super::output::{self, Out};
 use super::{format, BackendArgs, CompareArgs, EvalArgs, Input, SolveArgs};
@@ -27,7 +28,7 @@ enum Loaded {
 
 fn load(input: &Input) -> Result<Loaded> {
     match (&input.population, &input.populations) {
-        (Some(p), _) => Ok(Loaded::One(popjson::load_population(p)?)),
+        (Some(p), _) => Ok(Loaded::One(load_population(p)?)),
         (None, Some(p)) => Ok(Loaded::Batch(Chunks::open(p, CHUNK)?)),
         (None, None) => {
             Err(Error::input("--population", "is missing", "pass --population FILE or --populations FILE.jsonl"))
@@ -36,7 +37,7 @@ fn load(input: &Input) -> Result<Loaded> {
 }
 
 fn open_engine(b: &BackendArgs, work: Workload) -> Result<Engine> {
-    let engine = Engine::select(b.backend, b.adapter.as_deref(), work)?;
+    let engine = Engine::select(b.backend.into(), b.adapter.as_deref(), work)?;
     print_notices(&engine);
     Ok(engine)
 }

@@ -18,7 +18,7 @@ const DEFAULT_SWEEP: &str = include_str!("../../assets/sweeps/default.toml");
 pub fn generate(a: GenerateArgs) -> Result<()> {
     let defaults = GenSpec::default();
     let spec = GenSpec {
-        model: a.model,
+        model: a.model.into(),
         responses: a.responses,
         types: a.types,
         count: a.count,
@@ -76,12 +76,15 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let opts = sweep::RunOptions {
         resume: a.resume,
         shard: a.shard.as_deref().map(sweep::Shard::parse).transpose().map_err(Error::as_flag)?,
-        backend: a.backend,
+        backend: a.backend.map(Into::into),
         progress: true,
         log: Some(|line| eprintln!("{line}")),
-        no_figures: false,
     };
-    let summary = sweep::run(&config, &out, &opts)?;
+    let mut summary = sweep::run(&config, &out, &opts)?;
+    // A shard holds part of the grid: its figures come after `ualign merge`.
+    if opts.shard.is_none() {
+        summary.files.extend(plot::default_figures(&out)?);
+    }
     output::print(&super::format::sweep_summary(&summary, &out))
 }
 
@@ -99,6 +102,7 @@ pub fn heatmap(a: HeatmapArgs) -> Result<()> {
 
 pub fn merge(a: MergeArgs) -> Result<()> {
     sweep::merge(&a.dirs, &a.out)?;
+    plot::default_figures(&a.out)?;
     eprintln!("ualign: merged {} directories into {}", a.dirs.len(), a.out.display());
     Ok(())
 }

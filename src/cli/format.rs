@@ -58,15 +58,11 @@ pub fn evaluation(pop: &Population, policy: &[f64], e: &Evaluation) -> String {
 pub fn solution(pop: &Population, s: &Solution, opts: &SolveOptions) -> String {
     let status = if s.converged { "converged" } else { "NOT converged" };
     let mut out = header(pop, s.evaluation.k);
-    let dynamics = clap::ValueEnum::to_possible_value(&opts.dynamics).map(|v| v.get_name().to_string());
+    let dynamics = opts.dynamics.name();
     let _ = writeln!(
         out,
         "{}, η = {}, {} after {} iterations (tol {:.0e})",
-        dynamics.unwrap_or_default(),
-        opts.eta,
-        status,
-        s.iterations,
-        opts.tol
+        dynamics, opts.eta, status, s.iterations, opts.tol
     );
     out += &per_response(pop, &s.policy, &s.evaluation);
     out += &summary(&s.evaluation);

@@ -2,6 +2,7 @@
 //! library, and prints a table or JSON; errors bubble up as one line.
 
 mod analyse;
+mod choices;
 mod experiments;
 mod format;
 mod output;
@@ -12,8 +13,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use ualign::dynamics::{Dynamics, SolveOptions};
-use ualign::engine::BackendChoice;
+use choices::{BackendArg, DynamicsArg, ModelArg};
+use ualign::dynamics::SolveOptions;
 use ualign::equilibrium::EquilibriumOptions;
 use ualign::Result;
 
@@ -71,8 +72,8 @@ struct BackendArgs {
     /// populations on a hardware GPU (never a software adapter such as
     /// lavapipe); gpu = any GPU adapter, software included, or an error;
     /// cpu = the exact f64 engine on all cores.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-    backend: BackendChoice,
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
     /// Use the GPU adapter whose name contains this text (see `ualign info`)
     /// [default: the first hardware adapter].
     #[arg(long, value_name = "NAME")]
@@ -107,7 +108,7 @@ struct DynamicsArgs {
     /// solver; compare: for the equilibrium rows) [default: the equilibrium
     /// solver for solve and compare, pga elsewhere].
     #[arg(long, value_enum)]
-    dynamics: Option<Dynamics>,
+    dynamics: Option<DynamicsArg>,
     /// Step size η > 0 [default: 1].
     #[arg(long)]
     eta: Option<f64>,
@@ -155,7 +156,7 @@ impl DynamicsArgs {
     fn options(&self) -> SolveOptions {
         let mut o = SolveOptions::default();
         if let Some(d) = self.dynamics {
-            o.dynamics = d;
+            o.dynamics = d.into();
         }
         if let Some(e) = self.eta {
             o.eta = e;
@@ -210,7 +211,7 @@ struct GenerateArgs {
     /// Generator: impartial culture, mallows, pl (Plackett–Luce), bt
     /// (Bradley–Terry), cycle (Condorcet cycles), condorcet (planted winner).
     #[arg(long, value_enum)]
-    model: ualign::population::generate::Model,
+    model: ModelArg,
     /// Number of responses n.
     #[arg(long)]
     responses: usize,
@@ -257,7 +258,7 @@ struct SweepArgs {
     /// Override the config's backend (auto | gpu | cpu, as for solve)
     /// [default: the config's `backend`, else auto].
     #[arg(long, value_enum)]
-    backend: Option<BackendChoice>,
+    backend: Option<BackendArg>,
 }
 
 #[derive(Args)]

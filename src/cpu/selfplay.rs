@@ -1,7 +1,8 @@
 //! CPU twin of `shaders/selfplay.wgsl`: the self-play loop exactly as the
 //! fused GPU kernel runs it, in f64. It is also the CPU engine's loop
 //! (`dynamics::solve` drives it through a reusable [`Workspace`]); the GPU
-//! tests hold it against the kernel, and both end in the same [`Solution`].
+//! tests hold it against the kernel. Both return a raw [`SelfPlayRun`],
+//! which the driver (`dynamics`) turns into a `Solution`.
 //!
 //! Iteration t = 1, 2, …: evaluate `g_t = g(π_t)`, add it to the time
 //! average (Σ_t g_t and Σ_t ⟨π_t, g_t⟩), record a checkpoint when t is
@@ -12,9 +13,16 @@
 //! the base iterates π_t (its extrapolated points are not played).
 
 use super::{deviation_into, dynamics_step, project_simplex, Scratch, StepRule};
-use crate::dynamics::{Checkpoint, Dynamics, Solution};
-use crate::metrics::Evaluation;
 use crate::population::Population;
+
+/// How one self-play iteration updates the policy: a single [`StepRule`]
+/// from `g(π_t)`, or extragradient (a projected half step, `g` re-evaluated
+/// there, then a projected step from `π_t` with that payoff).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    Step(StepRule),
+    Extragradient,
+}
 
 /// What a self-play run leaves behind (the GPU engine reads the same
 /// quantities back from its state buffer).
@@ -60,7 +68,7 @@ impl Workspace {
         &mut self,
         pop: &Population,
         k: usize,
-        dynamics: Dynamics,
+        update: Update,
         eta: f64,
         iters: usize,
         tol: f64,
@@ -100,14 +108,13 @@ impl Workspace {
             if stopped_on_tol || t >= iters {
                 return SelfPlayRun { policy, iterations: t, stopped_on_tol, max_g, sum_g, inner, checkpoints };
             }
-            match dynamics {
-                Dynamics::Pga => dynamics_step(StepRule::Projected, &mut policy, g, g, eta, sort),
-                Dynamics::Mwu => dynamics_step(StepRule::Multiplicative, &mut policy, g, g, eta, sort),
-                Dynamics::Optimistic => {
+            match update {
+                // Only the optimistic rule reads the previous payoff (g_1 at t = 1).
+                Update::Step(rule) => {
                     let previous = if t == 1 { &*g } else { &*g_prev };
-                    dynamics_step(StepRule::OptimisticProjected, &mut policy, g, previous, eta, sort);
+                    dynamics_step(rule, &mut policy, g, previous, eta, sort);
                 }
-                Dynamics::Extragradient => {
+                Update::Extragradient => {
                     base.copy_from_slice(&policy);
                     dynamics_step(StepRule::Projected, &mut policy, g, g, eta, sort);
                     deviation_into(pop, &policy, k, g_half, scratch);
@@ -134,7 +141,7 @@ pub fn on_simplex(policy: &[f64]) -> bool {
 
 /// `count` log-spaced checkpoint iterations in `1..=iters`, first and last
 /// included, ascending and distinct. The final iteration of a run is
-/// recorded as well, wherever it stops (see [`SelfPlayRun::into_solution`]).
+/// recorded as well, wherever it stops (see `dynamics`, which builds the history).
 pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
     if count == 0 || iters == 0 {
         return Vec::new();
@@ -156,58 +163,11 @@ pub fn checkpoint_schedule(iters: usize, count: usize) -> Vec<usize> {
 pub fn selfplay(
     pop: &Population,
     k: usize,
-    dynamics: Dynamics,
+    update: Update,
     eta: f64,
     iters: usize,
     tol: f64,
     schedule: &[usize],
 ) -> SelfPlayRun {
-    Workspace::default().selfplay(pop, k, dynamics, eta, iters, tol, schedule)
-}
-
-impl SelfPlayRun {
-    /// The [`Solution`] of this run: the final policy re-evaluated exactly in
-    /// f64, the time-average output and the checkpoint history (the final
-    /// iteration appended when it was not scheduled). `converged` is a finite
-    /// policy on the simplex with `E_k ≤ converged_tol` in that exact evaluation.
-    pub fn into_solution(self, pop: &Population, k: usize, converged_tol: f64) -> Solution {
-        let evaluation = crate::metrics::evaluate_exact(pop, &self.policy, k);
-        self.with_evaluation(evaluation, k, converged_tol)
-    }
-
-    /// [`into_solution`](Self::into_solution) with the exact evaluation of
-    /// the final policy already at hand (the CPU loop has `g(π_T)`).
-    pub fn with_evaluation(self, evaluation: Evaluation, k: usize, converged_tol: f64) -> Solution {
-        let fair = 1.0 / (k as f64 + 1.0);
-        let t = self.iterations.max(1) as f64;
-        let max_sum = self.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let mut history: Vec<Checkpoint> = self
-            .checkpoints
-            .iter()
-            .map(|&(it, max_g, max_sum, inner)| checkpoint(it, max_g, max_sum, inner, fair))
-            .collect();
-        if history.last().map(|c| c.iteration) != Some(self.iterations) {
-            history.push(checkpoint(self.iterations, self.max_g, max_sum, self.inner, fair));
-        }
-        Solution {
-            converged: on_simplex(&self.policy) && evaluation.exploitability <= converged_tol,
-            evaluation,
-            policy: self.policy,
-            iterations: self.iterations,
-            average_robust_alignment: 1.0 - max_sum / t,
-            regret: max_sum - self.inner,
-            history,
-        }
-    }
-}
-
-fn checkpoint(iteration: usize, max_g: f64, max_sum: f64, inner: f64, fair: f64) -> Checkpoint {
-    let t = iteration as f64;
-    Checkpoint {
-        iteration,
-        exploitability: max_g - fair,
-        robust_alignment: 1.0 - max_g,
-        average_robust_alignment: 1.0 - max_sum / t,
-        average_regret: (max_sum - inner) / t,
-    }
+    Workspace::default().selfplay(pop, k, update, eta, iters, tol, schedule)
 }

@@ -23,9 +23,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::dynamics::{self, Dynamics, SolveOptions};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::metrics::{evaluate_exact, Evaluation};
-use crate::population::{check_k, check_policy, Population};
+use crate::population::{check_policy, Population};
 
 pub mod homotopy;
 pub mod jacobian;
@@ -84,20 +84,9 @@ pub struct Equilibrium {
     pub lambda: f64,
 }
 
-/// Checks `k` and the options.
+/// Checks `k` and the options (see [`crate::limits`]).
 pub fn check_options(k: usize, opts: &EquilibriumOptions) -> Result<()> {
-    check_k(k)?;
-    if !(opts.tol.is_finite() && opts.tol > 0.0) {
-        return Err(Error::input(
-            "tol",
-            format!("is {}", opts.tol),
-            "the tolerance on E_k must be a finite number > 0",
-        ));
-    }
-    if opts.max_path_steps == 0 {
-        return Err(Error::input("max_path_steps", "is 0", "allow at least one step on the QRE path"));
-    }
-    Ok(())
+    crate::limits::check_equilibrium(k, opts.tol, opts.max_path_steps)
 }
 
 /// The symmetric equilibrium of `pop` at `k`: QRE homotopy, Newton finish,

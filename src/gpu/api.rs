@@ -3,10 +3,10 @@
 
 use rayon::prelude::*;
 
+use super::batch::{self, PackedBatch, Slot};
 use super::contract::{self, Params};
 use super::runner::Entry;
 use super::{GpuEngine, LANES};
-use crate::batch::{self, PackedBatch, Slot};
 use crate::cpu::{checkpoint_schedule, Reduced, SelfPlayRun, StepRule, GRID_F32};
 use crate::dynamics::{Dynamics, Solution, SolveOptions};
 use crate::error::{Error, Result};
@@ -110,14 +110,14 @@ impl GpuEngine {
         Ok(runs
             .into_par_iter()
             .zip(pops)
-            .map(|(run, pop)| run.into_solution(pop, k, opts.tol.max(GPU_CONVERGED_TOL)))
+            .map(|(run, pop)| Solution::from_run(run, pop, k, opts.tol.max(GPU_CONVERGED_TOL)))
             .collect())
     }
 
     /// The raw self-play runs (f32 state widened to f64), before the exact
     /// re-evaluation of [`solve_batch`](Self::solve_batch).
     pub fn selfplay_batch(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<SelfPlayRun>> {
-        check_options(opts)?;
+        crate::dynamics::check_options(k, opts)?;
         self.check_limits(pops, k)?;
         let schedule: Vec<u32> = checkpoint_schedule(opts.iters, opts.checkpoints).iter().map(|&t| t as u32).collect();
         let rule = match opts.dynamics {
@@ -328,19 +328,6 @@ fn limit(what: &str, value: usize, limit: usize, fix: &str) -> Error {
 
 fn widen(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
-}
-
-fn check_options(opts: &SolveOptions) -> Result<()> {
-    if !(opts.eta.is_finite() && opts.eta > 0.0) {
-        return Err(Error::input("eta", format!("is {}", opts.eta), "use a positive finite step size, e.g. --eta 0.5"));
-    }
-    if opts.iters == 0 || opts.iters > u32::MAX as usize {
-        return Err(Error::input("iters", format!("is {}", opts.iters), "use 1 <= --iters <= 4294967295"));
-    }
-    if !(opts.tol >= 0.0) {
-        return Err(Error::input("tol", format!("is {}", opts.tol), "use a tolerance >= 0"));
-    }
-    Ok(())
 }
 
 /// A first guess of iterations per dispatch (about 2^27 multiply-adds);

@@ -7,6 +7,7 @@
 
 mod adapter;
 mod api;
+pub mod batch;
 pub mod contract;
 mod runner;
 

@@ -4,9 +4,9 @@ use std::time::{Duration, Instant};
 
 use wgpu::util::DeviceExt;
 
+use super::batch::PackedBatch;
 use super::contract::{self, BufferKind, Params};
 use super::{GpuEngine, SHADER_SOURCE, TWIN_SHADER_SOURCE};
-use crate::batch::PackedBatch;
 use crate::error::{Error, Result};
 
 /// The kernels: the production module's entry points and, built only when a

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::sweep::grid::PARAMETERS;
-use crate::table::Table;
+use crate::results::table::Table;
+use crate::results::PARAMETERS;
 
 /// The tables of a results directory.
 pub struct Results {
@@ -30,10 +30,7 @@ impl Results {
         let cells = need("cells.csv")?;
         let history = need("history.csv")?;
         let populations = need("populations.csv")?;
-        let title = crate::sweep::store::Store::new(dir)
-            .read_manifest()?
-            .map(|m| m.title)
-            .unwrap_or_else(|| dir.display().to_string());
+        let title = crate::results::manifest::read(dir)?.map(|m| m.title).unwrap_or_else(|| dir.display().to_string());
         Ok(Results { title, cells, history, populations })
     }
 

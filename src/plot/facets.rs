@@ -10,7 +10,7 @@ use super::heatmap::{axis_name, layout, rate_gap, Categorical};
 use super::style::{colour_bar, font, DrawResult};
 use super::Figure;
 use crate::error::{Error, Result};
-use crate::sweep::grid::PARAMETERS;
+use crate::results::PARAMETERS;
 
 /// Panels `[row][column]` with their titles, drawn on one colour scale.
 pub struct Facets {

@@ -166,11 +166,11 @@ fn log_scale(column: &str, values: &[f64]) -> bool {
 pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categorical> {
     let column = resolve_metric(res, metric)?;
     for (flag, axis) in [("--x", x), ("--y", y)] {
-        if res.cells.column(axis).is_none() || !crate::sweep::grid::PARAMETERS.contains(&axis) {
+        if res.cells.column(axis).is_none() || !crate::results::PARAMETERS.contains(&axis) {
             return Err(Error::input(
                 flag,
                 format!("\"{axis}\" is not a grid parameter"),
-                format!("use one of {}", crate::sweep::grid::PARAMETERS.join(", ")),
+                format!("use one of {}", crate::results::PARAMETERS.join(", ")),
             ));
         }
     }

@@ -51,7 +51,7 @@ pub fn save(figure: &impl Figure, out: &Path) -> Result<()> {
                 .ok_or_else(|| Error::Other("image buffer size mismatch".into()))?
                 .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
                 .map_err(|e| Error::Other(format!("{}: PNG encoding failed: {e}", out.display())))?;
-            crate::table::write_atomic(out, &bytes)
+            crate::results::table::write_atomic(out, &bytes)
         }
         Some("svg") => {
             let mut text = String::new();
@@ -61,7 +61,7 @@ pub fn save(figure: &impl Figure, out: &Path) -> Result<()> {
                 figure.draw(&root).map_err(fail)?;
                 root.present().map_err(|e| fail(e.into()))?;
             }
-            crate::table::write_atomic(out, text.as_bytes())
+            crate::results::table::write_atomic(out, text.as_bytes())
         }
         _ => Err(Error::input(
             "--out",

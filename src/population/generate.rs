@@ -38,7 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::json::normalised_population;
+use super::normalised_population;
 use super::preflib::MAX_TYPE_ENTRIES;
 use super::{Population, UserType, MAX_SCORE_SPAN};
 use crate::error::{Error, Result};
@@ -54,7 +54,7 @@ pub const DEFAULT_TYPES: usize = 8;
 /// populations one at a time with [`generate_one`].
 pub const MAX_BATCH_ENTRIES: usize = 1 << 28;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
     Impartial,
@@ -64,7 +64,6 @@ pub enum Model {
     Cycle,
     Condorcet,
     #[serde(rename = "perturbed_cycle")]
-    #[value(name = "perturbed_cycle")]
     PerturbedCycle,
 }
 

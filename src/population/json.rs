@@ -1,4 +1,5 @@
-//! Population files in JSON and JSON Lines, and the loaders the CLI calls.
+//! Population files in JSON and JSON Lines (the loaders that choose a
+//! format by extension are in `load.rs`).
 //!
 //! One population is one JSON object:
 //!
@@ -19,12 +20,11 @@
 //! offending value starts, found by re-scanning the text (see [`locate`]).
 
 use std::io::Write;
-use std::path::Path;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use super::{preflib, Kind, Population, UserType};
+use super::{normalised_population, Kind, Population, UserType};
 use crate::error::{Error, Location, Result};
 
 /// Parses one population from JSON text. `loc` names the file; when it carries
@@ -55,40 +55,6 @@ pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
         };
         e.located(&line_of(line))
     })
-}
-
-/// Loads one population, choosing the format by extension: `.json`, `.soc`,
-/// `.soi` (also `.toc`/`.toi` when they hold no ties), or a `.jsonl` file
-/// holding exactly one population.
-pub fn load_population(path: &Path) -> Result<Population> {
-    let (text, loc) = read(path)?;
-    match format_of(path, &loc)? {
-        Format::Json => parse_population(&text, &loc),
-        Format::PrefLib { partial } => preflib::parse_preflib(&text, &loc, partial),
-        Format::JsonLines => {
-            let mut pops = parse_jsonl(&text, &loc)?;
-            if pops.len() != 1 {
-                return Err(Error::Input {
-                    location: loc,
-                    field: "population".into(),
-                    problem: format!("the file holds {} populations, but one is expected here", pops.len()),
-                    fix: "pass a JSON Lines file with several populations as a batch (--populations)".into(),
-                });
-            }
-            Ok(pops.remove(0))
-        }
-    }
-}
-
-/// Loads a batch: a `.jsonl` file gives one population per non-blank line, in
-/// file order; any single-population file is a batch of one.
-pub fn load_populations(path: &Path) -> Result<Vec<Population>> {
-    let (text, loc) = read(path)?;
-    match format_of(path, &loc)? {
-        Format::JsonLines => parse_jsonl(&text, &loc),
-        Format::Json => Ok(vec![parse_population(&text, &loc)?]),
-        Format::PrefLib { partial } => Ok(vec![preflib::parse_preflib(&text, &loc, partial)?]),
-    }
 }
 
 /// Parses JSON Lines text: one population per non-blank line, lines in
@@ -220,59 +186,6 @@ fn fast_population(text: &str) -> Option<Population> {
         })
         .collect::<Option<Vec<_>>>()?;
     normalised_population(raw.responses as usize, raw.labels, types).ok()
-}
-
-/// Builds a validated population whose weights sum to 1. Unlike
-/// [`Population::new`] it leaves weights alone when they already sum to 1 up
-/// to rounding, so writing and re-reading a population is the identity
-/// (re-dividing by a sum of 1 ± ulp would move the last bit).
-pub fn normalised_population(
-    responses: usize,
-    labels: Option<Vec<String>>,
-    types: Vec<UserType>,
-) -> Result<Population> {
-    let mut pop = Population { responses, labels, types };
-    pop.validate()?;
-    let total: f64 = pop.types.iter().map(|t| t.weight).sum();
-    if (total - 1.0).abs() > 1e-12 {
-        pop.types.iter_mut().for_each(|t| t.weight /= total);
-    }
-    Ok(pop)
-}
-
-enum Format {
-    Json,
-    JsonLines,
-    PrefLib { partial: bool },
-}
-
-fn format_of(path: &Path, loc: &Location) -> Result<Format> {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    match ext.as_str() {
-        "json" => Ok(Format::Json),
-        "jsonl" | "ndjson" => Ok(Format::JsonLines),
-        "soc" | "toc" => Ok(Format::PrefLib { partial: false }),
-        "soi" | "toi" => Ok(Format::PrefLib { partial: true }),
-        _ => Err(Error::Input {
-            location: loc.clone(),
-            field: "file".into(),
-            problem: format!("has the unknown extension '{ext}'"),
-            fix: "use .json (one population), .jsonl (one per line), or PrefLib .soc/.soi".into(),
-        }),
-    }
-}
-
-fn read(path: &Path) -> Result<(String, Location)> {
-    let loc = Location::file(path.display().to_string());
-    match crate::limits::read_capped(path) {
-        Ok(text) => Ok((text, loc)),
-        Err(e) => Err(Error::Input {
-            location: loc,
-            field: "file".into(),
-            problem: format!("cannot be read ({e})"),
-            fix: "check the path and that the file is readable UTF-8 text".into(),
-        }),
-    }
 }
 
 /// A serde syntax error as a one-line input error with line and column.

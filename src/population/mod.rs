@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 pub mod generate;
 pub mod json;
+pub mod load;
 pub mod preflib;
 pub mod stream;
 
@@ -201,4 +202,22 @@ pub fn check_policy(policy: &[f64], n: usize) -> Result<()> {
 /// Checks the number of samples `k` (1 <= k <= [`crate::limits::MAX_K`]).
 pub fn check_k(k: usize) -> Result<()> {
     crate::limits::check_k(k)
+}
+
+/// Builds a validated population whose weights sum to 1. Unlike
+/// [`Population::new`] it leaves weights alone when they already sum to 1 up
+/// to rounding, so writing and re-reading a population is the identity
+/// (re-dividing by a sum of 1 ± ulp would move the last bit).
+pub fn normalised_population(
+    responses: usize,
+    labels: Option<Vec<String>>,
+    types: Vec<UserType>,
+) -> Result<Population> {
+    let mut pop = Population { responses, labels, types };
+    pop.validate()?;
+    let total: f64 = pop.types.iter().map(|t| t.weight).sum();
+    if (total - 1.0).abs() > 1e-12 {
+        pop.types.iter_mut().for_each(|t| t.weight /= total);
+    }
+    Ok(pop)
 }

@@ -33,8 +33,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::json::normalised_population;
-use super::{Population, UserType};
+use super::{normalised_population, Population, UserType};
 use crate::error::{Error, Location, Result};
 
 /// Bound on types × responses after expanding `.soi` rotations (256 MiB of

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::json::{jsonl_hint, load_population, parse_population};
+use super::json::{jsonl_hint, parse_population};
+use super::load::load_population;
 use super::Population;
 use crate::error::{Error, Location, Result};
 use crate::limits::{too_large, MAX_INPUT_BYTES};
@@ -15,7 +16,7 @@ use crate::limits::{too_large, MAX_INPUT_BYTES};
 /// Populations per chunk: enough to keep every core busy between writes (and
 /// as many as `auto` needs to consider a GPU, so a full first chunk decides),
 /// few enough that a chunk of large populations stays small in memory.
-pub const CHUNK: usize = crate::engine::AUTO_GPU_MIN_POPULATIONS;
+pub const CHUNK: usize = crate::limits::AUTO_GPU_MIN_POPULATIONS;
 
 /// The populations of a batch file, `chunk` at a time, in file order.
 /// A `.jsonl`/`.ndjson` file gives one population per non-blank line; any

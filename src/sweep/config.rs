@@ -19,13 +19,16 @@
 //! Everything is checked before any work starts: an unknown key, an empty
 //! list, a value out of range (e.g. more responses than the kernels support)
 //! or a PrefLib file that does not parse is an error naming the file, the
-//! line and the key.
+//! line and the key. The settings of each generator are checked on the
+//! expanded grid, so [`Config::load`] and [`Config::parse`] are completed in
+//! `grid.rs` (which expands a config; this file never calls the grid).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::dynamics::Dynamics;
+use crate::engine::BackendChoice;
 use crate::error::{Error, Location, Result};
 
 /// Largest `n` of a sweep: the generators' limit. The GPU engine's own,
@@ -41,9 +44,6 @@ pub const MAX_CELLS: usize = 1_000_000;
 
 /// The population generators by their config names.
 pub const MODELS: [&str; 7] = ["impartial", "mallows", "pl", "bt", "cycle", "condorcet", "perturbed_cycle"];
-
-/// Which engine solves the cells (`auto` by default; see [`super::engine`]).
-pub use crate::engine::BackendChoice as Backend;
 
 /// Where a cell's populations come from.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -113,7 +113,7 @@ pub struct Config {
     /// The TOML text as given (recorded verbatim in the manifest).
     pub text: String,
     pub title: String,
-    pub backend: Backend,
+    pub backend: BackendChoice,
     /// How many metric checkpoints each run records (log-spaced).
     pub checkpoints: usize,
     /// RLHF baseline: `None` = argmax of the Bradley–Terry reward, else `softmax(r/β)`.
@@ -139,18 +139,13 @@ impl Default for SolverDefaults {
 
 const SETTINGS: [&str; 4] = ["title", "backend", "checkpoints", "rlhf_beta"];
 /// The keys a config may give as grid axes: exactly the grid's parameters.
-const AXES: [&str; 15] = super::grid::PARAMETERS;
+pub(super) const AXES: [&str; 15] = crate::results::PARAMETERS;
 
 impl Config {
-    /// Reads and validates a config file.
-    pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-        Config::parse(&text, path)
-    }
-
-    /// Parses and validates config text; `path` names it in messages and
-    /// anchors relative PrefLib paths.
-    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    /// Parses config text and checks every key and value on its own (the
+    /// generator settings are checked on the grid by [`Config::parse`]);
+    /// `path` names it in messages and anchors relative PrefLib paths.
+    pub(super) fn parse_keys(text: &str, path: &Path) -> Result<Config> {
         let file = path.display().to_string();
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of_offset(text, s.start));
@@ -180,7 +175,7 @@ impl Config {
         }
         for written in p.strings("preflib")? {
             let path = base.join(&written);
-            let pop = crate::population::json::load_population(&path).map_err(|e| {
+            let pop = crate::population::load::load_population(&path).map_err(|e| {
                 p.err(
                     "preflib",
                     e.to_string(),
@@ -252,33 +247,7 @@ impl Config {
                 fix: "shorten the lists or split the sweep into several configs".into(),
             });
         }
-        config.check_generators()?;
         Ok(config)
-    }
-
-    /// The grid's cells (see [`super::grid`]).
-    pub fn cells(&self) -> Vec<super::grid::Cell> {
-        super::grid::expand(self, &|source| match source {
-            Source::Preflib { responses, types, .. } => (*responses, *types),
-            Source::Model(_) => (0, 0),
-        })
-    }
-
-    /// Every generator setting of the grid is valid (e.g. a planted Condorcet
-    /// winner needs n ≥ 2): checked here so that no cell fails mid-sweep.
-    fn check_generators(&self) -> Result<()> {
-        let mut seen = std::collections::HashSet::new();
-        for cell in self.cells() {
-            let Some(spec) = super::engine::gen_spec(&cell) else { continue };
-            if !seen.insert(format!("{spec:?}")) {
-                continue;
-            }
-            if let Err(Error::Input { field, problem, fix, .. }) = spec.validate() {
-                let key = if AXES.contains(&field.as_str()) { field } else { "model".to_string() };
-                return Err(self.error_at(&key, format!("{problem} (model {})", cell.model), fix));
-            }
-        }
-        Ok(())
     }
 
     /// The product of the axis lengths (an upper bound on the number of cells:
@@ -445,9 +414,9 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn backend(&self) -> Result<Backend> {
+    fn backend(&self) -> Result<BackendChoice> {
         match self.string_setting("backend")? {
-            None => Ok(Backend::Auto),
+            None => Ok(BackendChoice::Auto),
             Some(name) => serde_json::from_value(serde_json::Value::String(name.clone()))
                 .map_err(|_| self.err("backend", format!("unknown backend \"{name}\""), "use auto, gpu or cpu".into())),
         }

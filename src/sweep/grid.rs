@@ -16,8 +16,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{Config, Source};
+use super::config::{Config, Source, AXES};
 use crate::dynamics::Dynamics;
+use crate::error::{Error, Result};
+use crate::population::generate::{GenSpec, Model};
 
 /// One grid cell: how its populations are made and how they are solved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,29 +53,12 @@ pub struct Cell {
     pub tol: f64,
 }
 
-/// Names of the grid parameters, in the column order of the result tables.
-pub const PARAMETERS: [&str; 15] = [
-    "model",
-    "preflib",
-    "responses",
-    "types",
-    "phi",
-    "sigma",
-    "margin",
-    "populations",
-    "seed",
-    "k",
-    "ell",
-    "dynamics",
-    "eta",
-    "iters",
-    "tol",
-];
+pub use crate::results::PARAMETERS;
 
 impl Cell {
     /// The cell's parameter values as table text, in [`PARAMETERS`] order.
     pub fn parameter_values(&self) -> Vec<String> {
-        use crate::table::{fmt_f64, fmt_opt};
+        use crate::results::table::{fmt_f64, fmt_opt};
         let opt = |x: Option<usize>| x.map(|v| v.to_string()).unwrap_or_default();
         vec![
             self.model.clone(),
@@ -121,12 +106,7 @@ impl Cell {
 
 /// The config name of a dynamics (`pga`, `mwu`, …).
 pub fn dynamics_name(d: Dynamics) -> &'static str {
-    match d {
-        Dynamics::Pga => "pga",
-        Dynamics::Mwu => "mwu",
-        Dynamics::Optimistic => "optimistic",
-        Dynamics::Extragradient => "extragradient",
-    }
+    d.name()
 }
 
 /// Expands the config into its cells (see the module docs for the order and
@@ -218,5 +198,57 @@ fn apply_source(cell: &mut Cell, source: &Source, preflib_size: &dyn Fn(&Source)
                 _ => {}
             }
         }
+    }
+}
+
+/// The generator spec of a synthetic cell (`None` for a PrefLib cell).
+pub fn gen_spec(cell: &Cell) -> Option<GenSpec> {
+    let model: Model = serde_json::from_value(serde_json::Value::String(cell.model.clone())).ok()?;
+    let d = GenSpec::default();
+    Some(GenSpec {
+        model,
+        responses: cell.responses?,
+        types: cell.types,
+        count: cell.populations,
+        seed: cell.seed.unwrap_or(0),
+        phi: cell.phi.unwrap_or(d.phi),
+        sigma: cell.sigma.unwrap_or(d.sigma),
+        margin: cell.margin.unwrap_or(d.margin),
+    })
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &std::path::Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` names it in messages and
+    /// anchors relative PrefLib paths. Every generator setting of the grid
+    /// is valid (e.g. a planted Condorcet winner needs n ≥ 2): checked here
+    /// so that no cell fails mid-sweep.
+    pub fn parse(text: &str, path: &std::path::Path) -> Result<Config> {
+        let config = Config::parse_keys(text, path)?;
+        let mut seen = HashSet::new();
+        for cell in config.cells() {
+            let Some(spec) = gen_spec(&cell) else { continue };
+            if !seen.insert(format!("{spec:?}")) {
+                continue;
+            }
+            if let Err(Error::Input { field, problem, fix, .. }) = spec.validate() {
+                let key = if AXES.contains(&field.as_str()) { field } else { "model".to_string() };
+                return Err(config.error_at(&key, format!("{problem} (model {})", cell.model), fix));
+            }
+        }
+        Ok(config)
+    }
+
+    /// The grid's cells (see [`expand`]).
+    pub fn cells(&self) -> Vec<Cell> {
+        expand(self, &|source| match source {
+            Source::Preflib { responses, types, .. } => (*responses, *types),
+            Source::Model(_) => (0, 0),
+        })
     }
 }

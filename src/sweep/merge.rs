@@ -8,15 +8,12 @@ use std::path::{Path, PathBuf};
 use super::outcome::CellRecord;
 use super::store::{unix_now, Manifest, Store, Timings};
 use crate::error::{Error, Location, Result};
-use crate::table::write_atomic;
+use crate::results::table::write_atomic;
 
-/// Merges finished sweep directories (typically the shards of one config).
+/// Merges finished sweep directories (typically the shards of one config)
+/// into `out`: cells, tables and manifest (figures are drawn from the
+/// tables by the caller, see `plot::default_figures`).
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
-    merge_with(dirs, out, true)
-}
-
-/// [`merge`], optionally without drawing the figures.
-pub fn merge_with(dirs: &[PathBuf], out: &Path, figures: bool) -> Result<()> {
     if dirs.is_empty() {
         return Err(Error::input("DIR", "no directories to merge", "name the shard output directories"));
     }
@@ -115,9 +112,6 @@ pub fn merge_with(dirs: &[PathBuf], out: &Path, figures: bool) -> Result<()> {
         ..first.clone()
     };
     target.write_manifest(&manifest)?;
-    if figures {
-        crate::plot::default_figures(out)?;
-    }
     Ok(())
 }
 

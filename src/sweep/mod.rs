@@ -4,12 +4,19 @@
 //! - [`config`]: the TOML config, validated before any work;
 //! - [`grid`]: expansion into numbered cells;
 //! - [`shard`]: `--shard I/N` slices;
+//! - [`outcome`]: what a cell's run records per population;
 //! - [`run`]: the driver (resume, progress, atomic per-cell persistence);
-//! - [`store`] / [`report`]: the results directory and its tables;
+//! - [`cell_runner`]: the engine-backed runner of one cell (populations,
+//!   dynamics, equilibrium, baselines, metrics);
+//! - [`store`] / [`report`]: writing the results directory and its tables
+//!   (their schema is [`crate::results`]);
 //! - [`merge`]: combining shard directories.
+//!
+//! A sweep writes tables only; the caller draws the figures from them
+//! (`plot::default_figures`).
 
+pub mod cell_runner;
 pub mod config;
-pub mod engine;
 pub mod grid;
 pub mod merge;
 pub mod outcome;
@@ -18,8 +25,8 @@ pub mod run;
 pub mod shard;
 pub mod store;
 
-pub use config::{Backend, Config};
-pub use engine::{run, EngineRunner};
+pub use cell_runner::{run, EngineRunner};
+pub use config::Config;
 pub use grid::Cell;
 pub use merge::merge;
 pub use outcome::{CellRecord, PolicyMetrics, PopulationOutcome};

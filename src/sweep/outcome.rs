@@ -34,7 +34,7 @@ pub struct PopulationOutcome {
     pub iterations: usize,
     /// Whether the dynamics' last iterate reached `E_k ≤ tol`.
     pub converged: bool,
-    /// The population's equilibrium (see `sweep::engine::equilibrium_of`).
+    /// The population's equilibrium (see `sweep::cell_runner::equilibrium_of`).
     pub equilibrium: PolicyMetrics,
     /// Whether [`Self::equilibrium`] is one (met the tolerance). Absent in
     /// records written before the equilibrium and the dynamics were told

@@ -24,7 +24,7 @@
 
 use super::grid::PARAMETERS;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
-use crate::table::{fmt_f64, fmt_opt, Table};
+use crate::results::table::{fmt_f64, fmt_opt, Table};
 
 /// Linear-interpolation percentile (`q` in [0, 1]) of sorted values.
 fn percentile(sorted: &[f64], q: f64) -> f64 {

@@ -1,15 +1,17 @@
 //! Running a sweep: the cells of this shard, in order, each persisted as it
-//! finishes; then the tables and the figures.
+//! finishes; then the tables and the manifest. Figures are drawn from the
+//! tables afterwards by the caller (`plot::default_figures`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::config::{Backend, Config};
+use super::config::Config;
 use super::grid::Cell;
 use super::outcome::{CellRecord, PopulationOutcome};
 use super::shard::Shard;
 use super::store::{config_hash, unix_now, Manifest, Store, Timings};
+use crate::engine::BackendChoice;
 use crate::error::{Error, Result};
 
 /// Solves the populations of one cell. The sweep driver is generic over it so
@@ -34,15 +36,13 @@ pub struct RunOptions {
     /// Run only this slice of the grid.
     pub shard: Option<Shard>,
     /// Override the config's backend.
-    pub backend: Option<Backend>,
+    pub backend: Option<BackendChoice>,
     /// Report progress: a bar with ETA when stderr is a terminal, lines
     /// through `log` otherwise.
     pub progress: bool,
     /// Receives the run's notices and progress lines (the library never
     /// prints; the command line passes a function that writes to stderr).
     pub log: Option<fn(&str)>,
-    /// Skip drawing the default figures.
-    pub no_figures: bool,
 }
 
 /// What a run did.
@@ -55,7 +55,7 @@ pub struct Summary {
     pub cells_resumed: usize,
     pub backend: String,
     pub wall_s: f64,
-    /// The tables and figures written.
+    /// The tables and manifest written.
     pub files: Vec<PathBuf>,
 }
 
@@ -140,13 +140,10 @@ pub fn run_with(
 
     let records = mine.iter().map(|c| store.load(c)).collect::<Result<Vec<_>>>()?;
     store.write_tables(&records, config.checkpoints)?;
-    let mut files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
+    let files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
         .iter()
         .map(|f| out.join(f))
         .collect();
-    if !opts.no_figures && opts.shard.is_none() {
-        files.extend(crate::plot::default_figures(out)?);
-    }
     manifest.backend_used = distinct(records.iter().map(|r| r.backend.clone()));
     manifest.complete = true;
     manifest.timings.cells_run = todo.len();

@@ -13,40 +13,24 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use super::config::{Backend, Config};
-use super::grid::Cell;
+use super::config::Config;
+use super::grid::{gen_spec, Cell};
 use super::outcome::{PolicyMetrics, PopulationOutcome};
 use super::run::{run_with, CellRunner, RunOptions, Summary};
 use crate::dynamics::{Solution, SolveOptions};
-use crate::engine::{Engine, Workload};
+use crate::engine::{BackendChoice, Engine, Workload};
 use crate::equilibrium::EquilibriumOptions;
 use crate::error::{Error, Result};
 use crate::maximal_lottery::MaximalLottery;
 use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
-use crate::population::generate::{generate_one, GenSpec, Model};
+use crate::population::generate::generate_one;
 use crate::population::Population;
-
-/// The generator spec of a synthetic cell (`None` for a PrefLib cell).
-pub fn gen_spec(cell: &Cell) -> Option<GenSpec> {
-    let model: Model = serde_json::from_value(serde_json::Value::String(cell.model.clone())).ok()?;
-    let d = GenSpec::default();
-    Some(GenSpec {
-        model,
-        responses: cell.responses?,
-        types: cell.types,
-        count: cell.populations,
-        seed: cell.seed.unwrap_or(0),
-        phi: cell.phi.unwrap_or(d.phi),
-        sigma: cell.sigma.unwrap_or(d.sigma),
-        margin: cell.margin.unwrap_or(d.margin),
-    })
-}
 
 /// The populations of a cell: population `i` is `generate_one(spec, i)`, or
 /// the one population of the PrefLib file.
 pub fn populations(cell: &Cell) -> Result<Vec<Population>> {
     if let Some(path) = &cell.preflib_path {
-        return Ok(vec![crate::population::json::load_population(path)?]);
+        return Ok(vec![crate::population::load::load_population(path)?]);
     }
     let spec =
         gen_spec(cell).ok_or_else(|| Error::Other(format!("cell {}: unknown model {}", cell.index, cell.model)))?;
@@ -91,7 +75,7 @@ fn population_key(cell: &Cell) -> String {
 impl EngineRunner {
     /// Opens the backend; `notice` receives the one-line notice saying which
     /// engine was chosen.
-    pub fn new(config: &Config, backend: Backend, notice: &mut dyn FnMut(String)) -> Result<EngineRunner> {
+    pub fn new(config: &Config, backend: BackendChoice, notice: &mut dyn FnMut(String)) -> Result<EngineRunner> {
         let populations = config.cells().iter().map(|c| c.populations).max().unwrap_or(0);
         let engine = Engine::select(backend, None, Workload::SelfPlay { populations })?;
         engine.take_notices().into_iter().for_each(|line| notice(format!("sweep: {line}")));

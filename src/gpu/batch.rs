@@ -15,11 +15,11 @@
 //! All offsets are absolute, so populations of different n and m share one
 //! batch without padding.
 
-use crate::cpu::PlGrid;
-use crate::gpu::contract::{
+use super::contract::{
     CHECK_RECORD, HEADER, H_CHECK, H_M_PL, H_M_RANK, H_N, H_NPOW, H_PL_META, H_RANK, H_RANK_W, H_SCALAR, H_VEC,
     PL_META, SCALARS, S_ACTIVE,
 };
+use crate::cpu::PlGrid;
 use crate::population::{Kind, Population};
 
 /// Vectors of length n per population in `state` (the [`Slot`]s).

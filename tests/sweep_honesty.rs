@@ -100,3 +100,50 @@ fn faceted_convergence_maps_show_the_converged_fraction_of_each_cell() {
     );
     assert!(bad.unwrap_err().to_string().contains("--where"));
 }
+
+/// A population whose equilibrium the solver could not certify stays out of
+/// the `eq_*` statistics (and `eq_converged` counts the rest), while the
+/// dynamics' own columns keep every population.
+#[test]
+fn an_uncertified_equilibrium_is_not_averaged_into_the_equilibrium_columns() {
+    use ualign::sweep::{report, CellRecord, PolicyMetrics, PopulationOutcome};
+    let text = "title = \"t\"\nbackend = \"cpu\"\nmodel = \"impartial\"\nresponses = 4\ntypes = 5\nk = 2\n\
+                populations = 2\nseed = 1\n";
+    let config = Config::parse(text, std::path::Path::new("t.toml")).unwrap();
+    let bound = 2.0 / 3.0;
+    let metrics = |r: f64| PolicyMetrics { r, e: bound - r, r_ell: None };
+    let outcome = |r: f64, certified: bool| PopulationOutcome {
+        responses: 4,
+        types: 5,
+        iterations: 10,
+        converged: certified,
+        equilibrium: metrics(r),
+        equilibrium_converged: Some(certified),
+        last_iterate: Some(metrics(r)),
+        nlhf_unique: Some(true),
+        average_r: r,
+        regret: 0.0,
+        support: 4,
+        entropy: 1.0,
+        nlhf: metrics(0.5),
+        rlhf: metrics(0.5),
+        uniform: metrics(0.5),
+        history: Vec::new(),
+    };
+    let record = CellRecord {
+        cell: config.cells().remove(0),
+        backend: "cpu".into(),
+        wall_s: 0.0,
+        outcomes: vec![outcome(bound, true), outcome(0.4, false)],
+    };
+    let (header, row) = (report::cells_header(), report::cell_row(&record));
+    let get = |name: &str| -> f64 { row[header.iter().position(|h| h == name).unwrap()].parse().unwrap() };
+    assert_eq!(get("eq_converged"), 1.0);
+    for column in ["eq_r_mean", "eq_r_worst"] {
+        assert!((get(column) - bound).abs() < 1e-15, "{column} = {}", get(column));
+    }
+    assert!(get("eq_e_worst").abs() < 1e-15);
+    assert!((get("last_r_mean") - (bound + 0.4) / 2.0).abs() < 1e-15);
+    assert!((get("last_r_worst") - 0.4).abs() < 1e-15);
+    assert_eq!(get("converged"), 0.5);
+}

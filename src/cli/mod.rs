@@ -74,7 +74,8 @@ struct BackendArgs {
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     backend: BackendChoice,
     /// Use the GPU adapter whose name contains this text (see `ualign info`)
-    /// [default: the first hardware adapter].
+    /// [default: the first hardware adapter]. Only with --backend gpu or
+    /// auto (auto then considers only that adapter); an error with cpu.
     #[arg(long, value_name = "NAME")]
     adapter: Option<String>,
 }
@@ -85,7 +86,7 @@ struct EvalArgs {
     #[command(flatten)]
     input: Input,
     /// The policy: comma-separated probabilities, or uniform | nlhf | rlhf.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     policy: String,
     /// Number of responses sampled from the policy (1 to 1,000).
     #[arg(long)]
@@ -114,9 +115,10 @@ struct DynamicsArgs {
     /// Iteration cap, 1 to 100,000,000; 1e5 notation works [default: 100000].
     #[arg(long, value_parser = whole_number)]
     iters: Option<usize>,
-    /// Stop at the first iterate with exploitability E_k ≤ tol; 0 never stops
-    /// early [default: 1e-9]. The same on every engine (a GPU that cannot
-    /// resolve it says so).
+    /// Tolerance on the exploitability E_k [default: 1e-9]. The equilibrium
+    /// solver (no --dynamics) needs tol > 0. With --dynamics: stop at the
+    /// first iterate with E_k ≤ tol, and 0 never stops early. The same on
+    /// every engine (a GPU that cannot resolve it says so).
     #[arg(long)]
     tol: Option<f64>,
 }
@@ -147,6 +149,13 @@ impl DynamicsArgs {
         }
         let mut o = EquilibriumOptions::default();
         if let Some(t) = self.tol {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(ualign::Error::input(
+                    "--tol",
+                    format!("is {t}, but the equilibrium solver needs a tolerance > 0 (0 = never stop early applies only to --dynamics)"),
+                    "use e.g. --tol 1e-12, or add --dynamics pga|mwu|optimistic|extragradient to run self-play for all --iters",
+                ));
+            }
             o.tol = t;
         }
         Ok(o)

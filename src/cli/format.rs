@@ -167,3 +167,18 @@ pub fn sweep_summary(s: &ualign::sweep::Summary, out: &std::path::Path) -> Strin
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fixed;
+
+    #[test]
+    fn rounding_noise_around_zero_prints_without_a_sign() {
+        assert_eq!(fixed(-0.0, 4), "0.0000");
+        assert_eq!(fixed(-1e-17, 4), "0.0000");
+        assert_eq!(fixed(-5.551e-17, 9), "0.000000000");
+        assert_eq!(fixed(-0.00006, 4), "-0.0001");
+        assert_eq!(fixed(-1.5, 2), "-1.50");
+        assert_eq!(fixed(0.25, 3), "0.250");
+    }
+}

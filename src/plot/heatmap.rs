@@ -201,8 +201,7 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
     // colour: the scale starts at the smallest positive mean, so the colour
     // bar covers every value written in the cells.
     let floor = mean.iter().flatten().copied().filter(|v| *v > 0.0).fold(LOG_FLOOR, f64::min);
-    let values =
-        mean.iter().map(|r| r.iter().map(|&v| if log { v.max(floor).log10() } else { v }).collect()).collect();
+    let values = mean.iter().map(|r| r.iter().map(|&v| if log { v.max(floor).log10() } else { v }).collect()).collect();
     let notes = (xs.len() * ys.len() <= 144 && xs.len() <= 12)
         .then(|| mean.iter().map(|r| r.iter().map(|&v| tick(v)).collect()).collect());
     let others: Vec<&str> = res.varying().into_iter().filter(|p| *p != x && *p != y).collect();

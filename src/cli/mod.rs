@@ -217,7 +217,8 @@ struct CompareArgs {
 #[command(allow_negative_numbers = true)]
 struct GenerateArgs {
     /// Generator: impartial culture, mallows, pl (Plackett–Luce), bt
-    /// (Bradley–Terry), cycle (Condorcet cycles), condorcet (planted winner).
+    /// (Bradley–Terry), cycle (Condorcet cycles), perturbed_cycle (cycles
+    /// with noisy weights, see --margin), condorcet (planted winner).
     #[arg(long, value_enum)]
     model: ualign::population::generate::Model,
     /// Number of responses n.
@@ -252,6 +253,8 @@ struct GenerateArgs {
 #[command(allow_negative_numbers = true)]
 struct SweepArgs {
     /// The grid (TOML); without it, the bundled assets/sweeps/default.toml.
+    /// Every key (grid axes, `title`, `backend`, `checkpoints`, `rlhf_beta`)
+    /// is described in README.md, section "Sweeps and figures".
     config: Option<PathBuf>,
     /// Results directory: new, empty, or one written by ualign
     /// [default: out/NAME, NAME the config file's stem or "default"].
@@ -286,7 +289,7 @@ struct HeatmapArgs {
     #[arg(long, default_value = "gap")]
     metric: String,
     /// Small multiples: one panel per value of this grid axis (columns);
-    /// needs --facet-y too.
+    /// needs --facet-y too (--where works with or without facets).
     #[arg(long, requires = "facet_y")]
     facet_x: Option<String>,
     /// One row of panels per value of this grid axis.

@@ -236,7 +236,7 @@ fn equilibrium_note(res: &Results, column: &str) -> Option<String> {
         .then(|| format!("equilibria over the {converged} of {total} populations that converged"))
 }
 
-/// Axis titles with the SPEC's symbols.
+/// Axis titles with the symbols of docs/theory.md.
 pub fn axis_name(p: &str) -> String {
     match p {
         "k" => "k (responses sampled)".into(),

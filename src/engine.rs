@@ -102,6 +102,15 @@ impl Engine {
         }
     }
 
+    /// The floating-point type [`Engine::deviation_batch`] computes in:
+    /// `"f32"` on a GPU, `"f64"` on the CPU.
+    pub fn precision(&self) -> &'static str {
+        match &self.device {
+            Device::Cpu => "f64",
+            Device::Gpu { .. } => "f32",
+        }
+    }
+
     /// The GPU engine when `--backend gpu` asked for it (no CPU fallback):
     /// its own limits must then be checked up front.
     pub fn strict_gpu(&self) -> Option<&GpuEngine> {

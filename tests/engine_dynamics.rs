@@ -146,7 +146,7 @@ fn every_dynamics_converges_last_iterate_for_k_2() {
     }
 }
 
-/// k = 1 is the NLHF game. On the weighted Condorcet cycle of SPEC §9 its
+/// k = 1 is the NLHF game. On the weighted Condorcet cycle of docs/theory.md ("Worked values") its
 /// equilibrium is the maximal lottery (3/7, 1/7, 3/7): projected gradient
 /// ascent cycles around it and is reported as not converged, while
 /// extragradient converges to it.

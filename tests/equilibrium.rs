@@ -1,4 +1,4 @@
-//! The robust equilibrium solver against known equilibria (SPEC §9), the
+//! The robust equilibrium solver against known equilibria (docs/theory.md, "Worked values"), the
 //! families where self-play fails, and the stress set.
 
 use ualign::dynamics::{self, Dynamics, SolveOptions};

@@ -8,7 +8,7 @@ use rand::Rng;
 use ualign::gpu::PlKernel;
 use ualign::{cpu, Population};
 
-/// SPEC §8's bar; the worst error measured on lavapipe is 8.1e-7.
+/// The bar of docs/theory.md ("Accuracy"); the worst error measured on lavapipe is 8.1e-7.
 const TOLERANCE: f64 = 1e-5;
 
 /// Worst |GPU − CPU| of the populations compared so far.

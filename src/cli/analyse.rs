@@ -37,6 +37,16 @@ fn load(input: &Input) -> Result<Loaded> {
 }
 
 fn open_engine(b: &BackendArgs, work: Workload) -> Result<Engine> {
+    if b.adapter.is_some() && ualign::engine::BackendChoice::from(b.backend) == ualign::engine::BackendChoice::Cpu {
+        return Err(Error::input(
+            "--adapter",
+            format!(
+                "only applies with --backend gpu, or auto (which uses a hardware GPU for self-play batches of {}+ populations)",
+                ualign::engine::AUTO_GPU_MIN_POPULATIONS
+            ),
+            "drop --adapter, or use --backend gpu to run on that adapter",
+        ));
+    }
     let engine = Engine::select(b.backend.into(), b.adapter.as_deref(), work)?;
     print_notices(&engine);
     Ok(engine)
@@ -133,14 +143,16 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             chunks,
             &a.backend,
             |_| Workload::Evaluate,
-            |engine, pops| Ok(evaluate(&a, engine, pops)?.iter().map(|(p, e)| eval_json(e, p)).collect()),
+            |engine, pops| {
+                Ok(evaluate(&a, engine, pops)?.iter().map(|(p, e)| eval_json(e, p, engine.precision())).collect())
+            },
         ),
         Loaded::One(pop) => {
             let engine = open_engine(&a.backend, Workload::Evaluate)?;
             let (policy, e) = evaluate(&a, &engine, std::slice::from_ref(&pop))?.remove(0);
             print_notices(&engine);
             if a.json {
-                output::print(&(pretty(&eval_json(&e, &policy)) + "\n"))
+                output::print(&(pretty(&eval_json(&e, &policy, engine.precision())) + "\n"))
             } else {
                 output::print(&format::evaluation(&pop, &policy, &e))
             }
@@ -152,9 +164,11 @@ fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).expect("a JSON value serialises")
 }
 
-fn eval_json(e: &Evaluation, policy: &[f64]) -> Value {
+/// `precision` says what the values were computed in (`"f32"` on a GPU).
+fn eval_json(e: &Evaluation, policy: &[f64], precision: &str) -> Value {
     let mut v = serde_json::to_value(e).expect("evaluation serialises");
     v["policy"] = json!(policy);
+    v["precision"] = json!(precision);
     v
 }
 

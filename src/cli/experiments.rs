@@ -30,6 +30,13 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
     let pops = generate::generate(&spec).map_err(Error::as_flag)?;
     match a.out {
         Some(path) => {
+            if path.is_dir() {
+                return Err(Error::input(
+                    "--out",
+                    format!("{} is a directory", path.display()),
+                    "name a file to write, e.g. --out populations.jsonl",
+                ));
+            }
             let file = File::create(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
             let mut w = BufWriter::new(file);
             popjson::write_jsonl(&pops, &mut w)?;
@@ -91,9 +98,7 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
 pub fn heatmap(a: HeatmapArgs) -> Result<()> {
     match (&a.facet_x, &a.facet_y) {
         (Some(fx), Some(fy)) => plot::heatmap_facets(&a.dir, (&a.x, &a.y), &a.metric, (fx, fy), &a.filters, &a.out)?,
-        _ if !a.filters.is_empty() => {
-            return Err(ualign::Error::input("--where", "needs facets", "add --facet-x AXIS --facet-y AXIS"))
-        }
+        _ if !a.filters.is_empty() => plot::heatmap_where(&a.dir, &a.x, &a.y, &a.metric, &a.filters, &a.out)?,
         _ => plot::heatmap(&a.dir, &a.x, &a.y, &a.metric, &a.out)?,
     }
     eprintln!("ualign: wrote {}", a.out.display());

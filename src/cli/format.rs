@@ -17,17 +17,27 @@ fn header(pop: &Population, k: usize) -> String {
     )
 }
 
+/// `v` with `decimals` places, without a minus sign on a value that rounds
+/// to zero (`-0.0000` is rounding noise around 0, printed `0.0000`).
+fn fixed(v: f64, decimals: usize) -> String {
+    let text = format!("{v:.decimals$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => text,
+    }
+}
+
 fn per_response(pop: &Population, policy: &[f64], e: &Evaluation) -> String {
     let width = (0..pop.responses).map(|y| pop.label(y).len()).max().unwrap_or(1).max(8);
     let mut s = format!("{:<width$}  {:>10}  {:>12}  {:>12}\n", "response", "π(y)", "g(π)(y)", "win rate");
     for y in 0..pop.responses {
         let _ = writeln!(
             s,
-            "{:<width$}  {:>10.6}  {:>12.9}  {:>12.9}",
+            "{:<width$}  {:>10}  {:>12}  {:>12}",
             pop.label(y),
-            policy[y],
-            e.deviation[y],
-            e.win_rate[y]
+            fixed(policy[y], 6),
+            fixed(e.deviation[y], 9),
+            fixed(e.win_rate[y], 9)
         );
     }
     s
@@ -35,17 +45,17 @@ fn per_response(pop: &Population, policy: &[f64], e: &Evaluation) -> String {
 
 fn summary(e: &Evaluation) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "robust alignment R_k = {:.9}", e.robust_alignment);
+    let _ = writeln!(s, "robust alignment R_k = {}", fixed(e.robust_alignment, 9));
     let _ = writeln!(s, "exploitability   E_k = {:.3e}", e.exploitability);
     if let (Some(ell), Some(r)) = (e.ell, e.robust_alignment_ell) {
         let _ = writeln!(s, "R_k,ℓ (ℓ = {ell})      = {r:.9}");
     }
     let _ = writeln!(
         s,
-        "support {} of {}, entropy {:.4} nats, sum-rule residual {:.1e}",
+        "support {} of {}, entropy {} nats, sum-rule residual {:.1e}",
         e.support,
         e.deviation.len(),
-        e.entropy,
+        fixed(e.entropy, 4),
         e.sum_residual
     );
     s
@@ -152,4 +162,19 @@ pub fn sweep_summary(s: &ualign::sweep::Summary, out: &std::path::Path) -> Strin
         let _ = writeln!(text, "  {}", f.display());
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed;
+
+    #[test]
+    fn rounding_noise_around_zero_prints_without_a_sign() {
+        assert_eq!(fixed(-0.0, 4), "0.0000");
+        assert_eq!(fixed(-1e-17, 4), "0.0000");
+        assert_eq!(fixed(-5.551e-17, 9), "0.000000000");
+        assert_eq!(fixed(-0.00006, 4), "-0.0001");
+        assert_eq!(fixed(-1.5, 2), "-1.50");
+        assert_eq!(fixed(0.25, 3), "0.250");
+    }
 }

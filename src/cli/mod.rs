@@ -75,7 +75,8 @@ struct BackendArgs {
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
     /// Use the GPU adapter whose name contains this text (see `ualign info`)
-    /// [default: the first hardware adapter].
+    /// [default: the first hardware adapter]. Only with --backend gpu or
+    /// auto (auto then considers only that adapter); an error with cpu.
     #[arg(long, value_name = "NAME")]
     adapter: Option<String>,
 }
@@ -86,7 +87,7 @@ struct EvalArgs {
     #[command(flatten)]
     input: Input,
     /// The policy: comma-separated probabilities, or uniform | nlhf | rlhf.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     policy: String,
     /// Number of responses sampled from the policy (1 to 1,000).
     #[arg(long)]
@@ -115,9 +116,10 @@ struct DynamicsArgs {
     /// Iteration cap, 1 to 100,000,000; 1e5 notation works [default: 100000].
     #[arg(long, value_parser = whole_number)]
     iters: Option<usize>,
-    /// Stop at the first iterate with exploitability E_k ≤ tol; 0 never stops
-    /// early [default: 1e-9]. The same on every engine (a GPU that cannot
-    /// resolve it says so).
+    /// Tolerance on the exploitability E_k [default: 1e-9]. The equilibrium
+    /// solver (no --dynamics) needs tol > 0. With --dynamics: stop at the
+    /// first iterate with E_k ≤ tol, and 0 never stops early. The same on
+    /// every engine (a GPU that cannot resolve it says so).
     #[arg(long)]
     tol: Option<f64>,
 }
@@ -148,6 +150,13 @@ impl DynamicsArgs {
         }
         let mut o = EquilibriumOptions::default();
         if let Some(t) = self.tol {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(ualign::Error::input(
+                    "--tol",
+                    format!("is {t}, but the equilibrium solver needs a tolerance > 0 (0 = never stop early applies only to --dynamics)"),
+                    "use e.g. --tol 1e-12, or add --dynamics pga|mwu|optimistic|extragradient to run self-play for all --iters",
+                ));
+            }
             o.tol = t;
         }
         Ok(o)
@@ -209,7 +218,8 @@ struct CompareArgs {
 #[command(allow_negative_numbers = true)]
 struct GenerateArgs {
     /// Generator: impartial culture, mallows, pl (Plackett–Luce), bt
-    /// (Bradley–Terry), cycle (Condorcet cycles), condorcet (planted winner).
+    /// (Bradley–Terry), cycle (Condorcet cycles), perturbed_cycle (cycles
+    /// with noisy weights, see --margin), condorcet (planted winner).
     #[arg(long, value_enum)]
     model: ModelArg,
     /// Number of responses n.
@@ -244,6 +254,8 @@ struct GenerateArgs {
 #[command(allow_negative_numbers = true)]
 struct SweepArgs {
     /// The grid (TOML); without it, the bundled assets/sweeps/default.toml.
+    /// Every key (grid axes, `title`, `backend`, `checkpoints`, `rlhf_beta`)
+    /// is described in README.md, section "Sweeps and figures".
     config: Option<PathBuf>,
     /// Results directory: new, empty, or one written by ualign
     /// [default: out/NAME, NAME the config file's stem or "default"].
@@ -278,7 +290,7 @@ struct HeatmapArgs {
     #[arg(long, default_value = "gap")]
     metric: String,
     /// Small multiples: one panel per value of this grid axis (columns);
-    /// needs --facet-y too.
+    /// needs --facet-y too (--where works with or without facets).
     #[arg(long, requires = "facet_y")]
     facet_x: Option<String>,
     /// One row of panels per value of this grid axis.

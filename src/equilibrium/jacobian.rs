@@ -2,7 +2,7 @@
 //! the ambient coordinates (π need not sum to 1): Newton's method and the
 //! homotopy add the simplex constraint themselves.
 //!
-//! Rankings use the closed form of SPEC §3. With `S(L, B) = Σ_{i=0..k} L^i B^{k−i}`
+//! Rankings use the closed form of docs/theory.md ("How g(π) is computed"). With `S(L, B) = Σ_{i=0..k} L^i B^{k−i}`
 //! and `g_t(y) = S(L_y, B_y)/(k+1)`, a response `z` ranked above `y` does not
 //! move `g_t(y)`; `z = y` moves only `L`; `z` below `y` moves `L` and `B` alike.
 //! So one pass per type costs O(n·k) for the derivatives and O(n²) to spread

@@ -1,4 +1,4 @@
-//! Symmetric Nash equilibria of the (k+1)-player alignment game (SPEC §4),
+//! Symmetric Nash equilibria of the (k+1)-player alignment game (docs/theory.md),
 //! found by a method that does not depend on the dynamics converging.
 //!
 //! [`solve`] first tries a fast path (500 steps of projected gradient

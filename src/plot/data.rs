@@ -81,7 +81,7 @@ impl Results {
     }
 }
 
-/// Short display names of parameters (n, m as in the SPEC).
+/// Short display names of parameters (n, m as in docs/theory.md).
 pub fn short(p: &str) -> &str {
     match p {
         "responses" => "n",

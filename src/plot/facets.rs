@@ -72,7 +72,7 @@ pub fn parse_filters(filters: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 /// The cells of `res` whose parameters match every filter.
-fn select(res: &Results, filters: &[(String, String)]) -> Results {
+pub fn select(res: &Results, filters: &[(String, String)]) -> Results {
     let cols: Vec<(usize, &str)> =
         filters.iter().filter_map(|(k, v)| res.cells.column(k).map(|c| (c, v.as_str()))).collect();
     let mut cells = res.cells.clone();

@@ -197,8 +197,11 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
         .map(|(s, c)| s.iter().zip(c).map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN }).collect())
         .collect();
     let log = log_scale(&column, &raw);
-    let values =
-        mean.iter().map(|r| r.iter().map(|&v| if log { v.max(LOG_FLOOR).log10() } else { v }).collect()).collect();
+    // Means below 1e-16 (f64 rounding at an exact equilibrium) keep their own
+    // colour: the scale starts at the smallest positive mean, so the colour
+    // bar covers every value written in the cells.
+    let floor = mean.iter().flatten().copied().filter(|v| *v > 0.0).fold(LOG_FLOOR, f64::min);
+    let values = mean.iter().map(|r| r.iter().map(|&v| if log { v.max(floor).log10() } else { v }).collect()).collect();
     let notes = (xs.len() * ys.len() <= 144 && xs.len() <= 12)
         .then(|| mean.iter().map(|r| r.iter().map(|&v| tick(v)).collect()).collect());
     let others: Vec<&str> = res.varying().into_iter().filter(|p| *p != x && *p != y).collect();
@@ -233,7 +236,7 @@ fn equilibrium_note(res: &Results, column: &str) -> Option<String> {
         .then(|| format!("equilibria over the {converged} of {total} populations that converged"))
 }
 
-/// Axis titles with the SPEC's symbols.
+/// Axis titles with the symbols of docs/theory.md.
 pub fn axis_name(p: &str) -> String {
     match p {
         "k" => "k (responses sampled)".into(),

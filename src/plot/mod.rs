@@ -78,6 +78,16 @@ pub fn heatmap(dir: &Path, x: &str, y: &str, metric: &str, out: &Path) -> Result
     save(&heatmap::rate_gap(&res, x, y, metric)?, out)
 }
 
+/// [`heatmap`] over only the cells that match every `KEY=VALUE` filter.
+pub fn heatmap_where(dir: &Path, x: &str, y: &str, metric: &str, filters: &[String], out: &Path) -> Result<()> {
+    let res = Results::load(dir)?;
+    let chosen = facets::select(&res, &facets::parse_filters(filters)?);
+    if chosen.cells.rows.is_empty() {
+        return Err(Error::input("--where", "matches no cell", "check the values against cells.csv"));
+    }
+    save(&heatmap::rate_gap(&chosen, x, y, metric)?, out)
+}
+
 /// The faceted heatmap (see [`facets::facets`]) redrawn from `dir`.
 pub fn heatmap_facets(
     dir: &Path,

@@ -47,7 +47,11 @@ pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
     if let Some(pop) = fast_population(text) {
         return Ok(pop);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| syntax_error(text, &e, line_of(e.line().max(1))))?;
+    // An error at the end of the text (a truncated record) is reported by
+    // serde on the line after the final newline: name the record's last line.
+    let last_line = text.lines().count().max(1);
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| syntax_error(text, &e, line_of(e.line().clamp(1, last_line))))?;
     population_from_value(&value).map_err(|e| {
         let line = match &e {
             Error::Input { field, .. } => locate(text, field).map(|offset| line_at(text, offset)).unwrap_or(1),
@@ -110,8 +114,12 @@ pub fn to_json(pop: &Population) -> Value {
 pub fn write_jsonl(pops: &[Population], w: impl Write) -> Result<()> {
     let mut w = std::io::BufWriter::new(w);
     for pop in pops {
-        serde_json::to_writer(&mut w, &PopulationOut::of(pop))
-            .map_err(|e| Error::Other(format!("JSON encoding: {e}")))?;
+        serde_json::to_writer(&mut w, &PopulationOut::of(pop)).map_err(|e| match e.is_io() {
+            // A write error (a closed pipe, a full disk) stays an I/O error
+            // so the caller can end quietly on a closed pipe.
+            true => Error::io("output", e.into()),
+            false => Error::Other(format!("JSON encoding: {e}")),
+        })?;
         w.write_all(b"\n").map_err(|e| Error::io("output", e))?;
     }
     w.flush().map_err(|e| Error::io("output", e))
@@ -201,6 +209,8 @@ fn syntax_error(text: &str, e: &serde_json::Error, location: Location) -> Error 
         "NaN and infinities are not valid: give every weight and score as a finite number"
     } else if message.contains("out of range") {
         "numbers must fit in a 64-bit float; scores are log-worths and should be small"
+    } else if message.starts_with("EOF") {
+        "the JSON ends early: close every [ and { (is the file truncated?)"
     } else if message.contains("trailing characters") {
         "a .json file holds one population; put several in a .jsonl file, one per line"
     } else {
@@ -209,7 +219,11 @@ fn syntax_error(text: &str, e: &serde_json::Error, location: Location) -> Error 
     Error::Input {
         location,
         field: "json".into(),
-        problem: format!("invalid JSON at column {}: {message}", e.column()),
+        problem: match e.column() {
+            // Column 0: serde stopped past the final newline.
+            0 => format!("invalid JSON at the end of the text: {message}"),
+            column => format!("invalid JSON at column {column}: {message}"),
+        },
         fix: fix.into(),
     }
 }

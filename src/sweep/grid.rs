@@ -220,6 +220,20 @@ pub fn gen_spec(cell: &Cell) -> Option<GenSpec> {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &std::path::Path) -> Result<Config> {
+        let problem = if path.is_dir() {
+            Some("is a directory, not a sweep config")
+        } else if !path.exists() {
+            Some("does not exist")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Error::input(
+                "CONFIG",
+                format!("{} {problem}", path.display()),
+                "name a TOML grid file such as assets/sweeps/default.toml (a results directory goes after --out)",
+            ));
+        }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
         Config::parse(&text, path)
     }

@@ -19,6 +19,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     }
     let mut manifests = Vec::new();
     for dir in dirs {
+        if !dir.is_dir() {
+            return Err(Error::input(
+                "DIR",
+                format!("{} does not exist or is not a directory", dir.display()),
+                "name the --out directories of the `ualign sweep --shard I/N` runs",
+            ));
+        }
         let m = Store::new(dir).read_manifest()?.ok_or_else(|| {
             Error::input(
                 "DIR",
@@ -45,6 +52,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
             ));
         }
     }
+    let mut cleanup = RemoveOnFailure::new(out);
     let target = Store::new(out);
     let _lock = target.claim("--out")?;
     if target.read_manifest()?.is_some() {
@@ -112,7 +120,41 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         ..first.clone()
     };
     target.write_manifest(&manifest)?;
+    cleanup.done = true;
     Ok(())
+}
+
+/// Removes what a failed merge wrote, so that the same command can be run
+/// again: the whole `--out` directory when the merge created it, its
+/// contents when it was empty before, nothing when it already held files.
+struct RemoveOnFailure {
+    dir: PathBuf,
+    created: bool,
+    was_empty: bool,
+    done: bool,
+}
+
+impl RemoveOnFailure {
+    fn new(dir: &Path) -> Self {
+        let was_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        RemoveOnFailure { dir: dir.to_path_buf(), created: !dir.exists(), was_empty, done: false }
+    }
+}
+
+impl Drop for RemoveOnFailure {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if self.created {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else if self.was_empty {
+            for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            }
+        }
+    }
 }
 
 /// Two copies of a cell agree when they differ at most in wall time (a

@@ -88,6 +88,13 @@ impl Store {
     /// (`flag` names the option that chose it), and takes the lock.
     pub fn claim(&self, flag: &str) -> Result<Lock> {
         let dir = &self.dir;
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::input(
+                flag,
+                format!("{} is a file, not a directory", dir.display()),
+                "choose a new or empty directory for the results",
+            ));
+        }
         fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         if entries.next().is_some() && !self.manifest_path().exists() && !self.dir.join(LOCK_FILE).exists() {

@@ -4,7 +4,6 @@ mod common;
 mod sweep_support;
 
 use sweep_support::{read, tmp};
-use ualign::engine::BackendChoice;
 use ualign::results::table::Table;
 use ualign::sweep::{Config, RunOptions};
 

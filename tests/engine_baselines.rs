@@ -1,25 +1,12 @@
 //! Baselines (docs/theory.md): pairwise preferences, NLHF, RLHF, uniform and compare.
 mod common;
 
-use common::{random_population, rng};
+use common::{random_population, rng, weighted_cycle};
 use ualign::baselines::{compare, nlhf, pairwise, rlhf_policy, rlhf_rewards, uniform, CompareRow};
 use ualign::dynamics::SolveOptions;
 use ualign::equilibrium::EquilibriumOptions;
 use ualign::metrics::evaluate;
 use ualign::{Error, Population, UserType};
-
-fn weighted_cycle() -> Population {
-    Population::new(
-        3,
-        None,
-        vec![
-            UserType::ranking(3.0 / 7.0, vec![0, 1, 2]),
-            UserType::ranking(2.0 / 7.0, vec![1, 2, 0]),
-            UserType::ranking(2.0 / 7.0, vec![2, 0, 1]),
-        ],
-    )
-    .unwrap()
-}
 
 #[test]
 fn nlhf_is_the_maximal_lottery_to_rounding() {

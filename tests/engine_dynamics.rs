@@ -152,16 +152,7 @@ fn every_dynamics_converges_last_iterate_for_k_2() {
 /// extragradient converges to it.
 #[test]
 fn k_one_pga_cycles_on_a_condorcet_cycle_and_extragradient_converges() {
-    let pop = Population::new(
-        3,
-        None,
-        vec![
-            UserType::ranking(3.0 / 7.0, vec![0, 1, 2]),
-            UserType::ranking(2.0 / 7.0, vec![1, 2, 0]),
-            UserType::ranking(2.0 / 7.0, vec![2, 0, 1]),
-        ],
-    )
-    .unwrap();
+    let pop = common::weighted_cycle();
     let lottery = [3.0 / 7.0, 1.0 / 7.0, 3.0 / 7.0];
     let pga = SolveOptions { dynamics: Dynamics::Pga, iters: 2000, ..SolveOptions::default() };
     let s = solve(&pop, 1, &pga).unwrap();

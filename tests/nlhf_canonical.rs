@@ -31,16 +31,7 @@ fn vertex(m: &[Vec<f64>], c: &[f64]) -> Vec<f64> {
 
 #[test]
 fn the_unique_maximal_lottery_of_the_weighted_cycle_is_certified() {
-    let pop = Population::new(
-        3,
-        None,
-        vec![
-            UserType::ranking(3.0 / 7.0, vec![0, 1, 2]),
-            UserType::ranking(2.0 / 7.0, vec![1, 2, 0]),
-            UserType::ranking(2.0 / 7.0, vec![2, 0, 1]),
-        ],
-    )
-    .unwrap();
+    let pop = common::weighted_cycle();
     let ml = nlhf_lottery(&pop);
     assert!(ml.unique && ml.dimension == Some(0), "{ml:?}");
     for (a, b) in ml.policy.iter().zip([3.0 / 7.0, 1.0 / 7.0, 3.0 / 7.0]) {

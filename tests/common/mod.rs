@@ -60,3 +60,19 @@ pub fn random_policy(rng: &mut impl Rng, n: usize) -> Vec<f64> {
 pub fn is_pl(pop: &Population) -> bool {
     pop.types.iter().any(|t| matches!(t.kind, Kind::Scores(_)))
 }
+
+/// The weighted Condorcet cycle of the worked values (docs/theory.md):
+/// rankings (0,1,2), (1,2,0), (2,0,1) with weights 3/7, 2/7, 2/7, whose
+/// maximal lottery is (3/7, 1/7, 3/7).
+pub fn weighted_cycle() -> Population {
+    Population::new(
+        3,
+        None,
+        vec![
+            UserType::ranking(3.0 / 7.0, vec![0, 1, 2]),
+            UserType::ranking(2.0 / 7.0, vec![1, 2, 0]),
+            UserType::ranking(2.0 / 7.0, vec![2, 0, 1]),
+        ],
+    )
+    .unwrap()
+}

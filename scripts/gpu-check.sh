@@ -62,10 +62,11 @@ prepare() {
     built=$(cargo bench --no-run --message-format=json --bench "$BENCH" | executables)
     stage bench "$BENCH" "$STAGE/bin/bench_$BENCH" <<<"$built"
     strip "$STAGE"/bin/*
-    # The Vulkan loader (the NVIDIA machine has the driver's ICD, not always the loader).
+    # The Vulkan loader and GL dispatch libraries the NVIDIA ICD links against (a GPU
+    # container has the driver, not always these).
     local o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
     mkdir -p /tmp/amd64/partial
-    apt-get $o update -qq >/dev/null && (cd "$STAGE/deb" && apt-get $o download libvulkan1 >/dev/null) \
+    apt-get $o update -qq >/dev/null && (cd "$STAGE/deb" && apt-get $o download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libopengl0 >/dev/null) \
         || echo "warning: could not fetch libvulkan1; the GPU machine must have a Vulkan loader"
     verify
     du -sh "$STAGE"
@@ -78,10 +79,13 @@ run() {
     if [ "${1:-}" != dry ]; then
         for f in "$STAGE"/deb/*.deb; do [ -e "$f" ] && dpkg -x "$f" /; done
         ldconfig || true
-        if ! ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json >/dev/null 2>&1 \
-            && [ -e /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
-            export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-        fi
+        # NVIDIA containers keep the driver's ICD outside the loader's search path.
+        local icd
+        for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
+            /etc/vulkan/icd.d/nvidia_icd.json; do
+            [ -e "$icd" ] && { export VK_DRIVER_FILES=$icd; break; }
+        done
+        echo "Vulkan ICD: ${VK_DRIVER_FILES:-loader default}; loader: $(ldconfig -p | grep -o 'libvulkan.so.1 .*' | head -1)"
     fi
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null || true
     verify

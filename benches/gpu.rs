@@ -2,21 +2,27 @@
 //! self-play loop, `cpu::selfplay`, on all cores with rayon), same workload,
 //! same machine, same run; then one summary table.
 //!
-//! Cases (PGA, η = 0.5, tol = 0 so every population runs every iteration):
-//! rankings n = 32, m = 64, k = 4; Plackett–Luce n = 16, m = 8, k = 4;
-//! rankings n = 32, m = 64, k = 16; rankings n = 128, m = 64, k = 4; at
-//! 4,096 populations on a hardware adapter, and the first also at 65,536
-//! (see `CASES`). One ranking population-iteration is n·m type-response
-//! evaluations.
+//! Cases (PGA with a small step, η = 0.001, tol = 0, so no population stops
+//! early and every one runs every iteration on both engines; the rates count
+//! the iterations the engines report having run): rankings n = 32, m = 64,
+//! k = 4; Plackett–Luce n = 16, m = 8, k = 4; rankings n = 32, m = 64, k = 16;
+//! rankings n = 128, m = 64, k = 4; at 4,096 populations on a hardware
+//! adapter, and the first also at 65,536 (see `CASES`). One ranking
+//! population-iteration is n·m type-response evaluations.
 //!
-//! The summary reads criterion's own estimates (`<criterion dir>/<group>/
-//! {gpu,cpu}/<populations>/new/estimates.json`) and adds the worst exact f64
-//! exploitability of equilibria the device computed (default options).
+//! The GPU engine is timed end to end (packing, upload, dispatches, read-back,
+//! decoding) at the case's iterations per sample and again at a fifth of
+//! them: the difference is the rate of the kernels alone ("marginal"). The
+//! summary reads criterion's own estimates (`<criterion dir>/<group>/
+//! {gpu,gpu_short,cpu}/<populations>/new/estimates.json`), lists where one
+//! GPU call's wall time went ([`ualign::gpu::PhaseTimes`]), and adds the worst
+//! exact f64 exploitability of equilibria the device computed (default
+//! options).
 //!
 //! Sizes: `UALIGN_BENCH_COUNTS` (comma list of populations for every case;
 //! default per case, or 32 on a software adapter such as lavapipe, which is
 //! ~300× slower than a CPU), `UALIGN_BENCH_ITERS` (iterations per sample for
-//! every case; default per case, at most 4 on software),
+//! every case; default per case, at most 10 on software),
 //! `UALIGN_BENCH_SOLVE` (populations solved for the equilibrium check;
 //! default 256, 4 on software), `UALIGN_BENCH_CPU=0` skips the CPU engine.
 
@@ -33,16 +39,21 @@ use ualign::gpu::{GpuEngine, PlKernel};
 use ualign::{Population, UserType};
 
 /// (name, n, m, k, Plackett–Luce types, populations and iterations per
-/// sample on a hardware adapter). Sized so that the whole bench, CPU engine
-/// included (10 samples per measurement), takes a few minutes on a 16-core
-/// machine: the CPU engine's PL self-play is ~300× slower per population
-/// than its ranking self-play at these sizes.
+/// sample on a hardware adapter). 100 iterations is the length of a typical
+/// solve at these sizes (random ranking populations converge in one to a few
+/// hundred PGA iterations at η = 0.5). Sized so that the whole bench, CPU
+/// engine included (10 samples per measurement), takes a few minutes on a
+/// 16-core machine.
 const CASES: [(&str, usize, usize, usize, bool, &[usize], usize); 4] = [
-    ("ranking_n32_m64_k4", 32, 64, 4, false, &[4096, 65536], 20),
-    ("pl_n16_m8_k4", 16, 8, 4, true, &[4096], 2),
-    ("ranking_n32_m64_k16", 32, 64, 16, false, &[4096], 20),
-    ("ranking_n128_m64_k4", 128, 64, 4, false, &[4096], 20),
+    ("ranking_n32_m64_k4", 32, 64, 4, false, &[4096, 65536], 100),
+    ("pl_n16_m8_k4", 16, 8, 4, true, &[4096], 10),
+    ("ranking_n32_m64_k16", 32, 64, 16, false, &[4096], 100),
+    ("ranking_n128_m64_k4", 128, 64, 4, false, &[4096], 100),
 ];
+
+/// The step size of the throughput cases: small enough that no population
+/// meets the device's tolerance floor within the iterations of a sample.
+const BENCH_ETA: f64 = 0.001;
 
 /// Plackett–Luce evaluations `g(π)` (n, m, k), each kernel forced in turn
 /// (the per-lane products and the shared prefix/suffix series), so their
@@ -84,8 +95,12 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 struct Row {
     case: &'static str,
     count: usize,
-    /// Self-play iterations per sample.
-    iters: usize,
+    /// Population-iterations one sample runs: GPU (full and short) and CPU, as the engines report them.
+    gpu_work: usize,
+    gpu_short_work: usize,
+    cpu_work: usize,
+    /// Where one full GPU call's wall time went.
+    phases: Option<ualign::gpu::PhaseTimes>,
     /// Type-response evaluations per population-iteration (n·m).
     evals: usize,
     /// `None`: refused by the device, with the reason.
@@ -94,12 +109,16 @@ struct Row {
     equilibria: Option<(f64, usize, usize)>,
 }
 
-/// Population-iterations per second from criterion's estimate of one sample.
-fn rate(dir: &Path, group: &str, engine: &str, count: usize, iters: usize) -> Option<f64> {
+/// Criterion's mean time of one sample, seconds.
+fn seconds(dir: &Path, group: &str, engine: &str, count: usize) -> Option<f64> {
     let file = dir.join(group).join(engine).join(count.to_string()).join("new/estimates.json");
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).ok()?).ok()?;
-    let ns = json["mean"]["point_estimate"].as_f64()?;
-    Some((count * iters) as f64 / (ns * 1e-9))
+    Some(json["mean"]["point_estimate"].as_f64()? * 1e-9)
+}
+
+/// Work per second from criterion's estimate of one sample.
+fn rate(dir: &Path, group: &str, engine: &str, count: usize, work: usize) -> Option<f64> {
+    Some(work as f64 / seconds(dir, group, engine, count)?)
 }
 
 fn main() {
@@ -124,33 +143,55 @@ fn main() {
     let mut rows = Vec::new();
     for (case, n, m, k, pl, case_counts, case_iters) in CASES {
         let counts = counts_override.clone().unwrap_or_else(|| case_counts.to_vec());
-        let iters = iters_override.unwrap_or(if software { case_iters.min(4) } else { case_iters });
+        let iters = iters_override.unwrap_or(if software { case_iters.min(10) } else { case_iters });
+        let short_iters = (iters / 5).max(1);
         let mut group = c.benchmark_group(case);
         group.sample_size(10).warm_up_time(Duration::from_millis(100)).measurement_time(Duration::from_secs(1));
         for &count in &counts {
             let mut rng = ChaCha8Rng::seed_from_u64((count + n + k) as u64);
             let pops: Vec<Population> = (0..count).map(|_| population(&mut rng, n, m, pl)).collect();
-            let opts = SolveOptions { dynamics: Dynamics::Pga, eta: 0.5, iters, tol: 0.0, checkpoints: 4 };
-            let mut row = Row { case, count, iters, evals: n * m, refused: None, equilibria: None };
+            let opts = SolveOptions { dynamics: Dynamics::Pga, eta: BENCH_ETA, iters, tol: 0.0, checkpoints: 4 };
+            let short = SolveOptions { iters: short_iters, ..opts.clone() };
+            let mut row = Row {
+                case,
+                count,
+                gpu_work: 0,
+                gpu_short_work: 0,
+                cpu_work: 0,
+                phases: None,
+                evals: n * m,
+                refused: None,
+                equilibria: None,
+            };
             // What the device refuses (llvmpipe's loop limit for PL self-play) is reported, not measured.
             if let Err(e) = engine.selfplay_batch(&pops[..1], k, &SolveOptions { iters: 1, ..opts.clone() }) {
                 row.refused = Some(e.to_string());
                 rows.push(row);
                 continue;
             }
-            group.throughput(Throughput::Elements((count * iters) as u64));
+            // The work of one sample, as the engine reports it, and where its time goes.
+            let ran = |runs: Vec<ualign::cpu::SelfPlayRun>| runs.iter().map(|r| r.iterations).sum::<usize>();
+            row.gpu_work = ran(engine.selfplay_batch(&pops, k, &opts).unwrap());
+            row.phases = Some(engine.last_phase_times());
+            row.gpu_short_work = ran(engine.selfplay_batch(&pops, k, &short).unwrap());
+            group.throughput(Throughput::Elements(row.gpu_work as u64));
             group.bench_function(BenchmarkId::new("gpu", count), |b| {
                 b.iter(|| engine.selfplay_batch(&pops, k, &opts).unwrap())
             });
+            group.throughput(Throughput::Elements(row.gpu_short_work as u64));
+            group.bench_function(BenchmarkId::new("gpu_short", count), |b| {
+                b.iter(|| engine.selfplay_batch(&pops, k, &short).unwrap())
+            });
             if with_cpu {
                 let schedule = checkpoint_schedule(iters, 4);
-                group.bench_function(BenchmarkId::new("cpu", count), |b| {
-                    b.iter(|| {
-                        pops.par_iter()
-                            .map(|p| selfplay(p, k, Dynamics::Pga.update(), 0.5, iters, 0.0, &schedule).iterations)
-                            .sum::<usize>()
-                    })
-                });
+                let cpu_run = || {
+                    pops.par_iter()
+                        .map(|p| selfplay(p, k, Dynamics::Pga.update(), BENCH_ETA, iters, 0.0, &schedule).iterations)
+                        .sum::<usize>()
+                };
+                row.cpu_work = cpu_run();
+                group.throughput(Throughput::Elements(row.cpu_work as u64));
+                group.bench_function(BenchmarkId::new("cpu", count), |b| b.iter(cpu_run));
             }
             if count == counts[0] {
                 // Equilibria by the device (default options, at most SOLVE_ITERS
@@ -193,7 +234,7 @@ fn main() {
             group.bench_function(BenchmarkId::new(name, count), |b| {
                 b.iter(|| engine.deviation_batch(&pops, &policies, k).unwrap())
             });
-            rates.push(rate(&dir, &case, name, count, 1).map_or("-".into(), |r| format!("{r:.3e}")));
+            rates.push(rate(&dir, &case, name, count, count).map_or("-".into(), |r| format!("{r:.3e}")));
         }
         engine.set_pl_kernel(PlKernel::Auto);
         group.finish();
@@ -208,38 +249,70 @@ fn main() {
         rayon::current_num_threads()
     );
     println!(
-        "{:<22} {:>11} {:>16} {:>18} {:>16} {:>10} {:>26}",
+        "{:<22} {:>11} {:>14} {:>18} {:>18} {:>14} {:>8} {:>26}",
         "case",
         "populations",
         "GPU pop-iter/s",
         "GPU type-resp ev/s",
+        "kernels alone ev/s",
         "CPU pop-iter/s",
         "GPU/CPU",
         "equilibria: worst f64 E"
     );
-    for row in rows {
+    let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3e}"));
+    for row in &rows {
         if let Some(why) = &row.refused {
             println!("{:<22} {:>11} refused by the device: {why}", row.case, row.count);
             continue;
         }
-        let gpu = rate(&dir, row.case, "gpu", row.count, row.iters);
-        let cpu = rate(&dir, row.case, "cpu", row.count, row.iters);
-        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3e}"));
+        let gpu = rate(&dir, row.case, "gpu", row.count, row.gpu_work);
+        let cpu = rate(&dir, row.case, "cpu", row.count, row.cpu_work);
+        // Extra population-iterations over extra seconds between the full and the short call.
+        let marginal =
+            match (seconds(&dir, row.case, "gpu", row.count), seconds(&dir, row.case, "gpu_short", row.count)) {
+                (Some(full), Some(short)) if full > short => {
+                    Some((row.gpu_work - row.gpu_short_work) as f64 / (full - short) * row.evals as f64)
+                }
+                _ => None,
+            };
         let ratio = match (gpu, cpu) {
             (Some(g), Some(c)) => format!("{:.3}", g / c),
             _ => "-".into(),
         };
         let eq = row.equilibria.map_or("-".into(), |(e, conv, solved)| format!("{e:.1e} ({conv}/{solved} conv.)"));
         println!(
-            "{:<22} {:>11} {:>16} {:>18} {:>16} {:>10} {:>26}",
+            "{:<22} {:>11} {:>14} {:>18} {:>18} {:>14} {:>8} {:>26}",
             row.case,
             row.count,
             show(gpu),
             show(gpu.map(|g| g * row.evals as f64)),
+            show(marginal),
             show(cpu),
             ratio,
             eq
         );
+    }
+    println!();
+    println!("Where one GPU call's wall time went (ms), at the case's iterations per sample:");
+    println!(
+        "{:<22} {:>11} {:>8} {:>8} {:>9} {:>10} {:>8} {:>11}",
+        "case", "populations", "pack", "upload", "kernels", "read-back", "decode", "dispatches"
+    );
+    for row in &rows {
+        if let Some(t) = row.phases {
+            let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1e3);
+            println!(
+                "{:<22} {:>11} {:>8} {:>8} {:>9} {:>10} {:>8} {:>11}",
+                row.case,
+                row.count,
+                ms(t.pack),
+                ms(t.upload),
+                ms(t.kernels),
+                ms(t.read_back),
+                ms(t.decode),
+                t.dispatches
+            );
+        }
     }
     println!();
     println!("{:<22} {:>11} {:>22} {:>22}", "PL evaluation", "populations", "per-lane pop-eval/s", "shared pop-eval/s");

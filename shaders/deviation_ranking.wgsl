@@ -29,7 +29,8 @@ fn deviation_ranking(lane: u32, n: u32, npow: u32, m_rank: u32, rank_off: u32, w
         var y = 0u;
         var v = 0.0;
         if valid {
-            y = data[rank_off + t * n + i];
+            let e = t * n + i;  // rank entries are bytes, four to a word
+            y = (data[rank_off + e / 4u] >> (8u * (e % 4u))) & 0xffu;
             v = wg_pi[y];
         }
         workgroupBarrier();

@@ -17,7 +17,7 @@ const H_N: u32 = 0u;            // responses n
 const H_NPOW: u32 = 1u;         // next power of two >= n (segment width)
 const H_M_RANK: u32 = 2u;       // ranking types
 const H_M_PL: u32 = 3u;         // Plackett–Luce types
-const H_RANK: u32 = 4u;         // rankings: m_rank * n u32, best first
+const H_RANK: u32 = 4u;         // rankings: m_rank * n bytes, best first, 4 per word (little-endian)
 const H_RANK_W: u32 = 5u;       // ranking weights: m_rank f32
 const H_PL_META: u32 = 6u;      // PL types: m_pl * PL_META f32/u32
 const H_VEC: u32 = 7u;          // state: policy[n], gprev[n], sumg[n], sumg_c[n]

@@ -2,10 +2,11 @@
 //! self-play, and the per-kernel entry points the twin tests use.
 
 use rayon::prelude::*;
+use std::time::Instant;
 
 use super::batch::{self, PackedBatch, Slot};
 use super::contract::{self, Params};
-use super::runner::Entry;
+use super::runner::{Entry, PhaseTimes};
 use super::{GpuEngine, LANES};
 use crate::cpu::{checkpoint_schedule, Reduced, SelfPlayRun, StepRule, GRID_F32};
 use crate::dynamics::{Dynamics, Solution, SolveOptions};
@@ -130,8 +131,11 @@ impl GpuEngine {
         let evaluations = if opts.dynamics == Dynamics::Extragradient { 2 } else { 1 };
         let max_chunk = self.selfplay_chunk_cap(pops, k, evaluations)?;
         let mut runs = Vec::with_capacity(pops.len());
+        *self.phase_times.lock().unwrap_or_else(|p| p.into_inner()) = PhaseTimes::default();
         for range in self.chunks(pops, k, schedule.len()) {
+            let started = Instant::now();
             let mut packed = batch::pack(&pops[range], None, k, &schedule, &GRID_F32);
+            self.phase_times.lock().unwrap_or_else(|p| p.into_inner()).pack += started.elapsed();
             let mut params = Params::for_batch(&packed, k);
             params.rule = rule;
             params.eta = opts.eta as f32;
@@ -139,7 +143,11 @@ impl GpuEngine {
             params.iters_total = opts.iters as u32;
             params.iters_chunk = first_chunk(&packed, k, opts.iters);
             packed.state = self.run(Entry::SelfPlay, &packed, params, max_chunk)?;
-            runs.extend((0..packed.layouts.len()).map(|p| decode_run(&packed, p, k, params.tol as f64)));
+            let started = Instant::now();
+            runs.par_extend(
+                (0..packed.layouts.len()).into_par_iter().map(|p| decode_run(&packed, p, k, params.tol as f64)),
+            );
+            self.phase_times.lock().unwrap_or_else(|p| p.into_inner()).decode += started.elapsed();
         }
         Ok(runs)
     }

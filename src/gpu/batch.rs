@@ -5,7 +5,7 @@
 //! - `data: [u32]` (read-only; f32 values stored as bits): binomials
 //!   `C(j, i)` for `j, i ≤ k`, the checkpoint schedule, one header of
 //!   [`HEADER`] words per population, then each population's payload:
-//!   rankings (`m_rank × n`, best first), ranking weights, Plackett–Luce
+//!   rankings (`m_rank × n` bytes, best first, four to a word), ranking weights, Plackett–Luce
 //!   records (weight, first log-node, node count, worth offset) and worths
 //!   `exp(s − max s)`.
 //! - `state: [f32]` (read-write): per population four vectors of length n
@@ -21,6 +21,7 @@ use super::contract::{
 };
 use crate::cpu::PlGrid;
 use crate::population::{Kind, Population};
+use rayon::prelude::*;
 
 /// Vectors of length n per population in `state` (the [`Slot`]s).
 pub const VECTORS: usize = 4;
@@ -58,15 +59,9 @@ pub struct PackedBatch {
 /// `data` words a population's payload and header take.
 pub fn data_words(pop: &Population) -> usize {
     let n = pop.responses;
-    HEADER as usize
-        + pop
-            .types
-            .iter()
-            .map(|t| match t.kind {
-                Kind::Ranking(_) => n + 1,
-                Kind::Scores(_) => n + PL_META as usize,
-            })
-            .sum::<usize>()
+    let m_rank = pop.types.iter().filter(|t| matches!(t.kind, Kind::Ranking(_))).count();
+    let m_pl = pop.types.len() - m_rank;
+    HEADER as usize + rank_words(m_rank, n) + m_rank + m_pl * (n + PL_META as usize)
 }
 
 /// `state` words a population takes with `checkpoints` checkpoint records.
@@ -79,8 +74,23 @@ pub fn common_words(k: usize, checkpoints: usize) -> usize {
     (k + 1) * (k + 1) + checkpoints
 }
 
+/// `data` words of the packed rankings of `m_rank` types over n responses:
+/// one byte per rank entry (n ≤ 256), four to a word.
+fn rank_words(m_rank: usize, n: usize) -> usize {
+    (m_rank * n).div_ceil(RANKS_PER_WORD)
+}
+
+const RANKS_PER_WORD: usize = 4;
+
+// A response index must fit the byte the kernels unpack.
+const _: () = assert!(crate::gpu::MAX_RESPONSES <= 256);
+
 /// Packs populations with their starting policies (uniform when `None`),
 /// ready for `evaluate` (the policies) or `selfplay` (from the policies).
+///
+/// Sizes and offsets come first (one pass), then every population fills its
+/// own disjoint slices of `data` and `state` in parallel: packing is host work
+/// on the critical path of every GPU call.
 pub fn pack(
     pops: &[Population],
     policies: Option<&[Vec<f64>]>,
@@ -101,65 +111,33 @@ pub fn pack(
     data.extend_from_slice(schedule);
     let header_off = data.len();
     let header = HEADER as usize;
-    data.resize(header_off + header * pops.len(), 0);
-    let mut state: Vec<f32> = Vec::new();
+    let payload_off = header_off + header * pops.len();
+    // Offsets of each population's payload in `data` and vectors in `state`.
     let mut layouts = Vec::with_capacity(pops.len());
-    for (p, pop) in pops.iter().enumerate() {
+    let mut payload_ends = Vec::with_capacity(pops.len());
+    let (mut at_data, mut at_state) = (payload_off, 0usize);
+    for pop in pops {
         let n = pop.responses;
-        let ranks: Vec<(&Vec<u32>, f64)> = pop
-            .types
-            .iter()
-            .filter_map(|t| if let Kind::Ranking(r) = &t.kind { Some((r, t.weight)) } else { None })
-            .collect();
-        let pls: Vec<(&Vec<f64>, f64)> = pop
-            .types
-            .iter()
-            .filter_map(|t| if let Kind::Scores(s) = &t.kind { Some((s, t.weight)) } else { None })
-            .collect();
-        let mut h = [0u32; HEADER as usize];
-        h[H_N as usize] = n as u32;
-        h[H_NPOW as usize] = n.next_power_of_two() as u32;
-        h[H_M_RANK as usize] = ranks.len() as u32;
-        h[H_M_PL as usize] = pls.len() as u32;
-        h[H_RANK as usize] = data.len() as u32;
-        for (r, _) in &ranks {
-            data.extend_from_slice(r);
-        }
-        h[H_RANK_W as usize] = data.len() as u32;
-        data.extend(ranks.iter().map(|(_, w)| (*w as f32).to_bits()));
-        h[H_PL_META as usize] = data.len() as u32;
-        let worth_start = data.len() + PL_META as usize * pls.len();
-        for (i, (scores, w)) in pls.iter().enumerate() {
-            let (lo, hi) =
-                scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-            let mut nodes = grid.nodes(hi - lo);
-            let x_lo = nodes.next().expect("a grid has at least one node");
-            data.extend_from_slice(&[
-                (*w as f32).to_bits(),
-                (x_lo as f32).to_bits(),
-                1 + nodes.count() as u32,
-                (worth_start + i * n) as u32,
-            ]);
-        }
-        for (scores, _) in &pls {
-            let hi = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            data.extend(scores.iter().map(|s| ((s - hi).exp() as f32).to_bits()));
-        }
-        let vec_off = state.len();
-        let scalar_off = vec_off + VECTORS * n;
+        let scalar_off = at_state + VECTORS * n;
         let check_off = scalar_off + SCALARS as usize;
-        h[H_VEC as usize] = vec_off as u32;
-        h[H_SCALAR as usize] = scalar_off as u32;
-        h[H_CHECK as usize] = check_off as u32;
-        state.resize(check_off + CHECK_RECORD as usize * schedule.len(), 0.0);
-        match policies {
-            Some(ps) => state[vec_off..vec_off + n].iter_mut().zip(&ps[p]).for_each(|(s, &v)| *s = v as f32),
-            None => state[vec_off..vec_off + n].fill(1.0 / n as f32),
-        }
-        state[scalar_off + S_ACTIVE as usize] = f32::from_bits(1);
-        data[header_off + p * header..header_off + (p + 1) * header].copy_from_slice(&h);
-        layouts.push(PopLayout { n, vec_off, scalar_off, check_off });
+        layouts.push(PopLayout { n, vec_off: at_state, scalar_off, check_off });
+        at_state = check_off + CHECK_RECORD as usize * schedule.len();
+        at_data += data_words(pop) - header;
+        payload_ends.push(at_data);
     }
+    data.resize(at_data, 0);
+    let mut state = vec![0f32; at_state];
+
+    let (head, payload) = data.split_at_mut(payload_off);
+    let starts: Vec<usize> = std::iter::once(payload_off).chain(payload_ends.iter().copied()).collect();
+    let payloads = split_at_ends(payload, payload_ends.iter().map(|&e| e - payload_off));
+    let states = split_at_ends(&mut state, layouts.iter().skip(1).map(|l| l.vec_off).chain([at_state]));
+    head[header_off..].par_chunks_mut(header).zip(payloads).zip(states).enumerate().for_each(
+        |(p, ((h, payload), state))| {
+            let policy = policies.map(|ps| ps[p].as_slice());
+            pack_one(&pops[p], policy, grid, &layouts[p], h, payload, starts[p], state);
+        },
+    );
     PackedBatch {
         data,
         state,
@@ -169,6 +147,88 @@ pub fn pack(
         sched_off: sched_off as u32,
         sched_len: schedule.len() as u32,
     }
+}
+
+/// Cuts `all` into consecutive slices ending at the ascending `ends`.
+fn split_at_ends<T>(mut all: &mut [T], ends: impl Iterator<Item = usize>) -> Vec<&mut [T]> {
+    let mut out = Vec::new();
+    let mut taken = 0;
+    for end in ends {
+        let (piece, rest) = std::mem::take(&mut all).split_at_mut(end - taken);
+        out.push(piece);
+        all = rest;
+        taken = end;
+    }
+    out
+}
+
+/// One population: its header, its payload (starting at absolute word
+/// `start` of `data`) and its state (vectors, scalars, checkpoints).
+#[allow(clippy::too_many_arguments)]
+fn pack_one(
+    pop: &Population,
+    policy: Option<&[f64]>,
+    grid: &PlGrid,
+    layout: &PopLayout,
+    h: &mut [u32],
+    payload: &mut [u32],
+    start: usize,
+    state: &mut [f32],
+) {
+    let n = pop.responses;
+    let ranks =
+        || pop.types.iter().filter_map(|t| if let Kind::Ranking(r) = &t.kind { Some((r, t.weight)) } else { None });
+    let pls =
+        || pop.types.iter().filter_map(|t| if let Kind::Scores(s) = &t.kind { Some((s, t.weight)) } else { None });
+    let (m_rank, m_pl) = (ranks().count(), pls().count());
+    h[H_N as usize] = n as u32;
+    h[H_NPOW as usize] = n.next_power_of_two() as u32;
+    h[H_M_RANK as usize] = m_rank as u32;
+    h[H_M_PL as usize] = m_pl as u32;
+    // Rankings, one byte per entry, little-endian within each word.
+    h[H_RANK as usize] = start as u32;
+    let mut at = rank_words(m_rank, n);
+    let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut payload[..at]);
+    for (row, (r, _)) in bytes.chunks_mut(n).zip(ranks()) {
+        row.iter_mut().zip(r).for_each(|(b, &y)| *b = y as u8);
+    }
+    // The device reads each word little-endian (a no-op on little-endian hosts).
+    payload[..at].iter_mut().for_each(|w| *w = u32::from_le(*w));
+    h[H_RANK_W as usize] = (start + at) as u32;
+    for (slot, (_, w)) in payload[at..at + m_rank].iter_mut().zip(ranks()) {
+        *slot = (w as f32).to_bits();
+    }
+    at += m_rank;
+    h[H_PL_META as usize] = (start + at) as u32;
+    let worth_start = start + at + PL_META as usize * m_pl;
+    for (i, (scores, w)) in pls().enumerate() {
+        let (lo, hi) = scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let mut nodes = grid.nodes(hi - lo);
+        let x_lo = nodes.next().expect("a grid has at least one node");
+        payload[at..at + PL_META as usize].copy_from_slice(&[
+            (w as f32).to_bits(),
+            (x_lo as f32).to_bits(),
+            1 + nodes.count() as u32,
+            (worth_start + i * n) as u32,
+        ]);
+        at += PL_META as usize;
+    }
+    for (scores, _) in pls() {
+        let hi = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        for (slot, s) in payload[at..at + n].iter_mut().zip(scores) {
+            *slot = ((s - hi).exp() as f32).to_bits();
+        }
+        at += n;
+    }
+    debug_assert_eq!(at, payload.len());
+    h[H_VEC as usize] = layout.vec_off as u32;
+    h[H_SCALAR as usize] = layout.scalar_off as u32;
+    h[H_CHECK as usize] = layout.check_off as u32;
+    match policy {
+        Some(policy) => state[..n].iter_mut().zip(policy).for_each(|(s, &v)| *s = v as f32),
+        None => state[..n].fill(1.0 / n as f32),
+    }
+    state[layout.scalar_off - layout.vec_off + S_ACTIVE as usize] = f32::from_bits(1);
 }
 
 /// A batch of bare vectors (no user types) of the given lengths, for the

@@ -11,6 +11,8 @@ pub mod batch;
 pub mod contract;
 mod runner;
 
+pub use runner::PhaseTimes;
+
 pub use adapter::{list_adapters, quiet_wayland_probe, AdapterSummary};
 pub use api::{PlKernel, DEVICE_TOL_FLOOR, GPU_CONVERGED_TOL, MAX_K, MAX_RESPONSES, MAX_TYPES};
 
@@ -52,6 +54,8 @@ pub struct GpuEngine {
     pl_kernel: PlKernel,
     /// Set by the device-lost callback; checked after every wait.
     lost: Arc<Mutex<Option<String>>>,
+    /// Where the host time of the last self-play call went.
+    phase_times: Mutex<PhaseTimes>,
 }
 
 impl GpuEngine {
@@ -112,6 +116,7 @@ impl GpuEngine {
             loop_budget,
             pl_kernel: PlKernel::Auto,
             lost,
+            phase_times: Mutex::default(),
         })
     }
 
@@ -126,6 +131,12 @@ impl GpuEngine {
 
     pub fn summary(&self) -> &AdapterSummary {
         &self.summary
+    }
+
+    /// Where the wall time of the last [`selfplay_batch`](Self::selfplay_batch)
+    /// (or [`solve_batch`](Self::solve_batch)) went, summed over its chunks.
+    pub fn last_phase_times(&self) -> PhaseTimes {
+        *self.phase_times.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn check_lost(&self) -> Result<()> {

@@ -138,6 +138,26 @@ impl Pipelines {
     }
 }
 
+/// Wall time of one self-play call by phase, summed over its chunks: host
+/// packing, buffer creation and upload, the dispatches (until the device
+/// reports every population stopped), the state read-back, and decoding.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PhaseTimes {
+    pub pack: Duration,
+    pub upload: Duration,
+    pub kernels: Duration,
+    pub read_back: Duration,
+    pub decode: Duration,
+    /// Self-play dispatches submitted.
+    pub dispatches: u32,
+}
+
+impl PhaseTimes {
+    pub fn total(&self) -> Duration {
+        self.pack + self.upload + self.kernels + self.read_back + self.decode
+    }
+}
+
 /// How long one self-play dispatch should take: long enough to amortise a
 /// submission and a 4-byte read-back, short enough to stay clear of GPU
 /// watchdogs (about 2 s on desktop drivers).
@@ -160,6 +180,7 @@ impl GpuEngine {
         params.iters_chunk = params.iters_chunk.min(max_chunk).max(1);
         params.pl_kernel = self.pl_kernel.code();
         self.check_lost()?;
+        let upload_started = Instant::now();
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let init = |label, contents: &[u8], usage| {
@@ -199,6 +220,12 @@ impl GpuEngine {
         });
         let pops = batch.layouts.len() as u32;
         let pipeline = self.pipeline(entry)?;
+        // Wait for the uploads, so that the phases are timed apart.
+        self.queue.submit([]);
+        self.wait()?;
+        let kernels_started = Instant::now();
+        let upload = kernels_started - upload_started;
+        let mut dispatches = 0;
         let mut done = 0u32;
         loop {
             let started = Instant::now();
@@ -213,6 +240,7 @@ impl GpuEngine {
             }
             encoder.copy_buffer_to_buffer(&counter_buf, 0, &read_counter, 0, 4);
             self.queue.submit([encoder.finish()]);
+            dispatches += 1;
             if entry != Entry::SelfPlay {
                 break;
             }
@@ -227,10 +255,22 @@ impl GpuEngine {
             params.iters_chunk =
                 ((params.iters_chunk as f64 * scale) as u32).clamp(1, (params.iters_total - done).min(max_chunk));
         }
+        if entry != Entry::SelfPlay {
+            self.wait()?;
+        }
+        let read_started = Instant::now();
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&state_buf, 0, &read_state, 0, state_bytes.len() as u64);
         self.queue.submit([encoder.finish()]);
         let bytes = self.read(&read_state)?;
+        let state = bytemuck::cast_slice::<u8, f32>(&bytes).to_vec();
+        if entry == Entry::SelfPlay {
+            let mut times = self.phase_times.lock().unwrap_or_else(|p| p.into_inner());
+            times.upload += upload;
+            times.kernels += read_started - kernels_started;
+            times.read_back += read_started.elapsed();
+            times.dispatches += dispatches;
+        }
         if let Some(e) = pollster::block_on(invalid.pop()) {
             return Err(Error::Gpu(format!("the device rejected a ualign command: {e}")));
         }
@@ -240,7 +280,7 @@ impl GpuEngine {
                 state_bytes.len() >> 20
             )));
         }
-        Ok(bytemuck::cast_slice::<u8, f32>(&bytes).to_vec())
+        Ok(state)
     }
 
     /// The pipeline of `entry`; the twin-test module is compiled on first use.
@@ -256,16 +296,21 @@ impl GpuEngine {
         Ok(pipelines.get(entry).expect("every entry point of a module is built with it"))
     }
 
+    /// Waits until the device has finished everything submitted.
+    fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
+        self.check_lost()
+    }
+
     /// Maps a read-back buffer, waits for the device, copies the bytes out.
     fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
         let (send, receive) = std::sync::mpsc::channel();
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = send.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the device failed: {e}")))?;
-        self.check_lost()?;
+        self.wait()?;
         match receive.recv_timeout(Duration::from_secs(60)) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(Error::Gpu(format!("reading results back failed: {e}"))),

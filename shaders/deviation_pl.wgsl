@@ -17,7 +17,7 @@
 //   while k² is small against the barriers' cost.
 
 // Smallest k that takes the shared-series kernel by default.
-const PL_SHARED_MIN_K: u32 = 16u;
+const PL_SHARED_MIN_K: u32 = 8u;
 const PL_AUTO: u32 = 0u;
 const PL_PER_LANE: u32 = 1u;
 const PL_SHARED: u32 = 2u;

@@ -98,34 +98,37 @@ pub fn pack(
     schedule: &[u32],
     grid: &PlGrid,
 ) -> PackedBatch {
-    let mut data: Vec<u32> = Vec::new();
-    let binom_off = data.len();
+    let mut common: Vec<u32> = Vec::new();
+    let binom_off = common.len();
     for j in 0..=k {
         let mut c = 1.0f64; // C(j, i), built along the row
         for i in 0..=k {
-            data.push(if i <= j { (c as f32).to_bits() } else { 0 });
+            common.push(if i <= j { (c as f32).to_bits() } else { 0 });
             c = c * (j as f64 - i as f64) / (i as f64 + 1.0);
         }
     }
-    let sched_off = data.len();
-    data.extend_from_slice(schedule);
-    let header_off = data.len();
+    let sched_off = common.len();
+    common.extend_from_slice(schedule);
+    let header_off = common.len();
     let header = HEADER as usize;
     let payload_off = header_off + header * pops.len();
     // Offsets of each population's payload in `data` and vectors in `state`.
+    let words: Vec<usize> = pops.par_iter().map(data_words).collect();
     let mut layouts = Vec::with_capacity(pops.len());
     let mut payload_ends = Vec::with_capacity(pops.len());
     let (mut at_data, mut at_state) = (payload_off, 0usize);
-    for pop in pops {
+    for (pop, words) in pops.iter().zip(words) {
         let n = pop.responses;
         let scalar_off = at_state + VECTORS * n;
         let check_off = scalar_off + SCALARS as usize;
         layouts.push(PopLayout { n, vec_off: at_state, scalar_off, check_off });
         at_state = check_off + CHECK_RECORD as usize * schedule.len();
-        at_data += data_words(pop) - header;
+        at_data += words - header;
         payload_ends.push(at_data);
     }
-    data.resize(at_data, 0);
+    // Zeroed in one allocation (fresh pages, first touched by the parallel fill).
+    let mut data = vec![0u32; at_data];
+    data[..header_off].copy_from_slice(&common);
     let mut state = vec![0f32; at_state];
 
     let (head, payload) = data.split_at_mut(payload_off);

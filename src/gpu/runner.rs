@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use wgpu::util::DeviceExt;
 
 use super::batch::PackedBatch;
@@ -262,8 +263,7 @@ impl GpuEngine {
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&state_buf, 0, &read_state, 0, state_bytes.len() as u64);
         self.queue.submit([encoder.finish()]);
-        let bytes = self.read(&read_state)?;
-        let state = bytemuck::cast_slice::<u8, f32>(&bytes).to_vec();
+        let state = self.read_f32(&read_state)?;
         if entry == Entry::SelfPlay {
             let mut times = self.phase_times.lock().unwrap_or_else(|p| p.into_inner());
             times.upload += upload;
@@ -304,8 +304,31 @@ impl GpuEngine {
         self.check_lost()
     }
 
+    /// Maps a read-back buffer, waits for the device, copies its f32 values
+    /// out with all cores.
+    fn read_f32(&self, buffer: &wgpu::Buffer) -> Result<Vec<f32>> {
+        self.map(buffer)?;
+        let mapped =
+            buffer.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?;
+        let mut out = vec![0f32; mapped.len() / 4];
+        let out_bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+        out_bytes.par_chunks_mut(COPY_BLOCK).zip(mapped.par_chunks(COPY_BLOCK)).for_each(|(d, s)| d.copy_from_slice(s));
+        drop(mapped);
+        buffer.unmap();
+        Ok(out)
+    }
+
     /// Maps a read-back buffer, waits for the device, copies the bytes out.
     fn read(&self, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
+        self.map(buffer)?;
+        let bytes =
+            buffer.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?.to_vec();
+        buffer.unmap();
+        Ok(bytes)
+    }
+
+    /// Maps a read-back buffer for reading and waits until it is.
+    fn map(&self, buffer: &wgpu::Buffer) -> Result<()> {
         let (send, receive) = std::sync::mpsc::channel();
         buffer.map_async(wgpu::MapMode::Read, .., move |r| {
             let _ = send.send(r);
@@ -316,9 +339,9 @@ impl GpuEngine {
             Ok(Err(e)) => return Err(Error::Gpu(format!("reading results back failed: {e}"))),
             Err(_) => return Err(Error::Gpu("reading results back timed out".into())),
         }
-        let bytes =
-            buffer.get_mapped_range(..).map_err(|e| Error::Gpu(format!("reading results back failed: {e}")))?.to_vec();
-        buffer.unmap();
-        Ok(bytes)
+        Ok(())
     }
 }
+
+/// Bytes per block of the parallel read-back copy.
+const COPY_BLOCK: usize = 1 << 20;

@@ -87,18 +87,19 @@ impl Population {
         }
         let mut total = 0.0;
         for (i, t) in self.types.iter().enumerate() {
-            let field = format!("types[{i}]");
+            // Named only on failure: validation runs once per evaluation.
+            let field = || format!("types[{i}]");
             if !t.weight.is_finite() || t.weight <= 0.0 {
                 return Err(Error::input(
-                    format!("{field}.weight"),
+                    format!("{}.weight", field()),
                     format!("is {}, but weights must be positive and finite", t.weight),
                     "drop types of zero weight and give every other a weight > 0",
                 ));
             }
             total += t.weight;
             match &t.kind {
-                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field))?,
-                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field))?,
+                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field()))?,
+                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field()))?,
             }
         }
         if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {

@@ -124,6 +124,9 @@ pub fn run_with(
     store.write_manifest(&manifest)?;
 
     let mut progress = Progress::new(opts.progress, opts.log, todo.len(), resumed);
+    // The cells computed now are tabled from memory: a saved cell reads back
+    // bit for bit (floats round-trip exactly), so only resumed ones are loaded.
+    let mut computed = std::collections::HashMap::new();
     for cell in &todo {
         let t0 = Instant::now();
         let outcomes = runner.run_cell(cell)?;
@@ -134,11 +137,13 @@ pub fn run_with(
             outcomes,
         };
         store.save(&rec)?;
+        computed.insert(cell.index, rec);
         progress.cell_done(cell);
     }
     progress.finish();
 
-    let records = mine.iter().map(|c| store.load(c)).collect::<Result<Vec<_>>>()?;
+    let records =
+        mine.iter().map(|c| computed.remove(&c.index).map_or_else(|| store.load(c), Ok)).collect::<Result<Vec<_>>>()?;
     store.write_tables(&records, config.checkpoints)?;
     let files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
         .iter()

@@ -28,7 +28,7 @@ use super::outcome::CellRecord;
 use super::report;
 use crate::error::{Error, Location, Result};
 pub use crate::results::manifest::{self, Manifest, Timings};
-use crate::results::table::{is_temporary, write_atomic};
+use crate::results::table::{is_temporary, write_atomic, Table};
 
 /// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -216,10 +216,23 @@ impl Store {
 
     /// Writes `cells.csv`, `populations.csv`, `history.csv` and `timings.csv`
     /// from records sorted by cell index.
+    /// The tables are independent, so they are built and written in parallel.
     pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<()> {
-        report::cells_table(records).write(&self.dir.join("cells.csv"))?;
-        report::populations_table(records).write(&self.dir.join("populations.csv"))?;
-        report::history_table(records, checkpoints).write(&self.dir.join("history.csv"))?;
-        report::timings_table(records).write(&self.dir.join("timings.csv"))
+        let write = |name: &str, table: &dyn Fn() -> Table| table().write(&self.dir.join(name));
+        let ((cells, populations), (history, timings)) = rayon::join(
+            || {
+                rayon::join(
+                    || write("cells.csv", &|| report::cells_table(records)),
+                    || write("populations.csv", &|| report::populations_table(records)),
+                )
+            },
+            || {
+                rayon::join(
+                    || write("history.csv", &|| report::history_table(records, checkpoints)),
+                    || write("timings.csv", &|| report::timings_table(records)),
+                )
+            },
+        );
+        cells.and(populations).and(history).and(timings)
     }
 }

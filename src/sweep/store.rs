@@ -20,6 +20,7 @@
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::config::Config;
@@ -28,7 +29,7 @@ use super::outcome::CellRecord;
 use super::report;
 use crate::error::{Error, Location, Result};
 pub use crate::results::manifest::{self, Manifest, Timings};
-use crate::results::table::{is_temporary, write_atomic, Table};
+use crate::results::table::{is_temporary, write_atomic, write_atomic_with, Table};
 
 /// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -152,8 +153,11 @@ impl Store {
 
     /// Saves a finished cell (atomically).
     pub fn save(&self, rec: &CellRecord) -> Result<()> {
-        let text = serde_json::to_string(rec).map_err(|e| Error::Other(e.to_string()))? + "\n";
-        write_atomic(&self.cell_path(rec.cell.index), text.as_bytes())
+        // Streamed: a cell of many populations is hundreds of megabytes of JSON.
+        write_atomic_with(&self.cell_path(rec.cell.index), |file| {
+            serde_json::to_writer(&mut *file, rec)?;
+            file.write_all(b"\n")
+        })
     }
 
     /// The raw bytes of a saved cell (merge copies them unchanged).

@@ -22,7 +22,7 @@ use crate::engine::{BackendChoice, Engine, Workload};
 use crate::equilibrium::{Equilibrium, EquilibriumOptions};
 use crate::error::{Error, Result};
 use crate::maximal_lottery::MaximalLottery;
-use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
+use crate::metrics::{evaluate_on_valid, robust_alignment_ell, ELL_WORK_LIMIT};
 use crate::population::generate::generate_one;
 use crate::population::{check_policy, Population};
 
@@ -172,10 +172,11 @@ impl CellRunner for EngineRunner {
             .zip(baselines.par_iter())
             .map(|((pop, sol), (nlhf, rlhf_policy))| {
                 let n = pop.responses;
-                let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
-                    Ok(PolicyMetrics::from_evaluation(&evaluate(pop, policy, k, ell)?))
-                };
+                // The polish validates the population (and fails first if it is invalid).
                 let found = equilibrium_of(pop, k, &sol)?;
+                let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
+                    Ok(PolicyMetrics::from_evaluation(&evaluate_on_valid(pop, policy, k, ell)?))
+                };
                 // The solver's own f64 evaluation of its policy: `evaluate` would
                 // recompute the same numbers after the same checks.
                 check_policy(&found.policy, n)?;

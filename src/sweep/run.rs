@@ -10,7 +10,7 @@ use super::config::Config;
 use super::grid::Cell;
 use super::outcome::{CellRecord, PopulationOutcome};
 use super::shard::Shard;
-use super::store::{config_hash, unix_now, Manifest, Store, Timings};
+use super::store::{config_hash, unix_now, Manifest, Store, Tables, Timings};
 use crate::engine::BackendChoice;
 use crate::error::{Error, Result};
 
@@ -57,6 +57,8 @@ pub struct Summary {
     pub wall_s: f64,
     /// The tables and manifest written.
     pub files: Vec<PathBuf>,
+    /// The reproducible tables, as written (figures draw from them).
+    pub tables: Tables,
 }
 
 /// Runs `config` into `out` with the given runner (see [`super::run`] for
@@ -144,7 +146,7 @@ pub fn run_with(
 
     let records =
         mine.iter().map(|c| computed.remove(&c.index).map_or_else(|| store.load(c), Ok)).collect::<Result<Vec<_>>>()?;
-    store.write_tables(&records, config.checkpoints)?;
+    let tables = store.write_tables(&records, config.checkpoints)?;
     let files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
         .iter()
         .map(|f| out.join(f))
@@ -164,6 +166,7 @@ pub fn run_with(
         backend,
         wall_s: manifest.timings.wall_s,
         files,
+        tables,
     })
 }
 

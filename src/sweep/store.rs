@@ -51,6 +51,14 @@ pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// The reproducible tables of a results directory, as written.
+#[derive(Clone, Debug)]
+pub struct Tables {
+    pub cells: Table,
+    pub populations: Table,
+    pub history: Table,
+}
+
 /// A results directory.
 pub struct Store {
     pub dir: PathBuf,
@@ -219,24 +227,26 @@ impl Store {
     }
 
     /// Writes `cells.csv`, `populations.csv`, `history.csv` and `timings.csv`
-    /// from records sorted by cell index.
-    /// The tables are independent, so they are built and written in parallel.
-    pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<()> {
-        let write = |name: &str, table: &dyn Fn() -> Table| table().write(&self.dir.join(name));
+    /// from records sorted by cell index, and returns the first three (what
+    /// the figures draw). The tables are independent, so they are built and
+    /// written in parallel.
+    pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<Tables> {
+        let write = |name: &str, table: Table| table.write(&self.dir.join(name)).map(|()| table);
         let ((cells, populations), (history, timings)) = rayon::join(
             || {
                 rayon::join(
-                    || write("cells.csv", &|| report::cells_table(records)),
-                    || write("populations.csv", &|| report::populations_table(records)),
+                    || write("cells.csv", report::cells_table(records)),
+                    || write("populations.csv", report::populations_table(records)),
                 )
             },
             || {
                 rayon::join(
-                    || write("history.csv", &|| report::history_table(records, checkpoints)),
-                    || write("timings.csv", &|| report::timings_table(records)),
+                    || write("history.csv", report::history_table(records, checkpoints)),
+                    || write("timings.csv", report::timings_table(records)),
                 )
             },
         );
-        cells.and(populations).and(history).and(timings)
+        timings?;
+        Ok(Tables { cells: cells?, populations: populations?, history: history? })
     }
 }

@@ -176,6 +176,49 @@ mod tests {
         assert_eq!(binomial(8, 3), 56);
     }
 
+    /// Margins of `m` random rankings with random weights.
+    fn random_margins(n: usize, m: usize, seed: u64) -> Vec<Vec<f64>> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let mut margin = vec![vec![0.0; n]; n];
+        for _ in 0..m {
+            let w = (1 + next() % 1000) as f64 / 1000.0;
+            let mut r: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                r.swap(i, next() % (i + 1));
+            }
+            for i in 0..n {
+                for j in i + 1..n {
+                    margin[r[i]][r[j]] += w;
+                    margin[r[j]][r[i]] -= w;
+                }
+            }
+        }
+        margin
+    }
+
+    /// On random rankings (impartial cultures) a support is proved almost
+    /// always, and it is the support of the LP-found maximal lottery, which
+    /// is unique.
+    #[test]
+    fn proved_supports_are_those_of_the_unique_lottery() {
+        let (mut proved, mut mixed) = (0, 0);
+        for case in 0..400u64 {
+            let n = 3 + case as usize % 7;
+            let margin = random_margins(n, 1 + case as usize % 16, case);
+            let Some(s) = proven_support(&margin) else { continue };
+            let ml = super::super::canonical_by_lp(&margin).expect("the LP finds the lottery");
+            assert!(ml.unique, "case {case}: {ml:?}");
+            assert_eq!(s, (0..n).filter(|&y| ml.policy[y] > 0.0).collect::<Vec<_>>(), "case {case}: {ml:?}");
+            proved += 1;
+            mixed += usize::from(s.len() > 1);
+        }
+        assert!(proved >= 300 && mixed >= 50, "{proved} proved, {mixed} mixed");
+    }
+
     #[test]
     fn the_top_cycle_of_a_condorcet_winner_is_the_winner() {
         // 2 beats 0 and 1; 0 beats 1.

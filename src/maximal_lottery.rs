@@ -65,6 +65,12 @@ pub fn canonical(margin: &[Vec<f64>]) -> Option<MaximalLottery> {
     // face is the LP's, so a unique lottery comes out bit for bit the same.
     // A larger face needs the LP's relative-interior point to start from.
     if let Some(s) = support::proven_support(margin) {
+        if let [winner] = s[..] {
+            // A Condorcet winner: steps 2 and 3 give its point mass exactly
+            // (the equalities are `0·π_w = 0`, `π_w = 1`).
+            let policy = (0..n).map(|y| if y == winner { 1.0 } else { 0.0 }).collect();
+            return Some(MaximalLottery { policy, unique: true, dimension: Some(0) });
+        }
         let on = |y: usize| s.binary_search(&y).is_ok();
         let essential: Vec<bool> = (0..n).map(on).collect();
         let slack: Vec<bool> = (0..n).map(|y| !on(y)).collect();

@@ -129,7 +129,7 @@ pub fn run_with(
     // The cells computed now are tabled from memory: a saved cell reads back
     // bit for bit (floats round-trip exactly), so only resumed ones are loaded.
     let mut computed = std::collections::HashMap::new();
-    for cell in &todo {
+    for (i, cell) in todo.iter().enumerate() {
         let t0 = Instant::now();
         let outcomes = runner.run_cell(cell)?;
         let rec = CellRecord {
@@ -138,7 +138,10 @@ pub fn run_with(
             wall_s: t0.elapsed().as_secs_f64(),
             outcomes,
         };
-        store.save(&rec)?;
+        // The last cell is saved below, while the tables are built.
+        if i + 1 < todo.len() {
+            store.save(&rec)?;
+        }
         computed.insert(cell.index, rec);
         progress.cell_done(cell);
     }
@@ -146,7 +149,11 @@ pub fn run_with(
 
     let records =
         mine.iter().map(|c| computed.remove(&c.index).map_or_else(|| store.load(c), Ok)).collect::<Result<Vec<_>>>()?;
-    let tables = store.write_tables(&records, config.checkpoints)?;
+    let last = todo.last().and_then(|c| records.iter().find(|r| r.cell.index == c.index));
+    let (saved, tables) =
+        rayon::join(|| last.map_or(Ok(()), |rec| store.save(rec)), || store.write_tables(&records, config.checkpoints));
+    saved?;
+    let tables = tables?;
     let files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
         .iter()
         .map(|f| out.join(f))

@@ -28,12 +28,17 @@ pub struct HistorySamples<'a> {
     stopped: usize,
     frozen: [Vec<f64>; METRICS],
     last_it: usize,
+    /// Buffers reused from one iteration to the next (arrays of a value per
+    /// population are large enough to be returned to the system when freed).
+    joining: [Vec<f64>; METRICS],
+    running: [Vec<f64>; METRICS],
+    merged: [Vec<f64>; METRICS],
 }
 
 /// The values at one iteration: each metric sorted (NaN left out), and how
 /// many populations have a checkpoint at or before the iteration.
-pub struct Samples {
-    pub sorted: [Vec<f64>; METRICS],
+pub struct Samples<'s> {
+    pub sorted: &'s [Vec<f64>; METRICS],
     pub populations: usize,
 }
 
@@ -41,37 +46,45 @@ impl<'a> HistorySamples<'a> {
     pub fn new(histories: &[&'a [Checkpoint]], bound: f64) -> Self {
         let mut by_end: Vec<&[Checkpoint]> = histories.iter().copied().filter(|h| !h.is_empty()).collect();
         by_end.sort_by_key(|h| h[h.len() - 1].iteration);
-        HistorySamples { by_end, bound, stopped: 0, frozen: Default::default(), last_it: 0 }
+        HistorySamples {
+            by_end,
+            bound,
+            stopped: 0,
+            frozen: Default::default(),
+            last_it: 0,
+            joining: Default::default(),
+            running: Default::default(),
+            merged: Default::default(),
+        }
     }
 
     /// Each population's latest checkpoint at or before `it`; `it` must not
     /// decrease from one call to the next.
-    pub fn at(&mut self, it: usize) -> Samples {
+    pub fn at(&mut self, it: usize) -> Samples<'_> {
         assert!(it >= self.last_it, "iterations are visited in increasing order");
         self.last_it = it;
-        let mut joining: [Vec<f64>; METRICS] = Default::default();
+        self.joining.iter_mut().chain(&mut self.running).for_each(Vec::clear);
         while let Some(h) = self.by_end.get(self.stopped).filter(|h| h[h.len() - 1].iteration <= it) {
-            push(&mut joining, metrics(&h[h.len() - 1], self.bound));
+            push(&mut self.joining, metrics(&h[h.len() - 1], self.bound));
             self.stopped += 1;
         }
-        let mut running: [Vec<f64>; METRICS] = Default::default();
         let mut populations = self.stopped;
         for h in &self.by_end[self.stopped..] {
             if let Some(c) = h.iter().take_while(|c| c.iteration <= it).last() {
-                push(&mut running, metrics(c, self.bound));
+                push(&mut self.running, metrics(c, self.bound));
                 populations += 1;
             }
         }
-        let sorted = std::array::from_fn(|m| {
-            let frozen = &mut self.frozen[m];
-            if !joining[m].is_empty() {
-                joining[m].sort_unstable_by(f64::total_cmp);
-                *frozen = merge(frozen, &joining[m]);
+        for m in 0..METRICS {
+            if !self.joining[m].is_empty() {
+                self.joining[m].sort_unstable_by(f64::total_cmp);
+                merge(&self.frozen[m], &self.joining[m], &mut self.merged[m]);
+                std::mem::swap(&mut self.frozen[m], &mut self.merged[m]);
             }
-            running[m].sort_unstable_by(f64::total_cmp);
-            merge(frozen, &running[m])
-        });
-        Samples { sorted, populations }
+            self.running[m].sort_unstable_by(f64::total_cmp);
+            merge(&self.frozen[m], &self.running[m], &mut self.merged[m]);
+        }
+        Samples { sorted: &self.merged, populations }
     }
 }
 
@@ -83,9 +96,10 @@ fn push(into: &mut [Vec<f64>; METRICS], values: [f64; METRICS]) {
     }
 }
 
-/// The sorted union of two sorted arrays.
-fn merge(a: &[f64], b: &[f64]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
+/// The sorted union of two sorted arrays, into `out`.
+fn merge(a: &[f64], b: &[f64], out: &mut Vec<f64>) {
+    out.clear();
+    out.reserve(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         if a[i].total_cmp(&b[j]).is_le() {
@@ -98,7 +112,6 @@ fn merge(a: &[f64], b: &[f64]) -> Vec<f64> {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
-    out
 }
 
 #[cfg(test)]

@@ -288,10 +288,10 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
             let running = hists.iter().filter(|h| h[h.len() - 1].iteration >= it).count();
             let [e, r, avg_r, gap] = at.sorted;
             let (e, r, avg_r, gap) = (
-                summarize_sorted(&e, true),
-                summarize_sorted(&r, false),
-                summarize_sorted(&avg_r, false),
-                summarize_sorted(&gap, true),
+                summarize_sorted(e, true),
+                summarize_sorted(r, false),
+                summarize_sorted(avg_r, false),
+                summarize_sorted(gap, true),
             );
             t.push(vec![
                 rec.cell.index.to_string(),

@@ -23,7 +23,8 @@
 //!    `t_y ≤ min(1, x_y)` and `s_y ≤ min(1, (xᵀM)_y)`; since the cone is closed
 //!    under sums, the optimum has `t_y = 1` exactly on the essential set `E`
 //!    and `s_y = 1` exactly on the slack rows, and `x/Σx` is in the relative
-//!    interior.
+//!    interior. Most populations skip this LP: a support proved from the
+//!    top cycle (`support`) gives the same face without it.
 //! 2. `ML` is then `{π : π_y = 0 off E, Σπ = 1, (πᵀM)_y = 0 on the rows that
 //!    are never slack, (πᵀM)_y ≥ 0 on the slack rows, π ≥ 0}`. The null space
 //!    of the equality rows (one-sided Jacobi SVD) gives the face's dimension:

@@ -10,6 +10,7 @@
 //! exactly what sorting all the values would give, and every statistic
 //! computed from them (the mean sums in sorted order) is unchanged.
 
+use super::radix::sort_total;
 use crate::dynamics::Checkpoint;
 
 /// Metrics per checkpoint: `E_k`, `R_k`, `R(μ_t)` and `bound − R(μ_t)`.
@@ -77,11 +78,11 @@ impl<'a> HistorySamples<'a> {
         }
         for m in 0..METRICS {
             if !self.joining[m].is_empty() {
-                self.joining[m].sort_unstable_by(f64::total_cmp);
+                sort_total(&mut self.joining[m]);
                 merge(&self.frozen[m], &self.joining[m], &mut self.merged[m]);
                 std::mem::swap(&mut self.frozen[m], &mut self.merged[m]);
             }
-            self.running[m].sort_unstable_by(f64::total_cmp);
+            sort_total(&mut self.running[m]);
             merge(&self.frozen[m], &self.running[m], &mut self.merged[m]);
         }
         Samples { sorted: &self.merged, populations }

@@ -10,7 +10,7 @@
 //!   dynamics, equilibrium, baselines, metrics);
 //! - [`store`] / [`report`]: writing the results directory and its tables
 //!   (their schema is [`crate::results`]); [`history_samples`]: the sorted
-//!   checkpoint metrics behind `history.csv`;
+//!   checkpoint metrics behind `history.csv`; [`radix`]: their sort;
 //! - [`merge`]: combining shard directories.
 //!
 //! A sweep writes tables only; the caller draws the figures from them
@@ -22,6 +22,7 @@ pub mod grid;
 pub mod history_samples;
 pub mod merge;
 pub mod outcome;
+pub mod radix;
 pub mod report;
 pub mod run;
 pub mod shard;

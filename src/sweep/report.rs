@@ -25,6 +25,7 @@
 use super::grid::PARAMETERS;
 use super::history_samples::HistorySamples;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
+use super::radix::sort_total;
 use crate::dynamics::Checkpoint;
 use crate::results::table::{fmt_f64, fmt_opt, Table};
 
@@ -42,8 +43,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// selects the side (E and gap: high is bad; R: low is bad).
 pub fn summarize(values: &[f64], high_is_bad: bool) -> [f64; 4] {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    // Unstable is as good as stable here: values equal under `total_cmp` are bit-identical.
-    v.sort_unstable_by(|a, b| a.total_cmp(b));
+    // The order of `sort_by(total_cmp)`; the mean sums in it.
+    sort_total(&mut v);
     summarize_sorted(&v, high_is_bad)
 }
 

@@ -54,11 +54,11 @@ fn summarize_sorted(v: &[f64], high_is_bad: bool) -> [f64; 4] {
         return [f64::NAN; 4];
     }
     let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let median = percentile(&v, 0.5);
+    let median = percentile(v, 0.5);
     if high_is_bad {
-        [mean, median, percentile(&v, 0.95), v[v.len() - 1]]
+        [mean, median, percentile(v, 0.95), v[v.len() - 1]]
     } else {
-        [mean, median, percentile(&v, 0.05), v[0]]
+        [mean, median, percentile(v, 0.05), v[0]]
     }
 }
 

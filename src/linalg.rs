@@ -62,15 +62,16 @@ pub fn cholesky_solve(a: &[f64], n: usize, b: &[f64]) -> Option<Vec<f64>> {
             }
         }
     }
-    let mut y = vec![0.0; n];
-    for i in 0..n {
-        let s: f64 = (0..i).map(|c| l[i * n + c] * y[c]).sum();
-        y[i] = (b[i] - s) / l[i * n + i];
-    }
+    // Forward then back substitution in one vector: entry i of `L y = b` is
+    // final before the back substitution reads it, and is then replaced.
     let mut x = vec![0.0; n];
+    for i in 0..n {
+        let s: f64 = (0..i).map(|c| l[i * n + c] * x[c]).sum();
+        x[i] = (b[i] - s) / l[i * n + i];
+    }
     for i in (0..n).rev() {
         let s: f64 = (i + 1..n).map(|c| l[c * n + i] * x[c]).sum();
-        x[i] = (y[i] - s) / l[i * n + i];
+        x[i] = (x[i] - s) / l[i * n + i];
     }
     Some(x)
 }

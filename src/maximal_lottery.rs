@@ -23,7 +23,8 @@
 //!    `t_y ≤ min(1, x_y)` and `s_y ≤ min(1, (xᵀM)_y)`; since the cone is closed
 //!    under sums, the optimum has `t_y = 1` exactly on the essential set `E`
 //!    and `s_y = 1` exactly on the slack rows, and `x/Σx` is in the relative
-//!    interior.
+//!    interior. Most populations skip this LP: a support proved from the
+//!    top cycle (`support`) gives the same face without it.
 //! 2. `ML` is then `{π : π_y = 0 off E, Σπ = 1, (πᵀM)_y = 0 on the rows that
 //!    are never slack, (πᵀM)_y ≥ 0 on the slack rows, π ≥ 0}`. The null space
 //!    of the equality rows (one-sided Jacobi SVD) gives the face's dimension:
@@ -36,6 +37,8 @@
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 
 use crate::linalg::{cholesky_solve, least_squares};
+
+mod support;
 
 /// A maximal lottery and what is known about the set it was chosen from.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,11 +62,42 @@ const RANK_TOL: f64 = 1e-9;
 /// verification fails numerically; the caller then falls back to a vertex.
 pub fn canonical(margin: &[Vec<f64>]) -> Option<MaximalLottery> {
     let n = margin.len();
+    // A proved support settles step 1 without the LP (see `support`); its
+    // face is the LP's, so a unique lottery comes out bit for bit the same.
+    // A larger face needs the LP's relative-interior point to start from.
+    if let Some(s) = support::proven_support(margin) {
+        if let [winner] = s[..] {
+            // A Condorcet winner: steps 2 and 3 give its point mass exactly
+            // (the equalities are `0·π_w = 0`, `π_w = 1`).
+            let policy = (0..n).map(|y| if y == winner { 1.0 } else { 0.0 }).collect();
+            return Some(MaximalLottery { policy, unique: true, dimension: Some(0) });
+        }
+        let on = |y: usize| s.binary_search(&y).is_ok();
+        let essential: Vec<bool> = (0..n).map(on).collect();
+        let slack: Vec<bool> = (0..n).map(|y| !on(y)).collect();
+        if let Some(found) = on_face(margin, &essential, &slack, None) {
+            return Some(found);
+        }
+    }
     let face = relative_interior(margin)?;
-    let essential: Vec<usize> = (0..n).filter(|&y| face.essential[y]).collect();
+    on_face(margin, &face.essential, &face.slack, Some(&face.point))
+}
+
+/// Steps 2 and 3 of the module doc on the face found in step 1. `point` (a
+/// relative-interior point, restricted to the essential responses) is needed
+/// only where the face is more than a point or its equalities are
+/// numerically singular; without it those cases give `None`.
+fn on_face(
+    margin: &[Vec<f64>],
+    is_essential: &[bool],
+    is_slack: &[bool],
+    point: Option<&[f64]>,
+) -> Option<MaximalLottery> {
+    let n = margin.len();
     // Equality rows: every essential response (and any row never slack), then Σπ = 1.
-    let tight: Vec<usize> = (0..n).filter(|&y| face.essential[y] || !face.slack[y]).collect();
-    let slack: Vec<usize> = (0..n).filter(|&y| !face.essential[y] && face.slack[y]).collect();
+    let tight: Vec<usize> = (0..n).filter(|&y| is_essential[y] || !is_slack[y]).collect();
+    let slack: Vec<usize> = (0..n).filter(|&y| !is_essential[y] && is_slack[y]).collect();
+    let essential: Vec<usize> = (0..n).filter(|&y| is_essential[y]).collect();
     let e = essential.len();
     let rows = tight.len() + 1;
     let mut a = vec![0.0; rows * e];
@@ -86,14 +120,24 @@ pub fn canonical(margin: &[Vec<f64>]) -> Option<MaximalLottery> {
         // The unique point solves the (consistent, full column rank) equalities.
         let mut b = vec![0.0; rows];
         b[rows - 1] = 1.0;
-        least_squares(&a, rows, e, &b).map(|q| embed(&q)).unwrap_or_else(|| embed(&face.point))
+        match least_squares(&a, rows, e, &b) {
+            Some(q) => embed(&q),
+            None => embed(point?),
+        }
     } else {
         let g: Vec<Vec<f64>> = slack.iter().map(|&y| essential.iter().map(|&x| margin[x][y]).collect()).collect();
-        embed(&max_entropy(&face.point, &null, &g))
+        embed(&max_entropy(point?, &null, &g))
     };
     let total: f64 = policy.iter().sum();
     let policy: Vec<f64> = policy.iter().map(|v| v.max(0.0) / total).collect();
     (worst_margin(margin, &policy) >= -1e-12).then_some(MaximalLottery { policy, unique: d == 0, dimension: Some(d) })
+}
+
+/// [`canonical`] with step 1 always by the linear program: slower, and the
+/// reference the proved-support path is checked against.
+pub fn canonical_by_lp(margin: &[Vec<f64>]) -> Option<MaximalLottery> {
+    let face = relative_interior(margin)?;
+    on_face(margin, &face.essential, &face.slack, Some(&face.point))
 }
 
 /// `min_y (πᵀM)_y`: 0 at a maximal lottery, negative elsewhere.

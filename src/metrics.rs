@@ -69,6 +69,14 @@ pub fn evaluate_exact(pop: &crate::Population, policy: &[f64], k: usize) -> Eval
 pub fn evaluate(pop: &Population, policy: &[f64], k: usize, ell: Option<usize>) -> Result<Evaluation> {
     check_k(k)?;
     pop.validate()?;
+    evaluate_on_valid(pop, policy, k, ell)
+}
+
+/// [`evaluate`] for a population already validated (the other inputs are
+/// still checked): callers that score several policies of one population
+/// validate it once.
+pub fn evaluate_on_valid(pop: &Population, policy: &[f64], k: usize, ell: Option<usize>) -> Result<Evaluation> {
+    check_k(k)?;
     check_policy(policy, pop.responses)?;
     if let Some(ell) = ell {
         check_ell(ell, k)?;

@@ -81,3 +81,21 @@ fn same_config_reproduces_the_tables_byte_for_byte() {
     assert_eq!(m["seeds"], serde_json::json!([5]));
     assert!(m["config"].as_str().unwrap().contains("test sweep"));
 }
+
+/// The tables a run hands back (the figures draw from them) are those its
+/// files read back as, for computed and resumed cells alike.
+#[test]
+fn the_tables_handed_back_are_the_files_as_read_back() {
+    use ualign::results::table::Table;
+    let cfg = config(CONFIG);
+    let dir = tmp("handed-back");
+    let killer = AbortAfter { limit: 4, done: AtomicUsize::new(0) };
+    assert!(run(&cfg, &dir, &RunOptions::default(), &killer).is_err());
+    let summary = run(&cfg, &dir, &RunOptions { resume: true, ..Default::default() }, &SimpleRunner).unwrap();
+    assert_eq!((summary.cells_resumed, summary.cells_run), (4, 8));
+    let t = &summary.tables;
+    for (name, table) in [("cells.csv", &t.cells), ("populations.csv", &t.populations), ("history.csv", &t.history)] {
+        assert_eq!(&Table::read(&dir.join(name)).unwrap(), table, "{name}");
+        assert!(!table.rows.is_empty(), "{name}");
+    }
+}

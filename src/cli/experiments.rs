@@ -90,7 +90,18 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
     let mut summary = sweep::run(&config, &out, &opts)?;
     // A shard holds part of the grid: its figures come after `ualign merge`.
     if opts.shard.is_none() {
-        summary.files.extend(plot::default_figures(&out)?);
+        // The tables just written, as they read back (the title is the manifest's).
+        let t = &mut summary.tables;
+        let res = plot::data::Results {
+            title: config.title.clone(),
+            cells: std::mem::take(&mut t.cells),
+            history: std::mem::take(&mut t.history),
+            populations: std::mem::take(&mut t.populations),
+        };
+        summary.files.extend(plot::default_figures_of(&out, &res)?);
+        // Millions of table cells: the process ends next, and freeing them
+        // one by one would cost more time than the exit's release of all.
+        std::mem::forget(res);
     }
     output::print(&super::format::sweep_summary(&summary, &out))
 }

@@ -111,7 +111,12 @@ pub fn heatmap_facets(
 /// - `gap_eq`, `gap_nlhf`: rate gaps over k and the first other varying axis;
 /// - `ell`: R_{k,ℓ} against its bounds (when the grid has ℓ).
 pub fn default_figures(dir: &Path) -> Result<Vec<PathBuf>> {
-    let res = Results::load(dir)?;
+    default_figures_of(dir, &Results::load(dir)?)
+}
+
+/// [`default_figures`] from tables already in memory (those just written
+/// into `dir`), without reading them back.
+pub fn default_figures_of(dir: &Path, res: &Results) -> Result<Vec<PathBuf>> {
     let figures = dir.join("figures");
     let mut written = Vec::new();
     let mut emit = |name: &str, fig: &dyn Fn(&Path) -> Result<()>| -> Result<()> {
@@ -125,17 +130,17 @@ pub fn default_figures(dir: &Path) -> Result<Vec<PathBuf>> {
     if res.cells.rows.is_empty() {
         return Ok(written);
     }
-    let conv = heatmap::convergence(&res)?;
+    let conv = heatmap::convergence(res)?;
     emit("convergence", &|p| save(&conv, p))?;
     if res.cells.rows.len() <= 48 {
-        let c = curves::curves(&res)?;
+        let c = curves::curves(res)?;
         emit("curves", &|p| save(&c, p))?;
     }
-    let reg = curves::regret(&res)?;
+    let reg = curves::regret(res)?;
     emit("regret", &|p| save(&reg, p))?;
     let varying = res.varying();
     if res.distinct("k").len() > 1 {
-        let s = curves::scaling(&res)?;
+        let s = curves::scaling(res)?;
         emit("scaling", &|p| save(&s, p))?;
     }
     let second = varying.iter().copied().find(|p| *p != "k" && *p != "ell" && *p != "preflib");
@@ -146,12 +151,12 @@ pub fn default_figures(dir: &Path) -> Result<Vec<PathBuf>> {
     };
     if let Some((x, y)) = axes {
         for (name, metric) in [("gap_eq", "eq_gap_mean"), ("gap_nlhf", "nlhf_gap_mean")] {
-            let h = heatmap::rate_gap(&res, x, y, metric)?;
+            let h = heatmap::rate_gap(res, x, y, metric)?;
             emit(name, &|p| save(&h, p))?;
         }
     }
     if !res.distinct("ell").iter().all(|v| v.is_empty()) {
-        let e = curves::ell(&res)?;
+        let e = curves::ell(res)?;
         emit("ell", &|p| save(&e, p))?;
     }
     Ok(written)

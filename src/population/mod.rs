@@ -87,18 +87,19 @@ impl Population {
         }
         let mut total = 0.0;
         for (i, t) in self.types.iter().enumerate() {
-            let field = format!("types[{i}]");
+            // Named only on failure: validation runs once per evaluation.
+            let field = || format!("types[{i}]");
             if !t.weight.is_finite() || t.weight <= 0.0 {
                 return Err(Error::input(
-                    format!("{field}.weight"),
+                    format!("{}.weight", field()),
                     format!("is {}, but weights must be positive and finite", t.weight),
                     "drop types of zero weight and give every other a weight > 0",
                 ));
             }
             total += t.weight;
             match &t.kind {
-                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field))?,
-                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field))?,
+                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field()))?,
+                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field()))?,
             }
         }
         if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
@@ -132,7 +133,9 @@ fn check_ranking(r: &[u32], n: usize) -> Result<()> {
             "list every response exactly once, best first",
         ));
     }
-    let mut seen = vec![false; n];
+    // A bit set on the stack for the usual sizes (validation runs once per evaluation).
+    let mut small = 0u128;
+    let mut seen = if n > 128 { vec![false; n] } else { Vec::new() };
     for &y in r {
         let y = y as usize;
         if y >= n {
@@ -142,14 +145,21 @@ fn check_ranking(r: &[u32], n: usize) -> Result<()> {
                 "use response indices 0..n-1",
             ));
         }
-        if seen[y] {
+        let repeated = if n > 128 {
+            std::mem::replace(&mut seen[y], true)
+        } else {
+            let bit = 1u128 << y;
+            let was = small & bit != 0;
+            small |= bit;
+            was
+        };
+        if repeated {
             return Err(Error::input(
                 "ranking",
                 format!("lists response {y} twice, so it is not a permutation"),
                 "list every response exactly once, best first",
             ));
         }
-        seen[y] = true;
     }
     Ok(())
 }

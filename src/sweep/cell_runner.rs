@@ -19,12 +19,12 @@ use super::outcome::{PolicyMetrics, PopulationOutcome};
 use super::run::{run_with, CellRunner, RunOptions, Summary};
 use crate::dynamics::{Solution, SolveOptions};
 use crate::engine::{BackendChoice, Engine, Workload};
-use crate::equilibrium::EquilibriumOptions;
+use crate::equilibrium::{Equilibrium, EquilibriumOptions};
 use crate::error::{Error, Result};
 use crate::maximal_lottery::MaximalLottery;
-use crate::metrics::{evaluate, robust_alignment_ell, ELL_WORK_LIMIT};
+use crate::metrics::{evaluate_on_valid, robust_alignment_ell, ELL_WORK_LIMIT};
 use crate::population::generate::generate_one;
-use crate::population::Population;
+use crate::population::{check_policy, Population};
 
 /// The populations of a cell: population `i` is `generate_one(spec, i)`, or
 /// the one population of the PrefLib file.
@@ -172,12 +172,16 @@ impl CellRunner for EngineRunner {
             .zip(baselines.par_iter())
             .map(|((pop, sol), (nlhf, rlhf_policy))| {
                 let n = pop.responses;
+                // The polish validates the population (and fails first if it is invalid).
+                let found = equilibrium_of(pop, k, &sol)?;
                 let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
-                    Ok(PolicyMetrics::from_evaluation(&evaluate(pop, policy, k, ell)?))
+                    Ok(PolicyMetrics::from_evaluation(&evaluate_on_valid(pop, policy, k, ell)?))
                 };
-                let (policy, equilibrium_converged) = equilibrium_of(pop, k, &sol)?;
-                let equilibrium = evaluate(pop, &policy, k, None)?;
-                let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, &policy, k, l)).transpose()?;
+                // The solver's own f64 evaluation of its policy: `evaluate` would
+                // recompute the same numbers after the same checks.
+                check_policy(&found.policy, n)?;
+                let (policy, equilibrium, equilibrium_converged) = (&found.policy, &found.evaluation, found.converged);
+                let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, policy, k, l)).transpose()?;
                 Ok(PopulationOutcome {
                     responses: n,
                     types: pop.types.len(),
@@ -213,9 +217,8 @@ impl CellRunner for EngineRunner {
 /// equilibrium, the full homotopy where the dynamics cycled), judged in f64
 /// at the solver's tolerance 1e-9; one the solver could not certify is kept
 /// out of the equilibrium statistics (see `report`).
-fn equilibrium_of(pop: &Population, k: usize, sol: &Solution) -> Result<(Vec<f64>, bool)> {
-    let found = crate::equilibrium::polish(pop, k, &sol.policy, &EquilibriumOptions::default())?;
-    Ok((found.policy, found.converged))
+fn equilibrium_of(pop: &Population, k: usize, sol: &Solution) -> Result<Equilibrium> {
+    crate::equilibrium::polish(pop, k, &sol.policy, &EquilibriumOptions::default())
 }
 
 /// Runs a sweep with the engine the config (or `opts.backend`) asks for.

@@ -9,7 +9,8 @@
 //! - [`cell_runner`]: the engine-backed runner of one cell (populations,
 //!   dynamics, equilibrium, baselines, metrics);
 //! - [`store`] / [`report`]: writing the results directory and its tables
-//!   (their schema is [`crate::results`]);
+//!   (their schema is [`crate::results`]); [`history_samples`]: the sorted
+//!   checkpoint metrics behind `history.csv`; [`radix`]: their sort;
 //! - [`merge`]: combining shard directories.
 //!
 //! A sweep writes tables only; the caller draws the figures from them
@@ -18,8 +19,10 @@
 pub mod cell_runner;
 pub mod config;
 pub mod grid;
+pub mod history_samples;
 pub mod merge;
 pub mod outcome;
+pub mod radix;
 pub mod report;
 pub mod run;
 pub mod shard;

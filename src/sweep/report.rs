@@ -23,7 +23,10 @@
 //!   seed and backend.
 
 use super::grid::PARAMETERS;
+use super::history_samples::HistorySamples;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
+use super::radix::sort_total;
+use crate::dynamics::Checkpoint;
 use crate::results::table::{fmt_f64, fmt_opt, Table};
 
 /// Linear-interpolation percentile (`q` in [0, 1]) of sorted values.
@@ -40,16 +43,22 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// selects the side (E and gap: high is bad; R: low is bad).
 pub fn summarize(values: &[f64], high_is_bad: bool) -> [f64; 4] {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    // The order of `sort_by(total_cmp)`; the mean sums in it.
+    sort_total(&mut v);
+    summarize_sorted(&v, high_is_bad)
+}
+
+/// [`summarize`] of values already sorted by `total_cmp`, without NaN.
+fn summarize_sorted(v: &[f64], high_is_bad: bool) -> [f64; 4] {
     if v.is_empty() {
         return [f64::NAN; 4];
     }
-    v.sort_by(|a, b| a.total_cmp(b));
     let mean = v.iter().sum::<f64>() / v.len() as f64;
-    let median = percentile(&v, 0.5);
+    let median = percentile(v, 0.5);
     if high_is_bad {
-        [mean, median, percentile(&v, 0.95), v[v.len() - 1]]
+        [mean, median, percentile(v, 0.95), v[v.len() - 1]]
     } else {
-        [mean, median, percentile(&v, 0.05), v[0]]
+        [mean, median, percentile(v, 0.05), v[0]]
     }
 }
 
@@ -266,21 +275,25 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
     ];
     let mut t = Table::new(h.iter().map(|s| s.to_string()).collect());
     for rec in records {
-        let hists: Vec<_> = rec.outcomes.iter().filter(|p| !p.history.is_empty()).map(|p| &p.history).collect();
+        let hists: Vec<&[Checkpoint]> =
+            rec.outcomes.iter().filter(|p| !p.history.is_empty()).map(|p| p.history.as_slice()).collect();
         let Some(first) = hists.iter().map(|h| h[0].iteration).min() else { continue };
         let last = hists.iter().map(|h| h[h.len() - 1].iteration).max().unwrap_or(first);
-        let bound = rec.cell.bound();
+        let mut samples = HistorySamples::new(&hists, rec.cell.bound());
         for it in iteration_grid(first, last, points) {
             // Each population's latest checkpoint at or before `it`.
-            let at: Vec<_> = hists.iter().filter_map(|h| h.iter().take_while(|c| c.iteration <= it).last()).collect();
-            if at.is_empty() {
+            let at = samples.at(it);
+            if at.populations == 0 {
                 continue;
             }
             let running = hists.iter().filter(|h| h[h.len() - 1].iteration >= it).count();
-            let e = summarize(&at.iter().map(|c| c.exploitability).collect::<Vec<_>>(), true);
-            let r = summarize(&at.iter().map(|c| c.robust_alignment).collect::<Vec<_>>(), false);
-            let avg_r = summarize(&at.iter().map(|c| c.average_robust_alignment).collect::<Vec<_>>(), false);
-            let gap = summarize(&at.iter().map(|c| bound - c.average_robust_alignment).collect::<Vec<_>>(), true);
+            let [e, r, avg_r, gap] = at.sorted;
+            let (e, r, avg_r, gap) = (
+                summarize_sorted(e, true),
+                summarize_sorted(r, false),
+                summarize_sorted(avg_r, false),
+                summarize_sorted(gap, true),
+            );
             t.push(vec![
                 rec.cell.index.to_string(),
                 it.to_string(),

@@ -10,7 +10,7 @@ use super::config::Config;
 use super::grid::Cell;
 use super::outcome::{CellRecord, PopulationOutcome};
 use super::shard::Shard;
-use super::store::{config_hash, unix_now, Manifest, Store, Timings};
+use super::store::{config_hash, unix_now, Manifest, Store, Tables, Timings};
 use crate::engine::BackendChoice;
 use crate::error::{Error, Result};
 
@@ -57,6 +57,8 @@ pub struct Summary {
     pub wall_s: f64,
     /// The tables and manifest written.
     pub files: Vec<PathBuf>,
+    /// The reproducible tables, as written (figures draw from them).
+    pub tables: Tables,
 }
 
 /// Runs `config` into `out` with the given runner (see [`super::run`] for
@@ -124,7 +126,10 @@ pub fn run_with(
     store.write_manifest(&manifest)?;
 
     let mut progress = Progress::new(opts.progress, opts.log, todo.len(), resumed);
-    for cell in &todo {
+    // The cells computed now are tabled from memory: a saved cell reads back
+    // bit for bit (floats round-trip exactly), so only resumed ones are loaded.
+    let mut computed = std::collections::HashMap::new();
+    for (i, cell) in todo.iter().enumerate() {
         let t0 = Instant::now();
         let outcomes = runner.run_cell(cell)?;
         let rec = CellRecord {
@@ -133,13 +138,22 @@ pub fn run_with(
             wall_s: t0.elapsed().as_secs_f64(),
             outcomes,
         };
-        store.save(&rec)?;
+        // The last cell is saved below, while the tables are built.
+        if i + 1 < todo.len() {
+            store.save(&rec)?;
+        }
+        computed.insert(cell.index, rec);
         progress.cell_done(cell);
     }
     progress.finish();
 
-    let records = mine.iter().map(|c| store.load(c)).collect::<Result<Vec<_>>>()?;
-    store.write_tables(&records, config.checkpoints)?;
+    let records =
+        mine.iter().map(|c| computed.remove(&c.index).map_or_else(|| store.load(c), Ok)).collect::<Result<Vec<_>>>()?;
+    let last = todo.last().and_then(|c| records.iter().find(|r| r.cell.index == c.index));
+    let (saved, tables) =
+        rayon::join(|| last.map_or(Ok(()), |rec| store.save(rec)), || store.write_tables(&records, config.checkpoints));
+    saved?;
+    let tables = tables?;
     let files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
         .iter()
         .map(|f| out.join(f))
@@ -159,6 +173,7 @@ pub fn run_with(
         backend,
         wall_s: manifest.timings.wall_s,
         files,
+        tables,
     })
 }
 

@@ -20,6 +20,7 @@
 
 use std::collections::BTreeSet;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::config::Config;
@@ -28,7 +29,7 @@ use super::outcome::CellRecord;
 use super::report;
 use crate::error::{Error, Location, Result};
 pub use crate::results::manifest::{self, Manifest, Timings};
-use crate::results::table::{is_temporary, write_atomic};
+use crate::results::table::{is_temporary, write_atomic, write_atomic_with, Table};
 
 /// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -48,6 +49,14 @@ pub fn config_hash(config: &Config) -> String {
 
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The reproducible tables of a results directory, as written.
+#[derive(Clone, Debug)]
+pub struct Tables {
+    pub cells: Table,
+    pub populations: Table,
+    pub history: Table,
 }
 
 /// A results directory.
@@ -152,8 +161,11 @@ impl Store {
 
     /// Saves a finished cell (atomically).
     pub fn save(&self, rec: &CellRecord) -> Result<()> {
-        let text = serde_json::to_string(rec).map_err(|e| Error::Other(e.to_string()))? + "\n";
-        write_atomic(&self.cell_path(rec.cell.index), text.as_bytes())
+        // Streamed: a cell of many populations is hundreds of megabytes of JSON.
+        write_atomic_with(&self.cell_path(rec.cell.index), |file| {
+            serde_json::to_writer(&mut *file, rec)?;
+            file.write_all(b"\n")
+        })
     }
 
     /// The raw bytes of a saved cell (merge copies them unchanged).
@@ -215,11 +227,26 @@ impl Store {
     }
 
     /// Writes `cells.csv`, `populations.csv`, `history.csv` and `timings.csv`
-    /// from records sorted by cell index.
-    pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<()> {
-        report::cells_table(records).write(&self.dir.join("cells.csv"))?;
-        report::populations_table(records).write(&self.dir.join("populations.csv"))?;
-        report::history_table(records, checkpoints).write(&self.dir.join("history.csv"))?;
-        report::timings_table(records).write(&self.dir.join("timings.csv"))
+    /// from records sorted by cell index, and returns the first three (what
+    /// the figures draw). The tables are independent, so they are built and
+    /// written in parallel.
+    pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<Tables> {
+        let write = |name: &str, table: Table| table.write(&self.dir.join(name)).map(|()| table);
+        let ((cells, populations), (history, timings)) = rayon::join(
+            || {
+                rayon::join(
+                    || write("cells.csv", report::cells_table(records)),
+                    || write("populations.csv", report::populations_table(records)),
+                )
+            },
+            || {
+                rayon::join(
+                    || write("history.csv", report::history_table(records, checkpoints)),
+                    || write("timings.csv", report::timings_table(records)),
+                )
+            },
+        );
+        timings?;
+        Ok(Tables { cells: cells?, populations: populations?, history: history? })
     }
 }

@@ -214,3 +214,53 @@ fn chunked_ranking_pass_equals_the_closed_form_per_response() {
     }
     assert_eq!(compared, 63);
 }
+
+/// The AVX-512 register kernel for populations of at most 16 responses
+/// against the one-type-at-a-time ranking pass: every n to 16 (padded
+/// registers), Horner's, the k = 4 and the doubling power sums, mixed
+/// populations, and one scratch reused across populations (its cached
+/// inverse rankings must be refreshed, never trusted).
+#[test]
+fn avx512_ranking_kernel_matches_the_ranking_pass() {
+    use ualign::cpu::deviation_ranking::deviation_ranking;
+    use ualign::cpu::deviation_ranking_avx512::{available, rankings_into, Done};
+    use ualign::Kind;
+    if !available(16) {
+        eprintln!("no AVX-512F on this CPU: the register kernel is not used here");
+        assert_eq!(
+            rankings_into(
+                &random_population(&mut rng(1), 4, 2, 0.0),
+                &[0.25; 4],
+                2,
+                &mut [0.0; 4],
+                &mut Default::default()
+            ),
+            Done::Nothing
+        );
+        return;
+    }
+    let mut r = rng(30);
+    let mut scratch = Default::default();
+    for case in 0..300 {
+        let n = 1 + case % 16;
+        let k = [1, 2, 3, 4, 5, 8, 13, 16, 17, 32, 64][case % 11];
+        let m = 1 + case % 7;
+        let pl_fraction = [0.0, 0.0, 0.4][case % 3];
+        let pop = random_population(&mut r, n, m, pl_fraction);
+        let policy = random_policy(&mut r, n);
+        let mut got = vec![0.5; n];
+        let done = rankings_into(&pop, &policy, k, &mut got, &mut scratch);
+        let mut want = vec![0.5; n];
+        for t in &pop.types {
+            if let Kind::Ranking(ranking) = &t.kind {
+                deviation_ranking(ranking, t.weight, &policy, k, &mut want);
+            }
+        }
+        let expected =
+            if pop.types.iter().all(|t| matches!(t.kind, Kind::Ranking(_))) { Done::All } else { Done::Rankings };
+        assert_eq!(done, expected, "case {case}");
+        for (y, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-14 * b.abs(), "case {case} n {n} k {k} y {y}: {a} vs {b}");
+        }
+    }
+}

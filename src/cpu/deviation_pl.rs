@@ -93,26 +93,29 @@ fn tapered_x(log_s: f64) -> f64 {
 /// `s·w` beyond which `e^{−s w}` counts as zero.
 const FLUSH: f64 = 69.0;
 
-/// Types evaluated side by side: every series coefficient is a lane array,
-/// so the convolutions run `LANES` wide (the policy, hence the support and
-/// the series of `e^{π_z u}`, is shared by all types of a population).
-const LANES: usize = 4;
-type Lanes = [f64; LANES];
+/// Types evaluated side by side: every series coefficient is a lane array
+/// `[f64; L]`, so the convolutions run `L` wide (the policy, hence the
+/// support and the series of `e^{π_z u}`, is shared by all types of a
+/// population). Four lanes fill an AVX2 register, eight an AVX-512 one.
+const LANES_AVX2: usize = 4;
+const LANES_AVX512: usize = 8;
 
-/// Reusable buffers, so a solve loop allocates nothing per iteration.
+/// Reusable buffers, so a solve loop allocates nothing per iteration. The
+/// lane arrays are stored flat (`L` values per entry) so both lane counts
+/// share them.
 #[derive(Default, Clone, Debug)]
 pub struct PlScratch {
-    worth: Vec<Lanes>,
-    decay: Vec<Lanes>,
+    worth: Vec<f64>,
+    decay: Vec<f64>,
     support: Vec<usize>,
     /// Per support member `z`: `π_z^i / i!` (the series of `e^{π_z u}`),
     /// reversed (`π_z^{k−t} / (k−t)!` at `t`).
     series_rev: Vec<f64>,
     /// Per support member `y`: `G_y` reversed, `π_y^{k−c} / (k−c+1)!` at `c`.
     g_rev: Vec<f64>,
-    prefix: Vec<Lanes>,
-    suffix: Vec<Lanes>,
-    acc: Vec<Lanes>,
+    prefix: Vec<f64>,
+    suffix: Vec<f64>,
+    acc: Vec<f64>,
 }
 
 /// `a·b + c`, fused where the caller was compiled with FMA (`FMA = true`):
@@ -128,7 +131,7 @@ fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
 
 /// Lane-wise `a·b + c` with a scalar `b`.
 #[inline(always)]
-fn madd_lanes<const FMA: bool>(a: Lanes, b: f64, c: Lanes) -> Lanes {
+fn madd_lanes<const FMA: bool, const L: usize>(a: [f64; L], b: f64, c: [f64; L]) -> [f64; L] {
     std::array::from_fn(|l| madd::<FMA>(a[l], b, c[l]))
 }
 
@@ -137,7 +140,7 @@ fn madd_lanes<const FMA: bool>(a: Lanes, b: f64, c: Lanes) -> Lanes {
 /// from the exponent bits. Straight-line code, so the lanes vectorise (a
 /// libm call per lane does not).
 #[inline(always)]
-fn exp_neg_lanes<const FMA: bool>(x: Lanes) -> Lanes {
+fn exp_neg_lanes<const FMA: bool, const L: usize>(x: [f64; L]) -> [f64; L] {
     const LN2_HI: f64 = 0.693_147_180_369_123_8;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // Adding 1.5·2^52 rounds to an integer held in the low mantissa bits.
@@ -173,8 +176,8 @@ fn exp_neg_lanes<const FMA: bool>(x: Lanes) -> Lanes {
 /// `series_rev[t] = E_{k−t}` (`E_0 = 1`). Each output coefficient is one
 /// lane-wise dot product written once, so short rows stay in registers.
 #[inline(always)]
-fn times_factor<const FMA: bool>(a: &[Lanes], e: Lanes, series_rev: &[f64], out: &mut [Lanes]) {
-    if e == [0.0; LANES] {
+fn times_factor<const FMA: bool, const L: usize>(a: &[[f64; L]], e: [f64; L], series_rev: &[f64], out: &mut [[f64; L]]) {
+    if e == [0.0; L] {
         out.copy_from_slice(a);
         return;
     }
@@ -182,9 +185,9 @@ fn times_factor<const FMA: bool>(a: &[Lanes], e: Lanes, series_rev: &[f64], out:
     out[0] = a[0];
     for r in 1..=k {
         // Σ_{j<r} a_j E_{r−j}, with E_{r−j} = series_rev[k − r + j].
-        let mut conv = [0.0; LANES];
+        let mut conv = [0.0; L];
         for (aj, &ej) in a[..r].iter().zip(&series_rev[k - r..k]) {
-            conv = madd_lanes::<FMA>(*aj, ej, conv);
+            conv = madd_lanes::<FMA, L>(*aj, ej, conv);
         }
         out[r] = std::array::from_fn(|l| madd::<FMA>(e[l], conv[l], a[r][l]));
     }
@@ -214,7 +217,32 @@ pub fn deviation_pl_types(
     out: &mut [f64],
     scratch: &mut PlScratch,
 ) {
-    for group in types.chunks(LANES) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has just been checked for AVX-512F (which implies
+        // FMA on every CPU that has it, and is checked too).
+        if std::arch::is_x86_feature_detected!("fma") {
+            for group in types.chunks(LANES_AVX512) {
+                unsafe { group_avx512(group, policy, k, grid, out, scratch) };
+            }
+            return;
+        }
+    }
+    deviation_pl_types_avx2(types, policy, k, grid, out, scratch);
+}
+
+/// [`deviation_pl_types`] without the AVX-512 path (four lanes, AVX2 + FMA
+/// where the CPU has them), so tests can hold the paths against each other.
+#[doc(hidden)]
+pub fn deviation_pl_types_avx2(
+    types: &[(f64, &[f64])],
+    policy: &[f64],
+    k: usize,
+    grid: &PlGrid,
+    out: &mut [f64],
+    scratch: &mut PlScratch,
+) {
+    for group in types.chunks(LANES_AVX2) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU has just been checked for both features.
@@ -225,8 +253,9 @@ pub fn deviation_pl_types(
     }
 }
 
-/// [`deviation_pl_types`] without the AVX2/FMA path (what CPUs without them
-/// run), so tests can hold the two paths against each other on any machine.
+/// [`deviation_pl_types`] without the AVX2/FMA and AVX-512 paths (what CPUs
+/// without them run), so tests can hold the paths against each other on any
+/// machine.
 #[doc(hidden)]
 pub fn deviation_pl_types_portable(
     types: &[(f64, &[f64])],
@@ -236,8 +265,8 @@ pub fn deviation_pl_types_portable(
     out: &mut [f64],
     scratch: &mut PlScratch,
 ) {
-    for group in types.chunks(LANES) {
-        with_literal_k!(k, |k| group_body::<false>(group, policy, k, grid, out, scratch));
+    for group in types.chunks(LANES_AVX2) {
+        with_literal_k!(k, |k| group_body::<false, LANES_AVX2>(group, policy, k, grid, out, scratch));
     }
 }
 
@@ -300,13 +329,28 @@ unsafe fn group_avx2(
     out: &mut [f64],
     scratch: &mut PlScratch,
 ) {
-    with_literal_k!(k, |k| group_body::<true>(group, policy, k, grid, out, scratch))
+    with_literal_k!(k, |k| group_body::<true, LANES_AVX2>(group, policy, k, grid, out, scratch))
 }
 
-/// Up to `LANES` types in the lanes; missing lanes repeat the first type
-/// with weight 0.
+/// The kernel with eight lanes in AVX-512 registers (32 of them: a whole
+/// series row of k = 16 stays in registers).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn group_avx512(
+    group: &[(f64, &[f64])],
+    policy: &[f64],
+    k: usize,
+    grid: &PlGrid,
+    out: &mut [f64],
+    scratch: &mut PlScratch,
+) {
+    with_literal_k!(k, |k| group_body::<true, LANES_AVX512>(group, policy, k, grid, out, scratch))
+}
+
+/// Up to `L` types in the lanes; missing lanes repeat the first type with
+/// weight 0.
 #[inline(always)]
-fn group_body<const FMA: bool>(
+fn group_body<const FMA: bool, const L: usize>(
     group: &[(f64, &[f64])],
     policy: &[f64],
     k: usize,
@@ -320,8 +364,9 @@ fn group_body<const FMA: bool>(
     let PlScratch { worth, decay, support, series_rev, g_rev, prefix, suffix, acc } = scratch;
     let mut span: f64 = 0.0;
     worth.clear();
-    worth.resize(n, [0.0; LANES]);
-    for l in 0..LANES {
+    worth.resize(n * L, 0.0);
+    let worth: &mut [[f64; L]] = worth.as_chunks_mut().0;
+    for l in 0..L {
         let scores = lane(l).1;
         let (lo, hi) = scores.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         span = span.max(hi - lo);
@@ -330,7 +375,8 @@ fn group_body<const FMA: bool>(
         }
     }
     decay.clear();
-    decay.resize(n, [0.0; LANES]);
+    decay.resize(n * L, 0.0);
+    let decay: &mut [[f64; L]] = decay.as_chunks_mut().0;
     // Responses outside the support contribute F_z = 1: skip them entirely.
     support.clear();
     support.extend((0..n).filter(|&z| policy[z] > 0.0));
@@ -351,22 +397,25 @@ fn group_body<const FMA: bool>(
             g_rev[j * w + k - c] = term / (c as f64 + 1.0);
         }
     }
-    prefix.resize((m + 1) * w, [0.0; LANES]);
-    suffix.resize((m + 1) * w, [0.0; LANES]);
+    prefix.resize((m + 1) * w * L, 0.0);
+    suffix.resize((m + 1) * w * L, 0.0);
     acc.clear();
-    acc.resize(n, [0.0; LANES]);
-    prefix[..w].fill([0.0; LANES]);
-    prefix[0] = [1.0; LANES];
-    suffix[m * w..].fill([0.0; LANES]);
-    suffix[m * w] = [1.0; LANES];
+    acc.resize(n * L, 0.0);
+    let prefix: &mut [[f64; L]] = prefix.as_chunks_mut().0;
+    let suffix: &mut [[f64; L]] = suffix.as_chunks_mut().0;
+    let acc: &mut [[f64; L]] = acc.as_chunks_mut().0;
+    prefix[..w].fill([0.0; L]);
+    prefix[0] = [1.0; L];
+    suffix[m * w..].fill([0.0; L]);
+    suffix[m * w] = [1.0; L];
 
     for (s, node_weight) in grid.rule(span) {
         let mut alive = false;
         for (d, wz) in decay.iter_mut().zip(worth.iter()) {
             // Below e^{−69} ≈ 1e-30 a factor is 1 and a kernel 0 to far below
             // rounding; cutting there keeps the products free of subnormals.
-            let x: Lanes = std::array::from_fn(|l| (s * wz[l]).min(FLUSH));
-            let e = exp_neg_lanes::<FMA>(x);
+            let x: [f64; L] = std::array::from_fn(|l| (s * wz[l]).min(FLUSH));
+            let e = exp_neg_lanes::<FMA, L>(x);
             *d = std::array::from_fn(|l| if x[l] < FLUSH { e[l] } else { 0.0 });
             alive |= x.iter().any(|&v| v < FLUSH);
         }
@@ -376,29 +425,29 @@ fn group_body<const FMA: bool>(
         // prefix[j] = F_{support[0]} ⋯ F_{support[j−1]}, suffix[j] = the rest.
         for j in 0..m {
             let (done, next) = prefix.split_at_mut((j + 1) * w);
-            times_factor::<FMA>(&done[j * w..], decay[support[j]], &series_rev[j * w..(j + 1) * w], &mut next[..w]);
+            times_factor::<FMA, L>(&done[j * w..], decay[support[j]], &series_rev[j * w..(j + 1) * w], &mut next[..w]);
         }
         for j in (0..m).rev() {
             let (head, tail) = suffix.split_at_mut((j + 1) * w);
-            times_factor::<FMA>(&tail[..w], decay[support[j]], &series_rev[j * w..(j + 1) * w], &mut head[j * w..]);
+            times_factor::<FMA, L>(&tail[..w], decay[support[j]], &series_rev[j * w..(j + 1) * w], &mut head[j * w..]);
         }
         // Responses outside the support: H/k! = [u^k] Π_{all support} F_z.
         let full = prefix[m * w + k];
         let mut j = 0;
         for y in 0..n {
-            let kernel: Lanes = std::array::from_fn(|l| node_weight * worth[y][l] * decay[y][l]);
+            let kernel: [f64; L] = std::array::from_fn(|l| node_weight * worth[y][l] * decay[y][l]);
             let in_support = j < m && support[j] == y;
-            if kernel != [0.0; LANES] {
+            if kernel != [0.0; L] {
                 let h = if in_support {
                     // [u^k] prefix[j] · suffix[j+1] · G_y, as Σ_a P_a Σ_b S_b G_{k−a−b}.
                     let p = &prefix[j * w..(j + 1) * w];
                     let sfx = &suffix[(j + 1) * w..(j + 2) * w];
                     let gr = &g_rev[j * w..(j + 1) * w];
-                    let mut h = [0.0; LANES];
+                    let mut h = [0.0; L];
                     for (a, pa) in p.iter().enumerate() {
-                        let mut t = [0.0; LANES];
+                        let mut t = [0.0; L];
                         for (sb, &g) in sfx[..w - a].iter().zip(&gr[a..]) {
-                            t = madd_lanes::<FMA>(*sb, g, t);
+                            t = madd_lanes::<FMA, L>(*sb, g, t);
                         }
                         h = std::array::from_fn(|l| madd::<FMA>(pa[l], t[l], h[l]));
                     }

@@ -50,7 +50,7 @@ pub fn deviation_into(pop: &Population, policy: &[f64], k: usize, out: &mut [f64
     let rankings_done = done == deviation_ranking_avx512::Done::Rankings;
     // Plackett–Luce types go to the kernel a few at a time (it runs them in
     // vector lanes); the group lives on the stack.
-    const GROUP: usize = 4;
+    const GROUP: usize = 8;
     let mut group: [(f64, &[f64]); GROUP] = [(0.0, &[]); GROUP];
     let mut len = 0;
     for t in &pop.types {

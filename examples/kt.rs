@@ -48,7 +48,10 @@ fn main() {
     let which: String = std::env::args().nth(1).unwrap_or("all".into());
     if which == "all" || which == "pl" {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
-        for (n, m, k) in [(16, 8, 4), (32, 8, 16), (32, 16, 8), (64, 64, 16)].into_iter().filter(|c| std::env::var("ONLY").map_or(true, |o| o == format!("{c:?}"))) {
+        for (n, m, k) in [(16, 8, 4), (32, 8, 16), (32, 16, 8), (64, 64, 16)]
+            .into_iter()
+            .filter(|c| std::env::var("ONLY").map_or(true, |o| o == format!("{c:?}")))
+        {
             let pop = population(&mut rng, n, m, true);
             let pi = policy(&mut rng, n);
             let mut out = vec![0.0; n];

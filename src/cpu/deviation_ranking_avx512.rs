@@ -13,6 +13,8 @@
 //! accumulator registers shared by all types (`g` is linear in the
 //! weights). A ranking shorter than 16 is padded at the bottom with the
 //! responses `n..16`, whose policy mass is zero, so they change no sum.
+//! Each type is one long dependency chain; two types go step by step side
+//! by side so the core overlaps them.
 //!
 //! The inverse rankings are built once and kept in [`RankScratch`]: each
 //! call compares every ranking of the population with its cached copy (one
@@ -205,30 +207,54 @@ mod avx512 {
         out
     }
 
-    /// `Σ_i L^i B^{k−i}` for every response of one ranking type.
+    /// `Σ_i L^i B^{k−i}` for every response of `N` ranking types, step by
+    /// step for all `N` at once: each type is one long dependency chain, and
+    /// interleaving them lets the core overlap the chains.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn one_type(layout: &Layout, p_lo: __m512d, p_hi: __m512d, k: usize) -> (__m512d, __m512d) {
-        let order_even = _mm512_load_si512(layout.order.as_ptr() as *const __m512i);
-        let order_odd = _mm512_load_si512(layout.order.as_ptr().add(8) as *const __m512i);
-        let pos_lo = _mm512_load_si512(layout.position.as_ptr() as *const __m512i);
-        let pos_hi = _mm512_load_si512(layout.position.as_ptr().add(8) as *const __m512i);
-        // π at the even and at the odd ranks (lane i: ranks 2i and 2i + 1).
-        let even = _mm512_permutex2var_pd(p_lo, order_even, p_hi);
-        let odd = _mm512_permutex2var_pd(p_lo, order_odd, p_hi);
+    unsafe fn types<const N: usize>(
+        layouts: [&Layout; N],
+        p_lo: __m512d,
+        p_hi: __m512d,
+        k: usize,
+    ) -> [[__m512d; 2]; N] {
+        let zero = _mm512_setzero_pd();
+        let (mut even, mut odd, mut l_even) = ([zero; N], [zero; N], [zero; N]);
+        for i in 0..N {
+            // π at the even and at the odd ranks (lane i: ranks 2i and 2i + 1).
+            let order = layouts[i].order.as_ptr();
+            even[i] = _mm512_permutex2var_pd(p_lo, _mm512_load_si512(order as *const __m512i), p_hi);
+            odd[i] = _mm512_permutex2var_pd(p_lo, _mm512_load_si512(order.add(8) as *const __m512i), p_hi);
+        }
         // Suffix sums of the pair sums: L at rank 2i, three shift-and-add steps.
-        let mut l_even = _mm512_add_pd(even, odd);
-        l_even = _mm512_add_pd(l_even, shift_down::<1>(l_even));
-        l_even = _mm512_add_pd(l_even, shift_down::<2>(l_even));
-        l_even = _mm512_add_pd(l_even, _mm512_zextpd256_pd512(_mm512_extractf64x4_pd::<1>(l_even)));
-        // B at rank j is L at rank j + 1. The sums are of non-negative terms
-        // and rounding is monotone, so the differences stay ≥ 0.
-        let l_odd = _mm512_sub_pd(l_even, even);
-        let b_odd = _mm512_sub_pd(l_odd, odd);
-        let sum_even = power_sum(l_even, l_odd, k);
-        let sum_odd = power_sum(l_odd, b_odd, k);
-        // Back to response order.
-        (_mm512_permutex2var_pd(sum_even, pos_lo, sum_odd), _mm512_permutex2var_pd(sum_even, pos_hi, sum_odd))
+        for i in 0..N {
+            l_even[i] = _mm512_add_pd(even[i], odd[i]);
+        }
+        for i in 0..N {
+            l_even[i] = _mm512_add_pd(l_even[i], shift_down::<1>(l_even[i]));
+        }
+        for i in 0..N {
+            l_even[i] = _mm512_add_pd(l_even[i], shift_down::<2>(l_even[i]));
+        }
+        for i in 0..N {
+            l_even[i] = _mm512_add_pd(l_even[i], _mm512_zextpd256_pd512(_mm512_extractf64x4_pd::<1>(l_even[i])));
+        }
+        let mut out = [[zero; 2]; N];
+        for i in 0..N {
+            // B at rank j is L at rank j + 1. The sums are of non-negative
+            // terms and rounding is monotone, so the differences stay ≥ 0.
+            let l_odd = _mm512_sub_pd(l_even[i], even[i]);
+            let b_odd = _mm512_sub_pd(l_odd, odd[i]);
+            out[i] = [power_sum(l_even[i], l_odd, k), power_sum(l_odd, b_odd, k)];
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            // Back to response order.
+            let position = layouts[i].position.as_ptr();
+            let pos_lo = _mm512_load_si512(position as *const __m512i);
+            let pos_hi = _mm512_load_si512(position.add(8) as *const __m512i);
+            *o = [_mm512_permutex2var_pd(o[0], pos_lo, o[1]), _mm512_permutex2var_pd(o[0], pos_hi, o[1])];
+        }
+        out
     }
 
     #[target_feature(enable = "avx512f")]
@@ -260,18 +286,33 @@ mod avx512 {
             // population's: the compares are collected and checked once, so
             // no branch waits on them.
             let mut stale = 0u16;
-            for (t, layout) in pop.types.iter().zip(layouts.iter()) {
-                let Kind::Ranking(r) = &t.kind else {
+            // A Plackett–Luce type runs through with its identity layout
+            // and weight 0, so the loop has no branch.
+            let mut weight = |t: &UserType, layout: &Layout| match &t.kind {
+                Kind::Ranking(r) => {
+                    let ranking = _mm512_maskz_loadu_epi32(dword_mask, r.as_ptr() as *const i32);
+                    let cached = _mm512_load_si512(layout.ranking.as_ptr() as *const __m512i);
+                    stale |= _mm512_mask_cmpneq_epi32_mask(dword_mask, ranking, cached);
+                    _mm512_set1_pd(t.weight)
+                }
+                Kind::Scores(_) => {
                     all = false;
-                    continue;
-                };
-                let ranking = _mm512_maskz_loadu_epi32(dword_mask, r.as_ptr() as *const i32);
-                let cached = _mm512_load_si512(layout.ranking.as_ptr() as *const __m512i);
-                stale |= _mm512_mask_cmpneq_epi32_mask(dword_mask, ranking, cached);
-                let (s_lo, s_hi) = one_type(layout, p_lo, p_hi, k);
-                let w = _mm512_set1_pd(t.weight);
-                acc_lo = _mm512_fmadd_pd(s_lo, w, acc_lo);
-                acc_hi = _mm512_fmadd_pd(s_hi, w, acc_hi);
+                    _mm512_setzero_pd()
+                }
+            };
+            for (t, layout) in pop.types.chunks_exact(2).zip(layouts.chunks_exact(2)) {
+                let (w0, w1) = (weight(&t[0], &layout[0]), weight(&t[1], &layout[1]));
+                let [s0, s1] = types([&layout[0], &layout[1]], p_lo, p_hi, k);
+                acc_lo = _mm512_fmadd_pd(s0[0], w0, _mm512_fmadd_pd(s1[0], w1, acc_lo));
+                acc_hi = _mm512_fmadd_pd(s0[1], w0, _mm512_fmadd_pd(s1[1], w1, acc_hi));
+            }
+            if let (Some(t), Some(layout)) =
+                (pop.types.chunks_exact(2).remainder().first(), layouts.chunks_exact(2).remainder().first())
+            {
+                let w = weight(t, layout);
+                let [s] = types([layout], p_lo, p_hi, k);
+                acc_lo = _mm512_fmadd_pd(s[0], w, acc_lo);
+                acc_hi = _mm512_fmadd_pd(s[1], w, acc_hi);
             }
             if stale == 0 {
                 break (acc_lo, acc_hi);

@@ -230,14 +230,14 @@ mod avx512 {
         for i in 0..N {
             l_even[i] = _mm512_add_pd(even[i], odd[i]);
         }
-        for i in 0..N {
-            l_even[i] = _mm512_add_pd(l_even[i], shift_down::<1>(l_even[i]));
+        for l in l_even.iter_mut() {
+            *l = _mm512_add_pd(*l, shift_down::<1>(*l));
         }
-        for i in 0..N {
-            l_even[i] = _mm512_add_pd(l_even[i], shift_down::<2>(l_even[i]));
+        for l in l_even.iter_mut() {
+            *l = _mm512_add_pd(*l, shift_down::<2>(*l));
         }
-        for i in 0..N {
-            l_even[i] = _mm512_add_pd(l_even[i], _mm512_zextpd256_pd512(_mm512_extractf64x4_pd::<1>(l_even[i])));
+        for l in l_even.iter_mut() {
+            *l = _mm512_add_pd(*l, _mm512_zextpd256_pd512(_mm512_extractf64x4_pd::<1>(*l)));
         }
         let mut out = [[zero; 2]; N];
         for i in 0..N {

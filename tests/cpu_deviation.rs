@@ -271,4 +271,8 @@ fn avx512_ranking_kernel_matches_the_ranking_pass() {
             assert!((a - b).abs() <= 1e-14 * b.abs(), "case {case} n {n} k {k} y {y}: {a} vs {b}");
         }
     }
+    // Slices shorter than n are left to the bounds-checked pass.
+    let pop = random_population(&mut r, 12, 3, 0.0);
+    assert_eq!(rankings_into(&pop, &[0.1; 10], 2, &mut [0.0; 12], &mut scratch), Done::Nothing);
+    assert_eq!(rankings_into(&pop, &[1.0 / 12.0; 12], 2, &mut [0.0; 11], &mut scratch), Done::Nothing);
 }

@@ -98,7 +98,10 @@ pub enum Done {
 /// Adds `Σ_t α_t g_t(y)` over the ranking types `t` of `pop` to `out[y]`
 /// (Plackett–Luce types are left to the caller), where [`available`].
 pub fn rankings_into(pop: &Population, policy: &[f64], k: usize, out: &mut [f64], scratch: &mut RankScratch) -> Done {
-    if !available(pop.responses) {
+    // The masked loads and stores read `n` entries of both slices: shorter
+    // ones (an invalid call) go to the bounds-checked pass instead.
+    let n = pop.responses;
+    if !available(n) || policy.len() < n || out.len() < n {
         return Done::Nothing;
     }
     #[cfg(target_arch = "x86_64")]
@@ -270,7 +273,7 @@ mod avx512 {
         let n = pop.responses;
         let lo_mask = (1u32 << n.min(8)).wrapping_sub(1) as u8;
         let hi_mask = ((1u32 << n.max(8)) >> 8).wrapping_sub(1) as u8;
-        let dword_mask = ((1u64 << n) - 1) as u16;
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         let p_lo = _mm512_maskz_loadu_pd(lo_mask, policy.as_ptr());
         let p_hi = _mm512_maskz_loadu_pd(hi_mask, policy.as_ptr().wrapping_add(8));
         // One layout per type (Plackett–Luce types hold an unused one).
@@ -290,9 +293,12 @@ mod avx512 {
             // and weight 0, so the loop has no branch.
             let mut weight = |t: &UserType, layout: &Layout| match &t.kind {
                 Kind::Ranking(r) => {
-                    let ranking = _mm512_maskz_loadu_epi32(dword_mask, r.as_ptr() as *const i32);
+                    // Masked to the ranking's own length (never a read past
+                    // it) and padded as `Layout::new` pads.
+                    let dword_mask = ((1u32 << r.len().min(MAX_RESPONSES)) - 1) as u16;
+                    let ranking = _mm512_mask_loadu_epi32(iota, dword_mask, r.as_ptr() as *const i32);
                     let cached = _mm512_load_si512(layout.ranking.as_ptr() as *const __m512i);
-                    stale |= _mm512_mask_cmpneq_epi32_mask(dword_mask, ranking, cached);
+                    stale |= _mm512_cmpneq_epi32_mask(ranking, cached);
                     _mm512_set1_pd(t.weight)
                 }
                 Kind::Scores(_) => {

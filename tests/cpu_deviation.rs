@@ -154,15 +154,19 @@ fn power_sum_matches_the_sum_of_its_terms() {
     }
 }
 
-/// The portable Plackett–Luce path (no AVX2/FMA) and the dispatched one
-/// compute the same sums: they agree to rounding, for group sizes 1 to 6
-/// (partial vector groups included) and literal and general k.
+/// The portable Plackett–Luce path (no AVX2/FMA), the four-lane AVX2 path
+/// and the dispatched one (eight lanes with AVX-512 where the CPU has it)
+/// compute the same sums: they agree to rounding, for group sizes 1 to 9
+/// (partial vector groups and two groups included), literal and general k,
+/// and k on both sides of the blocked convolutions (full and partial blocks).
 #[test]
 fn plackett_luce_portable_path_matches_the_dispatched_one() {
     use rand::Rng;
     let mut r = rng(24);
     for (case, &(n, m, k)) in
-        [(5, 1, 3), (9, 3, 4), (16, 4, 8), (12, 5, 11), (20, 6, 16), (7, 2, 30)].iter().enumerate()
+        [(5, 1, 3), (9, 3, 4), (16, 4, 8), (12, 5, 11), (20, 6, 16), (7, 2, 30), (10, 9, 9), (14, 8, 7), (11, 7, 13)]
+            .iter()
+            .enumerate()
     {
         let scores: Vec<Vec<f64>> = (0..m).map(|_| (0..n).map(|_| r.random_range(-4.0..4.0)).collect()).collect();
         let types: Vec<(f64, &[f64])> = scores.iter().map(|s| (1.0 / m as f64, s.as_slice())).collect();
@@ -173,12 +177,16 @@ fn plackett_luce_portable_path_matches_the_dispatched_one() {
             policy.iter_mut().for_each(|p| *p /= total);
         }
         let mut fast = vec![0.0; n];
+        let mut avx2 = vec![0.0; n];
         let mut portable = vec![0.0; n];
         let mut scratch = cpu::PlScratch::default();
         cpu::deviation_pl_types(&types, &policy, k, &cpu::GRID_F64, &mut fast, &mut scratch);
+        cpu::deviation_pl::deviation_pl_types_avx2(&types, &policy, k, &cpu::GRID_F64, &mut avx2, &mut scratch);
         cpu::deviation_pl::deviation_pl_types_portable(&types, &policy, k, &cpu::GRID_F64, &mut portable, &mut scratch);
-        let err = fast.iter().zip(&portable).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(err < 1e-14, "n {n} m {m} k {k}: {err}");
+        for (name, other) in [("AVX2", &avx2), ("portable", &portable)] {
+            let err = fast.iter().zip(other).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(err < 1e-14, "{name}: n {n} m {m} k {k}: {err}");
+        }
         // The sum rule Σ π(y) g(y) = 1/(k+1) holds for every population.
         let sum: f64 = policy.iter().zip(&fast).map(|(p, g)| p * g).sum();
         assert!((sum - 1.0 / (k as f64 + 1.0)).abs() < 1e-12, "n {n} m {m} k {k}: sum rule {sum}");
@@ -213,4 +221,58 @@ fn chunked_ranking_pass_equals_the_closed_form_per_response() {
         }
     }
     assert_eq!(compared, 63);
+}
+
+/// The AVX-512 register kernel for populations of at most 16 responses
+/// against the one-type-at-a-time ranking pass: every n to 16 (padded
+/// registers), Horner's, the k = 4 and the doubling power sums, mixed
+/// populations, and one scratch reused across populations (its cached
+/// inverse rankings must be refreshed, never trusted).
+#[test]
+fn avx512_ranking_kernel_matches_the_ranking_pass() {
+    use ualign::cpu::deviation_ranking::deviation_ranking;
+    use ualign::cpu::deviation_ranking_avx512::{available, rankings_into, Done};
+    use ualign::Kind;
+    if !available(16) {
+        eprintln!("no AVX-512F on this CPU: the register kernel is not used here");
+        assert_eq!(
+            rankings_into(
+                &random_population(&mut rng(1), 4, 2, 0.0),
+                &[0.25; 4],
+                2,
+                &mut [0.0; 4],
+                &mut Default::default()
+            ),
+            Done::Nothing
+        );
+        return;
+    }
+    let mut r = rng(30);
+    let mut scratch = Default::default();
+    for case in 0..300 {
+        let n = 1 + case % 16;
+        let k = [1, 2, 3, 4, 5, 8, 13, 16, 17, 32, 64][case % 11];
+        let m = 1 + case % 7;
+        let pl_fraction = [0.0, 0.0, 0.4][case % 3];
+        let pop = random_population(&mut r, n, m, pl_fraction);
+        let policy = random_policy(&mut r, n);
+        let mut got = vec![0.5; n];
+        let done = rankings_into(&pop, &policy, k, &mut got, &mut scratch);
+        let mut want = vec![0.5; n];
+        for t in &pop.types {
+            if let Kind::Ranking(ranking) = &t.kind {
+                deviation_ranking(ranking, t.weight, &policy, k, &mut want);
+            }
+        }
+        let expected =
+            if pop.types.iter().all(|t| matches!(t.kind, Kind::Ranking(_))) { Done::All } else { Done::Rankings };
+        assert_eq!(done, expected, "case {case}");
+        for (y, (a, b)) in got.iter().zip(&want).enumerate() {
+            assert!((a - b).abs() <= 1e-14 * b.abs(), "case {case} n {n} k {k} y {y}: {a} vs {b}");
+        }
+    }
+    // Slices shorter than n are left to the bounds-checked pass.
+    let pop = random_population(&mut r, 12, 3, 0.0);
+    assert_eq!(rankings_into(&pop, &[0.1; 10], 2, &mut [0.0; 12], &mut scratch), Done::Nothing);
+    assert_eq!(rankings_into(&pop, &[1.0 / 12.0; 12], 2, &mut [0.0; 11], &mut scratch), Done::Nothing);
 }

@@ -6,6 +6,8 @@ pub mod deviation_pl;
 #[doc(hidden)]
 pub mod deviation_pl_reference;
 pub mod deviation_ranking;
+#[doc(hidden)]
+pub mod deviation_ranking_avx512;
 pub mod dynamics_step;
 pub mod project_simplex;
 pub mod reduce_metrics;
@@ -24,6 +26,7 @@ use crate::population::{Kind, Population};
 #[derive(Default, Clone, Debug)]
 pub struct Scratch {
     pub pl: PlScratch,
+    pub rankings: deviation_ranking_avx512::RankScratch,
 }
 
 /// The deviation vector `g(π)(y) = P(y ≻ π^{⊗k})` for every response `y`.
@@ -39,13 +42,20 @@ pub fn deviation(pop: &Population, policy: &[f64], k: usize) -> Vec<f64> {
 /// for ranking populations.
 pub fn deviation_into(pop: &Population, policy: &[f64], k: usize, out: &mut [f64], scratch: &mut Scratch) {
     out.fill(0.0);
+    // With at most 16 responses (and AVX-512) all ranking types go at once.
+    let done = deviation_ranking_avx512::rankings_into(pop, policy, k, out, &mut scratch.rankings);
+    if done == deviation_ranking_avx512::Done::All {
+        return;
+    }
+    let rankings_done = done == deviation_ranking_avx512::Done::Rankings;
     // Plackett–Luce types go to the kernel a few at a time (it runs them in
     // vector lanes); the group lives on the stack.
-    const GROUP: usize = 4;
+    const GROUP: usize = 8;
     let mut group: [(f64, &[f64]); GROUP] = [(0.0, &[]); GROUP];
     let mut len = 0;
     for t in &pop.types {
         match &t.kind {
+            Kind::Ranking(_) if rankings_done => {}
             Kind::Ranking(r) => deviation_ranking(r, t.weight, policy, k, out),
             Kind::Scores(s) => {
                 group[len] = (t.weight, s);

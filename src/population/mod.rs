@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 pub mod generate;
 pub mod json;
+mod json_direct;
 pub mod load;
 pub mod preflib;
 pub mod stream;
@@ -86,19 +87,21 @@ impl Population {
             return Err(Error::input("types", "is empty", "give at least one user type"));
         }
         let mut total = 0.0;
+        // A batch validates every type of every population: the field name
+        // is built only on the error path.
+        let field = |i: usize| format!("types[{i}]");
         for (i, t) in self.types.iter().enumerate() {
-            let field = format!("types[{i}]");
             if !t.weight.is_finite() || t.weight <= 0.0 {
                 return Err(Error::input(
-                    format!("{field}.weight"),
+                    format!("{}.weight", field(i)),
                     format!("is {}, but weights must be positive and finite", t.weight),
                     "drop types of zero weight and give every other a weight > 0",
                 ));
             }
             total += t.weight;
             match &t.kind {
-                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field))?,
-                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field))?,
+                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field(i)))?,
+                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field(i)))?,
             }
         }
         if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
@@ -132,7 +135,10 @@ fn check_ranking(r: &[u32], n: usize) -> Result<()> {
             "list every response exactly once, best first",
         ));
     }
-    let mut seen = vec![false; n];
+    // Up to 128 responses the responses seen fit in one word, so checking
+    // the many small rankings of a batch allocates nothing.
+    let mut word = 0u128;
+    let mut spilled = if n > 128 { vec![false; n] } else { Vec::new() };
     for &y in r {
         let y = y as usize;
         if y >= n {
@@ -142,14 +148,22 @@ fn check_ranking(r: &[u32], n: usize) -> Result<()> {
                 "use response indices 0..n-1",
             ));
         }
-        if seen[y] {
+        let seen = match spilled.get_mut(y) {
+            Some(slot) => std::mem::replace(slot, true),
+            None => {
+                let bit = 1u128 << y;
+                let seen = word & bit != 0;
+                word |= bit;
+                seen
+            }
+        };
+        if seen {
             return Err(Error::input(
                 "ranking",
                 format!("lists response {y} twice, so it is not a permutation"),
                 "list every response exactly once, best first",
             ));
         }
-        seen[y] = true;
     }
     Ok(())
 }

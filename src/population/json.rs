@@ -44,7 +44,7 @@ pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
             fix: "write a population as a JSON object {\"responses\": n, \"types\": [...]}".into(),
         });
     }
-    if let Some(pop) = json_direct::population(text.as_bytes()) {
+    if let Some(pop) = json_direct::population(text) {
         return Ok(pop);
     }
     // An error at the end of the text (a truncated record) is reported by
@@ -81,21 +81,18 @@ pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
 }
 
 /// Parses one line of a JSON Lines file, `line` its 1-based number. The
-/// location (a copy of the file name) is built only for an error, and the
-/// bytes are checked to be UTF-8 only when the direct parser refuses them
-/// (what it accepts is ASCII apart from labels, which it checks).
+/// location (a copy of the file name) is built only for an error.
 pub(crate) fn parse_jsonl_line(bytes: &[u8], loc: &Location, line: usize) -> Result<Population> {
-    if let Some(pop) = json_direct::population(bytes) {
-        return Ok(pop);
-    }
-    let at = loc.clone().at_line(line);
     let text = std::str::from_utf8(bytes).map_err(|_| Error::Input {
-        location: at.clone(),
+        location: loc.clone().at_line(line),
         field: "file".into(),
         problem: "cannot be read (not UTF-8)".into(),
         fix: "give one population per line as a JSON object".into(),
     })?;
-    parse_population(text, &at).map_err(|e| jsonl_hint(e, text))
+    if let Some(pop) = json_direct::population(text) {
+        return Ok(pop);
+    }
+    parse_population(text, &loc.clone().at_line(line)).map_err(|e| jsonl_hint(e, text))
 }
 
 /// The JSON object of a population (the inverse of [`parse_population`]).
@@ -582,7 +579,7 @@ mod tests {
     }
 
     fn direct_agrees(text: &str) {
-        let direct = json_direct::population(text.as_bytes()).unwrap_or_else(|| panic!("direct parser refused {text}"));
+        let direct = json_direct::population(text).unwrap_or_else(|| panic!("direct parser refused {text}"));
         let value = via_value(text).unwrap_or_else(|| panic!("serde_json refused {text}"));
         assert_same_bits(&direct, &value);
     }
@@ -622,7 +619,7 @@ mod tests {
         let null_labels = r#"{"responses":2,"labels":null,"types":[{"weight":1,"ranking":[0,1]}]}"#;
         let repeated = r#"{"responses":2,"responses":2,"types":[{"weight":1,"ranking":[0,1]}]}"#;
         for text in [escaped, null_labels, repeated] {
-            assert!(json_direct::population(text.as_bytes()).is_none(), "{text}");
+            assert!(json_direct::population(text).is_none(), "{text}");
             let parsed = parse_population(text, &Location::file("f.json")).unwrap();
             assert_same_bits(&parsed, &via_value(text).unwrap());
         }
@@ -648,7 +645,7 @@ mod tests {
             r#"{"responses":2,"types":[{"weight":1,"ranking":[0,1]}]"#.into(),
             "{\"responses\":2,\"labels\":[\"a\tb\",\"c\"],\"types\":[{\"weight\":1,\"ranking\":[0,1]}]}".into(),
         ] {
-            assert!(json_direct::population(text.as_bytes()).is_none(), "{text}");
+            assert!(json_direct::population(&text).is_none(), "{text}");
             assert!(parse_population(&text, &Location::file("f.json")).is_err(), "{text}");
         }
     }

@@ -16,10 +16,9 @@
 use super::{normalised_population, Kind, Population, UserType};
 
 /// The population `text` holds, or `None` when it is not in the accepted
-/// subset or is not a valid population. `text` need not be UTF-8: what this
-/// accepts is ASCII outside labels, and labels are checked.
-pub(super) fn population(text: &[u8]) -> Option<Population> {
-    let mut p = Parser { b: text, i: 0 };
+/// subset or is not a valid population.
+pub(super) fn population(text: &str) -> Option<Population> {
+    let mut p = Parser { text, b: text.as_bytes(), i: 0 };
     let (mut responses, mut labels, mut types) = (None, None, None);
     p.ws();
     p.object(|p, key| {
@@ -40,6 +39,8 @@ pub(super) fn population(text: &[u8]) -> Option<Population> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
+    /// The bytes of `text`.
     b: &'a [u8],
     i: usize,
 }
@@ -49,10 +50,15 @@ impl<'a> Parser<'a> {
         self.b.get(self.i).copied().unwrap_or(0)
     }
 
+    // The scanning loops below advance a local index and store it once:
+    // stepping `self.i` itself costs a store per byte.
+
     fn ws(&mut self) {
-        while matches!(self.peek(), b' ' | b'\t' | b'\n' | b'\r') {
-            self.i += 1;
+        let mut i = self.i;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(i) {
+            i += 1;
         }
+        self.i = i;
     }
 
     /// Consumes `c` (after whitespace) when it is next.
@@ -79,11 +85,10 @@ impl<'a> Parser<'a> {
             }
             self.ws();
             member(self, key)?;
-            if self.eat(b'}') {
-                return Some(());
-            }
-            if !self.eat(b',') {
-                return None;
+            match self.next_token() {
+                Some(b',') => {}
+                Some(b'}') => return Some(()),
+                _ => return None,
             }
         }
     }
@@ -99,89 +104,109 @@ impl<'a> Parser<'a> {
         loop {
             self.ws();
             item(self)?;
-            if self.eat(b']') {
-                return Some(());
-            }
-            if !self.eat(b',') {
-                return None;
+            match self.next_token() {
+                Some(b',') => {}
+                Some(b']') => return Some(()),
+                _ => return None,
             }
         }
     }
 
+    /// The next byte after whitespace, consumed.
+    fn next_token(&mut self) -> Option<u8> {
+        self.ws();
+        let c = *self.b.get(self.i)?;
+        self.i += 1;
+        Some(c)
+    }
+
     /// A string without escapes or control characters: its bytes.
     fn string(&mut self) -> Option<&'a [u8]> {
+        self.str_span().map(|(start, end)| &self.b[start..end])
+    }
+
+    /// Where the text of a string without escapes or control characters lies.
+    fn str_span(&mut self) -> Option<(usize, usize)> {
         if self.peek() != b'"' {
             return None;
         }
         let start = self.i + 1;
-        let len = self.b[start..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        self.i = start + len;
-        if self.peek() != b'"' {
-            return None;
+        let mut end = start;
+        while let Some(&c) = self.b.get(end) {
+            if c == b'"' {
+                self.i = end + 1;
+                return Some((start, end));
+            }
+            if c == b'\\' || c < 0x20 {
+                return None;
+            }
+            end += 1;
         }
-        self.i += 1;
-        Some(&self.b[start..start + len])
+        None
     }
 
     /// A whole number `0 ..= u32::MAX` written as plain digits.
     fn index(&mut self) -> Option<u32> {
         let start = self.i;
+        let mut i = start;
         let mut value = 0u64;
-        while let c @ b'0'..=b'9' = self.peek() {
+        while let Some(&c @ b'0'..=b'9') = self.b.get(i) {
             value = value * 10 + u64::from(c - b'0');
             if value > u64::from(u32::MAX) {
                 return None;
             }
-            self.i += 1;
+            i += 1;
         }
-        let digits = self.i - start;
-        let leading_zero = digits > 1 && self.b[start] == b'0';
-        if digits == 0 || leading_zero || matches!(self.peek(), b'.' | b'e' | b'E') {
+        let leading_zero = i - start > 1 && self.b[start] == b'0';
+        if i == start || leading_zero || matches!(self.b.get(i), Some(b'.' | b'e' | b'E')) {
             return None;
         }
+        self.i = i;
         Some(value as u32)
     }
 
     /// A finite number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     fn number(&mut self) -> Option<f64> {
         let start = self.i;
-        self.i += (self.peek() == b'-') as usize;
-        match self.peek() {
-            b'0' => self.i += 1,
-            b'1'..=b'9' => self.digits(),
+        let mut i = start + (self.peek() == b'-') as usize;
+        match self.b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = self.digits(i),
             _ => return None,
         }
-        if self.peek() == b'.' {
-            self.i += 1;
-            if !self.peek().is_ascii_digit() {
+        if self.b.get(i) == Some(&b'.') {
+            let fraction = i + 1;
+            i = self.digits(fraction);
+            if i == fraction {
                 return None;
             }
-            self.digits();
         }
-        if matches!(self.peek(), b'e' | b'E') {
-            self.i += 1;
-            self.i += matches!(self.peek(), b'+' | b'-') as usize;
-            if !self.peek().is_ascii_digit() {
+        if let Some(b'e' | b'E') = self.b.get(i) {
+            i += 1;
+            i += matches!(self.b.get(i), Some(b'+' | b'-')) as usize;
+            let exponent = i;
+            i = self.digits(i);
+            if i == exponent {
                 return None;
             }
-            self.digits();
         }
-        // The bytes checked above are ASCII, so this cannot split a character.
-        let text = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-        text.parse::<f64>().ok().filter(|x| x.is_finite())
+        self.i = i;
+        self.text[start..i].parse::<f64>().ok().filter(|x| x.is_finite())
     }
 
-    fn digits(&mut self) {
-        while self.peek().is_ascii_digit() {
-            self.i += 1;
+    /// The end of the run of digits from `i`.
+    fn digits(&self, mut i: usize) -> usize {
+        while self.b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
         }
+        i
     }
 
     fn labels(&mut self) -> Option<Vec<String>> {
         let mut labels = Vec::new();
         self.array(|p| {
-            let label = std::str::from_utf8(p.string()?).ok()?;
-            labels.push(label.to_owned());
+            let (start, end) = p.str_span()?;
+            labels.push(p.text[start..end].to_owned());
             Some(())
         })?;
         Some(labels)

@@ -135,34 +135,42 @@ fn check_ranking(r: &[u32], n: usize) -> Result<()> {
             "list every response exactly once, best first",
         ));
     }
-    // Up to 128 responses the responses seen fit in one word, so checking
-    // the many small rankings of a batch allocates nothing.
-    let mut word = 0u128;
-    let mut spilled = if n > 128 { vec![false; n] } else { Vec::new() };
-    for &y in r {
-        let y = y as usize;
-        if y >= n {
-            return Err(Error::input(
-                "ranking",
-                format!("contains {y}, but responses are numbered 0..{}", n - 1),
-                "use response indices 0..n-1",
-            ));
-        }
-        let seen = match spilled.get_mut(y) {
-            Some(slot) => std::mem::replace(slot, true),
-            None => {
-                let bit = 1u128 << y;
-                let seen = word & bit != 0;
-                word |= bit;
-                seen
+    let out_of_range = |y: u32| {
+        Error::input(
+            "ranking",
+            format!("contains {y}, but responses are numbered 0..{}", n - 1),
+            "use response indices 0..n-1",
+        )
+    };
+    let twice = |y: u32| {
+        Error::input(
+            "ranking",
+            format!("lists response {y} twice, so it is not a permutation"),
+            "list every response exactly once, best first",
+        )
+    };
+    // Up to 64 responses the ones seen fit in one word, so checking the many
+    // small rankings of a batch allocates nothing.
+    if n <= 64 {
+        let mut seen = 0u64;
+        for &y in r {
+            if y as usize >= n {
+                return Err(out_of_range(y));
             }
-        };
-        if seen {
-            return Err(Error::input(
-                "ranking",
-                format!("lists response {y} twice, so it is not a permutation"),
-                "list every response exactly once, best first",
-            ));
+            let bit = 1u64 << y;
+            if seen & bit != 0 {
+                return Err(twice(y));
+            }
+            seen |= bit;
+        }
+    } else {
+        let mut seen = vec![false; n];
+        for &y in r {
+            match seen.get_mut(y as usize) {
+                None => return Err(out_of_range(y)),
+                Some(true) => return Err(twice(y)),
+                Some(slot) => *slot = true,
+            }
         }
     }
     Ok(())

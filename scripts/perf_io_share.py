@@ -22,7 +22,9 @@ OTHER = "other (start-up, idle threads, freeing results)"
 
 # (name, pattern that puts a stack in it, pattern that keeps it out).
 CATEGORIES = [
-    ("printing", r"cli::output|cli::records|json_block|serde_json::ser|zmij", None),
+    # (serde_json::value and analyse::*_json: the value trees older builds
+    # printed from, so a before/after comparison classifies both alike.)
+    ("printing", r"cli::output|cli::records|json_block|serde_json::ser|zmij|serde_json::value|analyse::\w+_json", None),
     # Validation outside the parser: the solver's first read of each population.
     ("solver input check", r"Population::validate", r"population::json|normalised_population"),
     ("solving", r"dynamics::run|cpu::selfplay|deviation_into|project_simplex"

@@ -15,9 +15,12 @@
 //! errors, so a typo never silently drops data. A JSON Lines file (`.jsonl`)
 //! holds one such object per line; blank lines are skipped.
 //!
-//! Every error is one line `FILE:LINE: field: problem; fix`. Semantic errors
-//! (a ranking that is not a permutation, …) point at the line where the
-//! offending value starts, found by re-scanning the text (see [`locate`]).
+//! Valid text in the usual shape is read in one pass by `json_direct`;
+//! anything it does not take goes through serde_json's value tree, which
+//! reads any JSON and words the error. Every error is one line
+//! `FILE:LINE: field: problem; fix`. Semantic errors (a ranking that is not
+//! a permutation, …) point at the line where the offending value starts,
+//! found by re-scanning the text (see [`locate`]).
 
 use std::io::Write;
 
@@ -67,7 +70,7 @@ pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
     let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).collect();
     let first = loc.line.unwrap_or(1);
     let parsed: Vec<Result<Population>> =
-        lines.par_iter().map(|&(i, line)| parse_jsonl_line(line.as_bytes(), loc, first + i)).collect();
+        lines.par_iter().map(|&(i, line)| parse_jsonl_text(line, loc, first + i)).collect();
     let pops = parsed.into_iter().collect::<Result<Vec<_>>>()?;
     if pops.is_empty() {
         return Err(Error::Input {
@@ -80,15 +83,22 @@ pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
     Ok(pops)
 }
 
-/// Parses one line of a JSON Lines file, `line` its 1-based number. The
-/// location (a copy of the file name) is built only for an error.
+/// Parses one line of a JSON Lines file, `line` its 1-based number.
 pub(crate) fn parse_jsonl_line(bytes: &[u8], loc: &Location, line: usize) -> Result<Population> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::Input {
-        location: loc.clone().at_line(line),
-        field: "file".into(),
-        problem: "cannot be read (not UTF-8)".into(),
-        fix: "give one population per line as a JSON object".into(),
-    })?;
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_jsonl_text(text, loc, line),
+        Err(_) => Err(Error::Input {
+            location: loc.clone().at_line(line),
+            field: "file".into(),
+            problem: "cannot be read (not UTF-8)".into(),
+            fix: "give one population per line as a JSON object".into(),
+        }),
+    }
+}
+
+/// [`parse_jsonl_line`] of text. The location (a copy of the file name) is
+/// built only for an error.
+fn parse_jsonl_text(text: &str, loc: &Location, line: usize) -> Result<Population> {
     if let Some(pop) = json_direct::population(text) {
         return Ok(pop);
     }

@@ -651,6 +651,7 @@ mod tests {
             ok(r#"{"weight":1,"rankng":[0,1]}"#),
             ok(r#"{"ranking":[0,1]}"#),
             r#"{"responses":0,"types":[]}"#.into(),
+            r#"{"responses":4294967295,"types":[{"weight":1,"ranking":[0]}]}"#.into(),
             r#"{"responses":2,"types":[{"weight":1,"ranking":[0,1]}]} x"#.into(),
             r#"{"responses":2,"types":[{"weight":1,"ranking":[0,1]}]"#.into(),
             "{\"responses\":2,\"labels\":[\"a\tb\",\"c\"],\"types\":[{\"weight\":1,\"ranking\":[0,1]}]}".into(),

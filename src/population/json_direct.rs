@@ -223,6 +223,9 @@ impl<'a> Parser<'a> {
     }
 
     fn user_type(&mut self, n: usize) -> Option<UserType> {
+        // Each entry takes at least two bytes of what is left, so an absurd
+        // `responses` cannot make it reserve more than the text could fill.
+        let n = n.min((self.b.len() - self.i) / 2 + 1);
         let (mut weight, mut kind) = (None, None);
         self.object(|p, key| {
             match key {

@@ -109,3 +109,31 @@ fn a_line_that_is_not_utf8_is_named_by_its_line_number() {
     let err = Chunks::open(&path, 10).unwrap().next().unwrap().unwrap_err().to_string();
     assert!(err.contains("/latin1.jsonl:4: file: cannot be read (not UTF-8); "), "{err}");
 }
+
+#[test]
+fn chunks_read_into_recycled_populations_hold_nothing_of_the_old_ones() {
+    // Shapes that change from line to line, so each chunk is read into
+    // populations of another shape: labels or none, rankings and scores,
+    // more or fewer types and responses.
+    let lines = [
+        r#"{"responses": 3, "labels": ["a", "b", "c"], "types": [{"weight": 0.5, "ranking": [2, 0, 1]}, {"weight": 0.5, "scores": [0.5, -1, 2]}]}"#,
+        r#"{"responses": 2, "types": [{"weight": 1, "scores": [0, 1]}]}"#,
+        r#"{"types": [{"ranking": [1, 0], "weight": 0.25}, {"scores": [3, 1], "weight": 0.75}], "responses": 2}"#,
+        r#"{"responses": 4, "labels": ["w", "x", "y", "z"], "types": [{"weight": 1, "ranking": [3, 2, 1, 0]}]}"#,
+        r#"{"responses": 1, "labels": ["only \"one\""], "types": [{"weight": 1, "ranking": [0]}]}"#,
+        r#"{"responses": 3, "types": [{"weight": 0.2, "ranking": [0, 1, 2]}, {"weight": 0.3, "ranking": [1, 2, 0]}, {"weight": 0.5, "scores": [1, 1, 1]}]}"#,
+        r#"{"responses": 2, "types": [{"weight": 1, "ranking": [0, 1]}]}"#,
+    ];
+    let path = temp_file("shapes.jsonl", &(lines.join("\n") + "\n"));
+    let whole = load_populations(&path).unwrap();
+    for chunk in [1, 2, 3] {
+        let mut chunks = Chunks::open(&path, chunk).unwrap();
+        let mut read = Vec::new();
+        while let Some(pops) = chunks.next() {
+            let pops = pops.unwrap();
+            read.extend(pops.iter().cloned());
+            chunks.recycle(pops);
+        }
+        assert_eq!(read, whole, "chunks of {chunk}");
+    }
+}

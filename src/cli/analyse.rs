@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -79,15 +78,14 @@ fn stream(
     let started = Instant::now();
     let mut reported = started;
     let mut done = 0usize;
-    for chunk in std::iter::once(Ok(first)).chain(chunks) {
+    let mut next = Some(Ok(first));
+    while let Some(chunk) = next.take().or_else(|| chunks.next()) {
         let pops = chunk?;
         each(&engine, &pops, &mut out)?;
         out.flush()?;
         print_notices(&engine);
         done += pops.len();
-        // Freed on the worker threads that allocated them (the main thread
-        // would free 17 small blocks per population one by one).
-        pops.into_par_iter().for_each(drop);
+        chunks.recycle(pops);
         if reported.elapsed() >= Duration::from_secs(5) {
             reported = Instant::now();
             let secs = started.elapsed().as_secs_f64();

@@ -83,21 +83,23 @@ pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
     Ok(pops)
 }
 
-/// Parses one line of a JSON Lines file, `line` its 1-based number.
-pub(crate) fn parse_jsonl_line(bytes: &[u8], loc: &Location, line: usize) -> Result<Population> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => parse_jsonl_text(text, loc, line),
-        Err(_) => Err(Error::Input {
-            location: loc.clone().at_line(line),
-            field: "file".into(),
-            problem: "cannot be read (not UTF-8)".into(),
-            fix: "give one population per line as a JSON object".into(),
-        }),
+/// Parses one line of a JSON Lines file, `line` its 1-based number, into
+/// `pop`, reusing its vectors.
+pub(crate) fn parse_jsonl_line_into(bytes: &[u8], loc: &Location, line: usize, pop: &mut Population) -> Result<()> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::Input {
+        location: loc.clone().at_line(line),
+        field: "file".into(),
+        problem: "cannot be read (not UTF-8)".into(),
+        fix: "give one population per line as a JSON object".into(),
+    })?;
+    if !json_direct::population_into(text, pop) {
+        *pop = parse_jsonl_text(text, loc, line)?;
     }
+    Ok(())
 }
 
-/// [`parse_jsonl_line`] of text. The location (a copy of the file name) is
-/// built only for an error.
+/// Parses one line of a JSON Lines file, `line` its 1-based number. The
+/// location (a copy of the file name) is built only for an error.
 fn parse_jsonl_text(text: &str, loc: &Location, line: usize) -> Result<Population> {
     if let Some(pop) = json_direct::population(text) {
         return Ok(pop);
@@ -664,7 +666,8 @@ mod tests {
     #[test]
     fn a_line_that_is_not_utf8_is_named_by_its_line() {
         let bytes = b"{\"responses\":2,\"labels\":[\"\xff\",\"b\"],\"types\":[{\"weight\":1,\"ranking\":[0,1]}]}";
-        let err = parse_jsonl_line(bytes, &Location::file("b.jsonl"), 7).unwrap_err().to_string();
+        let mut pop = via_value(r#"{"responses":1,"types":[{"weight":1,"ranking":[0]}]}"#).unwrap();
+        let err = parse_jsonl_line_into(bytes, &Location::file("b.jsonl"), 7, &mut pop).unwrap_err().to_string();
         assert!(err.starts_with("b.jsonl:7: file: cannot be read (not UTF-8); "), "{err}");
     }
 }

@@ -13,29 +13,47 @@
 //! the JSON grammar and converted by `str::parse::<f64>`, which rounds
 //! correctly, as serde_json does with `float_roundtrip`: the same bits.
 
-use super::{normalised_population, Kind, Population, UserType};
+use super::{Kind, Population, UserType};
 
 /// The population `text` holds, or `None` when it is not in the accepted
 /// subset or is not a valid population.
 pub(super) fn population(text: &str) -> Option<Population> {
+    let mut pop = Population { responses: 0, labels: None, types: Vec::new() };
+    population_into(text, &mut pop).then_some(pop)
+}
+
+/// [`population`] read into `pop`, reusing its vectors (a batch reads each
+/// chunk into the populations of the one before, so a long run allocates
+/// almost nothing per population). On `false` `pop` holds no meaning.
+pub(super) fn population_into(text: &str, pop: &mut Population) -> bool {
     let mut p = Parser { text, b: text.as_bytes(), i: 0 };
-    let (mut responses, mut labels, mut types) = (None, None, None);
+    let (mut responses, mut labels, mut types) = (None, false, false);
     p.ws();
-    p.object(|p, key| {
+    let read = p.object(|p, key| {
         match key {
             b"responses" if responses.is_none() => responses = Some(p.index()?),
-            b"labels" if labels.is_none() => labels = Some(p.labels()?),
-            b"types" if types.is_none() => types = Some(p.types(responses.unwrap_or(0) as usize)?),
+            b"labels" if !labels => {
+                p.labels(pop.labels.get_or_insert_with(Vec::new))?;
+                labels = true;
+            }
+            b"types" if !types => {
+                p.types(responses.unwrap_or(0) as usize, &mut pop.types)?;
+                types = true;
+            }
             _ => return None,
         }
         Some(())
-    })?;
+    });
     p.ws();
-    if p.i != p.b.len() {
-        return None;
+    let (Some(()), true, Some(n), true) = (read, p.i == p.b.len(), responses, types) else { return false };
+    if n == 0 {
+        return false;
     }
-    let responses = responses.filter(|&n| n > 0)? as usize;
-    normalised_population(responses, labels, types?).ok()
+    pop.responses = n as usize;
+    if !labels {
+        pop.labels = None;
+    }
+    pop.normalise().is_ok()
 }
 
 struct Parser<'a> {
@@ -202,54 +220,74 @@ impl<'a> Parser<'a> {
         i
     }
 
-    fn labels(&mut self) -> Option<Vec<String>> {
-        let mut labels = Vec::new();
+    fn labels(&mut self, labels: &mut Vec<String>) -> Option<()> {
+        labels.clear();
         self.array(|p| {
             let (start, end) = p.str_span()?;
             labels.push(p.text[start..end].to_owned());
             Some(())
-        })?;
-        Some(labels)
+        })
     }
 
-    /// The types; `n` (0 when `responses` comes later) sizes their vectors.
-    fn types(&mut self, n: usize) -> Option<Vec<UserType>> {
-        let mut types = Vec::new();
+    /// The types into `types`, reusing the vectors of those already there;
+    /// `n` (0 when `responses` comes later) sizes new vectors.
+    fn types(&mut self, n: usize, types: &mut Vec<UserType>) -> Option<()> {
+        let mut count = 0;
         self.array(|p| {
-            types.push(p.user_type(n)?);
+            if count == types.len() {
+                types.push(UserType { weight: 0.0, kind: Kind::Ranking(Vec::new()) });
+            }
+            p.user_type(n, &mut types[count])?;
+            count += 1;
             Some(())
         })?;
-        Some(types)
+        types.truncate(count);
+        Some(())
     }
 
-    fn user_type(&mut self, n: usize) -> Option<UserType> {
+    fn user_type(&mut self, n: usize, t: &mut UserType) -> Option<()> {
         // Each entry takes at least two bytes of what is left, so an absurd
         // `responses` cannot make it reserve more than the text could fill.
         let n = n.min((self.b.len() - self.i) / 2 + 1);
-        let (mut weight, mut kind) = (None, None);
+        let (mut weight, mut kind) = (None, false);
         self.object(|p, key| {
             match key {
                 b"weight" if weight.is_none() => weight = Some(p.number()?),
-                b"ranking" if kind.is_none() => {
-                    let mut ranking = Vec::with_capacity(n);
-                    p.array(|p| {
+                b"ranking" if !kind => {
+                    let mut ranking = match &mut t.kind {
+                        Kind::Ranking(r) => std::mem::take(r),
+                        Kind::Scores(_) => Vec::new(),
+                    };
+                    ranking.clear();
+                    ranking.reserve(n);
+                    let read = p.array(|p| {
                         ranking.push(p.index()?);
                         Some(())
-                    })?;
-                    kind = Some(Kind::Ranking(ranking));
+                    });
+                    t.kind = Kind::Ranking(ranking);
+                    read?;
+                    kind = true;
                 }
-                b"scores" if kind.is_none() => {
-                    let mut scores = Vec::with_capacity(n);
-                    p.array(|p| {
+                b"scores" if !kind => {
+                    let mut scores = match &mut t.kind {
+                        Kind::Scores(s) => std::mem::take(s),
+                        Kind::Ranking(_) => Vec::new(),
+                    };
+                    scores.clear();
+                    scores.reserve(n);
+                    let read = p.array(|p| {
                         scores.push(p.number()?);
                         Some(())
-                    })?;
-                    kind = Some(Kind::Scores(scores));
+                    });
+                    t.kind = Kind::Scores(scores);
+                    read?;
+                    kind = true;
                 }
                 _ => return None,
             }
             Some(())
         })?;
-        Some(UserType { weight: weight?, kind: kind? })
+        t.weight = weight?;
+        kind.then_some(())
     }
 }

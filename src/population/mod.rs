@@ -236,10 +236,19 @@ pub fn normalised_population(
     types: Vec<UserType>,
 ) -> Result<Population> {
     let mut pop = Population { responses, labels, types };
-    pop.validate()?;
-    let total: f64 = pop.types.iter().map(|t| t.weight).sum();
-    if (total - 1.0).abs() > 1e-12 {
-        pop.types.iter_mut().for_each(|t| t.weight /= total);
-    }
+    pop.normalise()?;
     Ok(pop)
+}
+
+impl Population {
+    /// [`normalised_population`] in place: validates, and rescales weights
+    /// that do not already sum to 1 up to rounding.
+    pub(crate) fn normalise(&mut self) -> Result<()> {
+        self.validate()?;
+        let total: f64 = self.types.iter().map(|t| t.weight).sum();
+        if (total - 1.0).abs() > 1e-12 {
+            self.types.iter_mut().for_each(|t| t.weight /= total);
+        }
+        Ok(())
+    }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::json::parse_jsonl_line;
+use super::json::parse_jsonl_line_into;
 use super::load::load_population;
 use super::Population;
 use crate::error::{Error, Location, Result};
@@ -35,6 +35,8 @@ pub struct Chunks {
     text: Vec<u8>,
     /// Each of those lines: its 1-based number and where it lies in `text`.
     spans: Vec<(usize, Range<usize>)>,
+    /// Populations handed back by [`Chunks::recycle`], to read into.
+    spare: Vec<Population>,
 }
 
 enum Source {
@@ -59,7 +61,16 @@ impl Chunks {
         } else {
             Source::One(Some(load_population(path)?))
         };
-        Ok(Chunks { source, chunk: chunk.max(1), loc, line: 0, read: 0, text: Vec::new(), spans: Vec::new() })
+        Ok(Chunks {
+            source,
+            chunk: chunk.max(1),
+            loc,
+            line: 0,
+            read: 0,
+            text: Vec::new(),
+            spans: Vec::new(),
+            spare: Vec::new(),
+        })
     }
 
     /// Reads up to `chunk` non-blank lines and parses them in parallel; the
@@ -89,10 +100,23 @@ impl Chunks {
                 self.spans.push((self.line, start..self.text.len()));
             }
         }
+        let mut pops = std::mem::take(&mut self.spare);
+        pops.truncate(self.spans.len());
+        pops.resize_with(self.spans.len(), || Population { responses: 0, labels: None, types: Vec::new() });
         let (text, loc) = (&self.text, &self.loc);
-        let parsed: Vec<Result<Population>> =
-            self.spans.par_iter().map(|(at, span)| parse_jsonl_line(&text[span.clone()], loc, *at)).collect();
-        parsed.into_iter().collect()
+        let parsed: Vec<Result<()>> = pops
+            .par_iter_mut()
+            .zip(self.spans.par_iter())
+            .map(|(pop, (at, span))| parse_jsonl_line_into(&text[span.clone()], loc, *at, pop))
+            .collect();
+        parsed.into_iter().collect::<Result<()>>()?;
+        Ok(pops)
+    }
+
+    /// Hands back a chunk's populations once done with them: the next chunk
+    /// is read into them, reusing their vectors.
+    pub fn recycle(&mut self, pops: Vec<Population>) {
+        self.spare = pops;
     }
 }
 

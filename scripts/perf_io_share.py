@@ -29,9 +29,8 @@ CATEGORIES = [
     ("solver input check", r"Population::validate", r"population::json|normalised_population"),
     ("solving", r"dynamics::run|cpu::selfplay|deviation_into|project_simplex"
                 r"|Evaluation::from_deviation|Solution::from_evaluated_run", None),
-    # Reading, parsing and validating lines, and freeing each chunk's
-    # populations (on the worker threads, in a rayon for_each).
-    ("loading", r"population::|stream::Chunks|serde_json::de|for_each::ForEachConsumer", None),
+    # Reading, parsing and validating lines (and dropping populations).
+    ("loading", r"population::|stream::Chunks|serde_json::de", None),
 ]
 
 

@@ -128,6 +128,41 @@ fn batches_print_one_json_object_per_population_in_order() {
 }
 
 #[test]
+fn a_batch_of_several_chunks_prints_every_line_in_input_order_as_one_population_would() {
+    // 5,000 populations: two chunks, each written as many parallel blocks.
+    // Line i has 2 + i % 5 responses and a ranking rotated by i, so each
+    // output line can be traced to its input.
+    let line = |i: usize| {
+        let n = 2 + i % 5;
+        let ranking: Vec<String> = (0..n).map(|y| ((y + i) % n).to_string()).collect();
+        format!(
+            r#"{{"responses": {n}, "types": [{{"weight": 0.75, "ranking": [{}]}}, {{"weight": 0.25, "scores": [{}]}}]}}"#,
+            ranking.join(", "),
+            (0..n).map(|y| format!("{}", (y * i % 7) as f64 / 3.0)).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let text: String = (0..5000).map(|i| line(i) + "\n").collect();
+    let path = temp_file("order.jsonl", &text);
+    let args = ["--k", "3", "--backend", "cpu", "--dynamics", "pga", "--iters", "3"];
+    let out = ualign(&[&["solve", "--populations", path.to_str().unwrap()][..], &args[..]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5000);
+    for i in [0, 1, 255, 256, 257, 4095, 4096, 4097, 4999] {
+        let one = temp_file(&format!("one{i}.json"), &line(i));
+        let single = json(&[&["solve", "--population", one.to_str().unwrap(), "--json"][..], &args[..]].concat());
+        let batch: serde_json::Value = serde_json::from_str(lines[i]).unwrap();
+        assert_eq!(batch, single, "line {i} of the batch");
+        assert_eq!(lines[i], single.to_string(), "line {i} is not the compact text of its population's JSON");
+    }
+    for (i, l) in lines.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["policy"].as_array().unwrap().len(), 2 + i % 5, "line {i} out of input order");
+    }
+}
+
+#[test]
 fn compare_shows_nlhf_stuck_below_the_equilibrium() {
     let v =
         json(&["compare", "--population", &asset("two_responses.json"), "--k-max", "6", "--json", "--backend", "cpu"]);

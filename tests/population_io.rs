@@ -402,3 +402,25 @@ fn preflib_errors_name_line_and_field() {
     let path = temp_file("tied.toi", "# NUMBER ALTERNATIVES: 3\n1: 1\n4: {1,2},3\n");
     check_message(&load_population(&path).unwrap_err(), &format!("{}:3: order: ", path.display()));
 }
+
+#[test]
+fn rankings_are_checked_alike_on_either_side_of_64_responses() {
+    // Up to 64 responses the check keeps the responses seen in one word,
+    // beyond in a vector: the same verdicts and messages either way.
+    for n in [3u32, 64, 65, 200] {
+        let pop = |ranking: Vec<u32>| Population::new(n as usize, None, vec![UserType::ranking(1.0, ranking)]);
+        let identity: Vec<u32> = (0..n).collect();
+        assert!(pop(identity.iter().rev().copied().collect()).is_ok(), "n = {n}");
+        let mut repeated = identity.clone();
+        repeated[n as usize - 1] = n - 2;
+        let msg = pop(repeated).unwrap_err().to_string();
+        assert!(msg.contains(&format!("types[0].ranking: lists response {} twice", n - 2)), "{msg}");
+        let mut beyond = identity.clone();
+        beyond[0] = n;
+        let msg = pop(beyond).unwrap_err().to_string();
+        assert!(
+            msg.contains(&format!("types[0].ranking: contains {n}, but responses are numbered 0..{}", n - 1)),
+            "{msg}"
+        );
+    }
+}

@@ -3,12 +3,13 @@
 
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use ualign::baselines;
-use ualign::dynamics::{check_options, Solution, SolveOptions};
+use ualign::dynamics::{check_options, SolveOptions};
 use ualign::engine::{Engine, Workload};
-use ualign::equilibrium::{self, Equilibrium, EquilibriumOptions};
+use ualign::equilibrium::{self, EquilibriumOptions};
 use ualign::error::{Error, Result};
 use ualign::limits::MAX_K;
 use ualign::metrics::{self, Evaluation};
@@ -17,6 +18,7 @@ use ualign::population::stream::{Chunks, CHUNK};
 use ualign::population::{check_k, check_policy, Population};
 
 use super::output::{self, Out};
+use super::records::{DynamicsRecord, EquilibriumRecord, EvalRecord};
 use super::{format, BackendArgs, CompareArgs, EvalArgs, Input, SolveArgs};
 
 /// What the command line names: one population (a table or JSON), or a
@@ -59,15 +61,15 @@ fn print_notices(engine: &Engine) {
     }
 }
 
-/// Runs `each` over a batch chunk by chunk, writing one JSON line per
-/// population in input order as each chunk finishes. The engine is opened
+/// Runs `each` over a batch chunk by chunk; it writes one JSON line per
+/// population in input order, flushed as each chunk finishes. The engine is opened
 /// for the first chunk (`work` says for what, from its size); progress goes
 /// to stderr every few seconds of a long run.
 fn stream(
     mut chunks: Chunks,
     backend: &BackendArgs,
     work: impl Fn(usize) -> Workload,
-    each: impl Fn(&Engine, &[Population]) -> Result<Vec<Value>>,
+    each: impl Fn(&Engine, &[Population], &mut Out) -> Result<()>,
 ) -> Result<()> {
     let Some(first) = chunks.next() else { return Ok(()) };
     let first = first?;
@@ -76,14 +78,14 @@ fn stream(
     let started = Instant::now();
     let mut reported = started;
     let mut done = 0usize;
-    for chunk in std::iter::once(Ok(first)).chain(chunks) {
+    let mut next = Some(Ok(first));
+    while let Some(chunk) = next.take().or_else(|| chunks.next()) {
         let pops = chunk?;
-        for v in each(&engine, &pops)? {
-            out.line(&v.to_string())?;
-        }
+        each(&engine, &pops, &mut out)?;
         out.flush()?;
         print_notices(&engine);
         done += pops.len();
+        chunks.recycle(pops);
         if reported.elapsed() >= Duration::from_secs(5) {
             reported = Instant::now();
             let secs = started.elapsed().as_secs_f64();
@@ -143,8 +145,11 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             chunks,
             &a.backend,
             |_| Workload::Evaluate,
-            |engine, pops| {
-                Ok(evaluate(&a, engine, pops)?.iter().map(|(p, e)| eval_json(e, p, engine.precision())).collect())
+            |engine, pops, out| {
+                let evals = evaluate(&a, engine, pops)?;
+                out.json_lines(
+                    &evals.iter().map(|(p, e)| EvalRecord::new(e, p, engine.precision())).collect::<Vec<_>>(),
+                )
             },
         ),
         Loaded::One(pop) => {
@@ -152,7 +157,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
             let (policy, e) = evaluate(&a, &engine, std::slice::from_ref(&pop))?.remove(0);
             print_notices(&engine);
             if a.json {
-                output::print(&(pretty(&eval_json(&e, &policy, engine.precision())) + "\n"))
+                output::print(&(pretty(&EvalRecord::new(&e, &policy, engine.precision())) + "\n"))
             } else {
                 output::print(&format::evaluation(&pop, &policy, &e))
             }
@@ -160,51 +165,12 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     }
 }
 
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).expect("a JSON value serialises")
-}
-
-/// `precision` says what the values were computed in (`"f32"` on a GPU).
-fn eval_json(e: &Evaluation, policy: &[f64], precision: &str) -> Value {
-    let mut v = serde_json::to_value(e).expect("evaluation serialises");
-    v["policy"] = json!(policy);
-    v["precision"] = json!(precision);
-    v
-}
-
-fn solution_json(s: &Solution) -> Value {
-    let mut v = serde_json::to_value(&s.evaluation).expect("evaluation serialises");
-    v["policy"] = json!(s.policy);
-    v["iterations"] = json!(s.iterations);
-    v["converged"] = json!(s.converged);
-    v["average_robust_alignment"] = json!(s.average_robust_alignment);
-    v["regret"] = json!(s.regret);
-    v
+fn pretty(v: &impl Serialize) -> String {
+    serde_json::to_string_pretty(v).expect("a JSON record serialises")
 }
 
 fn self_play(populations: usize) -> Workload {
     Workload::SelfPlay { populations }
-}
-
-/// A dynamics run, labelled as such in JSON.
-fn dynamics_json(s: &Solution, opts: &SolveOptions) -> Value {
-    let mut v = solution_json(s);
-    v["solver"] = json!("dynamics");
-    v["dynamics"] = json!(opts.dynamics);
-    v["eta"] = json!(opts.eta);
-    v
-}
-
-fn equilibrium_json(e: &Equilibrium) -> Value {
-    let mut v = serde_json::to_value(&e.evaluation).expect("evaluation serialises");
-    v["policy"] = json!(e.policy);
-    v["converged"] = json!(e.converged);
-    v["solver"] = json!("equilibrium");
-    v["method"] = json!(e.method);
-    v["path_steps"] = json!(e.path_steps);
-    v["newton_steps"] = json!(e.newton_steps);
-    v["lambda"] = json!(e.lambda);
-    v
 }
 
 /// `solve` without `--dynamics`: the robust equilibrium solver.
@@ -213,15 +179,16 @@ fn solve_equilibrium(a: SolveArgs) -> Result<()> {
     let opts = a.dynamics.equilibrium_options()?;
     equilibrium::check_options(a.k, &opts).map_err(Error::as_flag)?;
     match load(&a.input)? {
-        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
-            Ok(engine.equilibrium_batch(pops, a.k, &opts)?.iter().map(equilibrium_json).collect())
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
+            let found = engine.equilibrium_batch(pops, a.k, &opts)?;
+            out.json_lines(&found.iter().map(EquilibriumRecord::new).collect::<Vec<_>>())
         }),
         Loaded::One(pop) => {
             let engine = open_engine(&a.backend, self_play(1))?;
             let found = engine.equilibrium_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
             print_notices(&engine);
             if a.json {
-                output::print(&(pretty(&equilibrium_json(&found)) + "\n"))
+                output::print(&(pretty(&EquilibriumRecord::new(&found)) + "\n"))
             } else {
                 output::print(&format::equilibrium(&pop, &found, &opts))
             }
@@ -236,15 +203,16 @@ pub fn solve(a: SolveArgs) -> Result<()> {
     let opts = a.dynamics.options();
     check_options(a.k, &opts).map_err(Error::as_flag)?;
     match load(&a.input)? {
-        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
-            Ok(engine.solve_batch(pops, a.k, &opts)?.iter().map(|s| dynamics_json(s, &opts)).collect())
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
+            let solutions = engine.solve_batch(pops, a.k, &opts)?;
+            out.json_lines(&solutions.iter().map(|s| DynamicsRecord::new(s, &opts)).collect::<Vec<_>>())
         }),
         Loaded::One(pop) => {
             let engine = open_engine(&a.backend, self_play(1))?;
             let solution = engine.solve_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
             print_notices(&engine);
             if a.json {
-                output::print(&(pretty(&dynamics_json(&solution, &opts)) + "\n"))
+                output::print(&(pretty(&DynamicsRecord::new(&solution, &opts)) + "\n"))
             } else {
                 output::print(&format::solution(&pop, &solution, &opts))
             }
@@ -335,14 +303,15 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
         unconverged.set(unconverged.get() + tables.iter().flatten().filter(|r| !r.equilibrium_converged).count())
     };
     match load(&a.input)? {
-        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops| {
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
             let tables = comparisons(engine, pops, k_max, &finder)?;
             count(&tables);
-            Ok(tables
+            let lines: Vec<Value> = tables
                 .iter()
                 .zip(pops)
                 .map(|(rows, pop)| compare_json(k_max, rows, baselines::nlhf_lottery(pop).unique))
-                .collect())
+                .collect();
+            out.json_lines(&lines)
         })?,
         Loaded::One(pop) => {
             let engine = open_engine(&a.backend, self_play(1))?;

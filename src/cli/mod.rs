@@ -6,6 +6,7 @@ mod choices;
 mod experiments;
 mod format;
 mod output;
+mod records;
 
 pub use output::is_closed_pipe;
 

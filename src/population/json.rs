@@ -15,16 +15,19 @@
 //! errors, so a typo never silently drops data. A JSON Lines file (`.jsonl`)
 //! holds one such object per line; blank lines are skipped.
 //!
-//! Every error is one line `FILE:LINE: field: problem; fix`. Semantic errors
-//! (a ranking that is not a permutation, …) point at the line where the
-//! offending value starts, found by re-scanning the text (see [`locate`]).
+//! Valid text in the usual shape is read in one pass by `json_direct`;
+//! anything it does not take goes through serde_json's value tree, which
+//! reads any JSON and words the error. Every error is one line
+//! `FILE:LINE: field: problem; fix`. Semantic errors (a ranking that is not
+//! a permutation, …) point at the line where the offending value starts,
+//! found by re-scanning the text (see [`locate`]).
 
 use std::io::Write;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use super::{normalised_population, Kind, Population, UserType};
+use super::{json_direct, normalised_population, Kind, Population, UserType};
 use crate::error::{Error, Location, Result};
 
 /// Parses one population from JSON text. `loc` names the file; when it carries
@@ -44,7 +47,7 @@ pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
             fix: "write a population as a JSON object {\"responses\": n, \"types\": [...]}".into(),
         });
     }
-    if let Some(pop) = fast_population(text) {
+    if let Some(pop) = json_direct::population(text) {
         return Ok(pop);
     }
     // An error at the end of the text (a truncated record) is reported by
@@ -65,13 +68,9 @@ pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
 /// parallel; the error reported is the one on the first bad line.
 pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
     let lines: Vec<(usize, &str)> = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).collect();
-    let parsed: Vec<Result<Population>> = lines
-        .par_iter()
-        .map(|&(i, line)| {
-            let at = loc.clone().at_line(loc.line.unwrap_or(1) + i);
-            parse_population(line, &at).map_err(|e| jsonl_hint(e, line))
-        })
-        .collect();
+    let first = loc.line.unwrap_or(1);
+    let parsed: Vec<Result<Population>> =
+        lines.par_iter().map(|&(i, line)| parse_jsonl_text(line, loc, first + i)).collect();
     let pops = parsed.into_iter().collect::<Result<Vec<_>>>()?;
     if pops.is_empty() {
         return Err(Error::Input {
@@ -82,6 +81,30 @@ pub fn parse_jsonl(text: &str, loc: &Location) -> Result<Vec<Population>> {
         });
     }
     Ok(pops)
+}
+
+/// Parses one line of a JSON Lines file, `line` its 1-based number, into
+/// `pop`, reusing its vectors.
+pub(crate) fn parse_jsonl_line_into(bytes: &[u8], loc: &Location, line: usize, pop: &mut Population) -> Result<()> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::Input {
+        location: loc.clone().at_line(line),
+        field: "file".into(),
+        problem: "cannot be read (not UTF-8)".into(),
+        fix: "give one population per line as a JSON object".into(),
+    })?;
+    if !json_direct::population_into(text, pop) {
+        *pop = parse_jsonl_text(text, loc, line)?;
+    }
+    Ok(())
+}
+
+/// Parses one line of a JSON Lines file, `line` its 1-based number. The
+/// location (a copy of the file name) is built only for an error.
+fn parse_jsonl_text(text: &str, loc: &Location, line: usize) -> Result<Population> {
+    if let Some(pop) = json_direct::population(text) {
+        return Ok(pop);
+    }
+    parse_population(text, &loc.clone().at_line(line)).map_err(|e| jsonl_hint(e, text))
 }
 
 /// The JSON object of a population (the inverse of [`parse_population`]).
@@ -156,44 +179,6 @@ impl<'a> PopulationOut<'a> {
             .collect();
         PopulationOut { labels: pop.labels.as_deref(), responses: pop.responses, types }
     }
-}
-
-/// The population file's shape as typed structs: well-formed input parses
-/// straight into them, with no value tree and no field names built.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PopulationIn {
-    responses: u32,
-    labels: Option<Vec<String>>,
-    types: Vec<TypeIn>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TypeIn {
-    weight: f64,
-    ranking: Option<Vec<u32>>,
-    scores: Option<Vec<f64>>,
-}
-
-/// The population when the text is valid, else `None`: the caller then
-/// re-parses through the value tree, which words the error and finds its
-/// line (error context is built only on the error path).
-fn fast_population(text: &str) -> Option<Population> {
-    let raw: PopulationIn = serde_json::from_str(text).ok()?;
-    if raw.responses == 0 {
-        return None;
-    }
-    let types = raw
-        .types
-        .into_iter()
-        .map(|t| match (t.ranking, t.scores) {
-            (Some(r), None) => Some(UserType { weight: t.weight, kind: Kind::Ranking(r) }),
-            (None, Some(s)) => Some(UserType { weight: t.weight, kind: Kind::Scores(s) }),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()?;
-    normalised_population(raw.responses as usize, raw.labels, types).ok()
 }
 
 /// A serde syntax error as a one-line input error with line and column.
@@ -572,5 +557,117 @@ impl Scanner<'_> {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The direct parser against serde_json: on every text it accepts, the
+    //! population the value tree gives, bit for bit; everything else falls
+    //! through to serde_json unchanged.
+
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// The population serde_json's value tree gives (the path that words errors).
+    fn via_value(text: &str) -> Option<Population> {
+        let value: Value = serde_json::from_str(text).ok()?;
+        population_from_value(&value).ok()
+    }
+
+    /// Equal, with every float compared by its bits (so -0.0 ≠ 0.0).
+    fn assert_same_bits(a: &Population, b: &Population) {
+        assert_eq!(a, b);
+        for (s, t) in a.types.iter().zip(&b.types) {
+            assert_eq!(s.weight.to_bits(), t.weight.to_bits());
+            if let (Kind::Scores(x), Kind::Scores(y)) = (&s.kind, &t.kind) {
+                assert_eq!(
+                    x.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    y.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
+    fn direct_agrees(text: &str) {
+        let direct = json_direct::population(text).unwrap_or_else(|| panic!("direct parser refused {text}"));
+        let value = via_value(text).unwrap_or_else(|| panic!("serde_json refused {text}"));
+        assert_same_bits(&direct, &value);
+    }
+
+    #[test]
+    fn the_direct_parser_reads_every_layout_as_serde_json_does() {
+        for text in [
+            r#"{"responses":3,"types":[{"ranking":[0,2,1],"weight":0.6},{"scores":[0.0,1.5,-2.0],"weight":0.4}]}"#,
+            " {\r\n\t\"types\" : [ { \"weight\" : 1 , \"ranking\" : [ 1 , 0 ] } ] ,\n \"responses\" : 2 } \n",
+            r#"{"labels":["a","β b",""],"responses":3,"types":[{"weight":1e0,"scores":[-0,-0.0,0E+3]}]}"#,
+            r#"{"responses":2,"types":[{"weight":0.25,"scores":[1e-320,-4.9406564584124654e-324]},{"weight":75e-2,"ranking":[1,0]}]}"#,
+            r#"{"responses":3,"types":[{"weight":1,"scores":[12.345678901234567890123,2.2250738585072011e-308,-5]}]}"#,
+        ] {
+            direct_agrees(text);
+        }
+    }
+
+    #[test]
+    fn the_direct_parser_rounds_random_floats_as_serde_json_does() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let x = f64::from_bits(rng.random::<u64>());
+            // Scores must be finite and span at most MAX_SCORE_SPAN.
+            let x = if x.is_finite() && x.abs() < 40.0 { x } else { rng.random_range(-40.0..40.0) };
+            let digits = rng.random_range(1..25);
+            for written in [format!("{x:e}"), format!("{x:.digits$e}"), format!("{x:.digits$}"), format!("{x:?}")] {
+                direct_agrees(&format!(r#"{{"responses":1,"types":[{{"weight":1,"scores":[{written}]}}]}}"#));
+            }
+        }
+    }
+
+    #[test]
+    fn anything_outside_the_subset_falls_through_to_serde_json() {
+        let ok = |types: &str| format!(r#"{{"responses":2,"types":[{types}]}}"#);
+        // Valid JSON the direct parser leaves to serde_json.
+        let escaped = r#"{"responses":2,"labels":["a\"","\u0062"],"types":[{"weight":1,"ranking":[0,1]}]}"#;
+        let null_labels = r#"{"responses":2,"labels":null,"types":[{"weight":1,"ranking":[0,1]}]}"#;
+        let repeated = r#"{"responses":2,"responses":2,"types":[{"weight":1,"ranking":[0,1]}]}"#;
+        for text in [escaped, null_labels, repeated] {
+            assert!(json_direct::population(text).is_none(), "{text}");
+            let parsed = parse_population(text, &Location::file("f.json")).unwrap();
+            assert_same_bits(&parsed, &via_value(text).unwrap());
+        }
+        // Invalid JSON or invalid populations: refused here, worded by serde_json.
+        for text in [
+            ok(r#"{"weight":1,"ranking":[0,01]}"#),
+            ok(r#"{"weight":1,"ranking":[0,1.0]}"#),
+            ok(r#"{"weight":1,"ranking":[0,-1]}"#),
+            ok(r#"{"weight":1,"ranking":[0,4294967296]}"#),
+            ok(r#"{"weight":1,"ranking":[0,1,]}"#),
+            ok(r#"{"weight":+1,"ranking":[0,1]}"#),
+            ok(r#"{"weight":1.,"ranking":[0,1]}"#),
+            ok(r#"{"weight":.5,"ranking":[0,1]},{"weight":.5,"ranking":[1,0]}"#),
+            ok(r#"{"weight":1e,"ranking":[0,1]}"#),
+            ok(r#"{"weight":NaN,"ranking":[0,1]}"#),
+            ok(r#"{"weight":1,"scores":[0,1e999]}"#),
+            ok(r#"{"weight":1,"ranking":[0,1],"scores":[0,1]}"#),
+            ok(r#"{"weight":1,"ranking":[0,0]}"#),
+            ok(r#"{"weight":1,"rankng":[0,1]}"#),
+            ok(r#"{"ranking":[0,1]}"#),
+            r#"{"responses":0,"types":[]}"#.into(),
+            r#"{"responses":4294967295,"types":[{"weight":1,"ranking":[0]}]}"#.into(),
+            r#"{"responses":2,"types":[{"weight":1,"ranking":[0,1]}]} x"#.into(),
+            r#"{"responses":2,"types":[{"weight":1,"ranking":[0,1]}]"#.into(),
+            "{\"responses\":2,\"labels\":[\"a\tb\",\"c\"],\"types\":[{\"weight\":1,\"ranking\":[0,1]}]}".into(),
+        ] {
+            assert!(json_direct::population(&text).is_none(), "{text}");
+            assert!(parse_population(&text, &Location::file("f.json")).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_named_by_its_line() {
+        let bytes = b"{\"responses\":2,\"labels\":[\"\xff\",\"b\"],\"types\":[{\"weight\":1,\"ranking\":[0,1]}]}";
+        let mut pop = via_value(r#"{"responses":1,"types":[{"weight":1,"ranking":[0]}]}"#).unwrap();
+        let err = parse_jsonl_line_into(bytes, &Location::file("b.jsonl"), 7, &mut pop).unwrap_err().to_string();
+        assert!(err.starts_with("b.jsonl:7: file: cannot be read (not UTF-8); "), "{err}");
     }
 }

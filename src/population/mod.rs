@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 pub mod generate;
 pub mod json;
+mod json_direct;
 pub mod load;
 pub mod preflib;
 pub mod stream;
@@ -86,20 +87,21 @@ impl Population {
             return Err(Error::input("types", "is empty", "give at least one user type"));
         }
         let mut total = 0.0;
+        // A batch validates every type of every population: the field name
+        // is built only on the error path.
+        let field = |i: usize| format!("types[{i}]");
         for (i, t) in self.types.iter().enumerate() {
-            // Named only on failure: validation runs once per evaluation.
-            let field = || format!("types[{i}]");
             if !t.weight.is_finite() || t.weight <= 0.0 {
                 return Err(Error::input(
-                    format!("{}.weight", field()),
+                    format!("{}.weight", field(i)),
                     format!("is {}, but weights must be positive and finite", t.weight),
                     "drop types of zero weight and give every other a weight > 0",
                 ));
             }
             total += t.weight;
             match &t.kind {
-                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field()))?,
-                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field()))?,
+                Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field(i)))?,
+                Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field(i)))?,
             }
         }
         if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
@@ -133,32 +135,42 @@ fn check_ranking(r: &[u32], n: usize) -> Result<()> {
             "list every response exactly once, best first",
         ));
     }
-    // A bit set on the stack for the usual sizes (validation runs once per evaluation).
-    let mut small = 0u128;
-    let mut seen = if n > 128 { vec![false; n] } else { Vec::new() };
-    for &y in r {
-        let y = y as usize;
-        if y >= n {
-            return Err(Error::input(
-                "ranking",
-                format!("contains {y}, but responses are numbered 0..{}", n - 1),
-                "use response indices 0..n-1",
-            ));
+    let out_of_range = |y: u32| {
+        Error::input(
+            "ranking",
+            format!("contains {y}, but responses are numbered 0..{}", n - 1),
+            "use response indices 0..n-1",
+        )
+    };
+    let twice = |y: u32| {
+        Error::input(
+            "ranking",
+            format!("lists response {y} twice, so it is not a permutation"),
+            "list every response exactly once, best first",
+        )
+    };
+    // Up to 64 responses the ones seen fit in one word, so checking the many
+    // small rankings of a batch allocates nothing.
+    if n <= 64 {
+        let mut seen = 0u64;
+        for &y in r {
+            if y as usize >= n {
+                return Err(out_of_range(y));
+            }
+            let bit = 1u64 << y;
+            if seen & bit != 0 {
+                return Err(twice(y));
+            }
+            seen |= bit;
         }
-        let repeated = if n > 128 {
-            std::mem::replace(&mut seen[y], true)
-        } else {
-            let bit = 1u128 << y;
-            let was = small & bit != 0;
-            small |= bit;
-            was
-        };
-        if repeated {
-            return Err(Error::input(
-                "ranking",
-                format!("lists response {y} twice, so it is not a permutation"),
-                "list every response exactly once, best first",
-            ));
+    } else {
+        let mut seen = vec![false; n];
+        for &y in r {
+            match seen.get_mut(y as usize) {
+                None => return Err(out_of_range(y)),
+                Some(true) => return Err(twice(y)),
+                Some(slot) => *slot = true,
+            }
         }
     }
     Ok(())
@@ -224,10 +236,19 @@ pub fn normalised_population(
     types: Vec<UserType>,
 ) -> Result<Population> {
     let mut pop = Population { responses, labels, types };
-    pop.validate()?;
-    let total: f64 = pop.types.iter().map(|t| t.weight).sum();
-    if (total - 1.0).abs() > 1e-12 {
-        pop.types.iter_mut().for_each(|t| t.weight /= total);
-    }
+    pop.normalise()?;
     Ok(pop)
+}
+
+impl Population {
+    /// [`normalised_population`] in place: validates, and rescales weights
+    /// that do not already sum to 1 up to rounding.
+    pub(crate) fn normalise(&mut self) -> Result<()> {
+        self.validate()?;
+        let total: f64 = self.types.iter().map(|t| t.weight).sum();
+        if (total - 1.0).abs() > 1e-12 {
+            self.types.iter_mut().for_each(|t| t.weight /= total);
+        }
+        Ok(())
+    }
 }

@@ -3,11 +3,12 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::json::{jsonl_hint, parse_population};
+use super::json::parse_jsonl_line_into;
 use super::load::load_population;
 use super::Population;
 use crate::error::{Error, Location, Result};
@@ -29,6 +30,13 @@ pub struct Chunks {
     line: usize,
     /// Populations handed out so far.
     pub read: usize,
+    /// The bytes of the current chunk's non-blank lines, back to back;
+    /// reused from chunk to chunk, so reading allocates nothing per line.
+    text: Vec<u8>,
+    /// Each of those lines: its 1-based number and where it lies in `text`.
+    spans: Vec<(usize, Range<usize>)>,
+    /// Populations handed back by [`Chunks::recycle`], to read into.
+    spare: Vec<Population>,
 }
 
 enum Source {
@@ -53,41 +61,70 @@ impl Chunks {
         } else {
             Source::One(Some(load_population(path)?))
         };
-        Ok(Chunks { source, chunk: chunk.max(1), loc, line: 0, read: 0 })
+        Ok(Chunks {
+            source,
+            chunk: chunk.max(1),
+            loc,
+            line: 0,
+            read: 0,
+            text: Vec::new(),
+            spans: Vec::new(),
+            spare: Vec::new(),
+        })
     }
 
-    /// Reads up to `chunk` non-blank lines and parses them in parallel.
+    /// Reads up to `chunk` non-blank lines and parses them in parallel; the
+    /// error reported is the one on the first bad line.
     fn next_lines(&mut self) -> Result<Vec<Population>> {
         let Source::Lines(reader) = &mut self.source else { return Ok(Vec::new()) };
-        let mut lines: Vec<(usize, String)> = Vec::with_capacity(self.chunk);
-        while lines.len() < self.chunk {
-            let mut bytes = Vec::new();
+        self.text.clear();
+        self.spans.clear();
+        while self.spans.len() < self.chunk {
+            let start = self.text.len();
             let got = reader
                 .by_ref()
                 .take(MAX_INPUT_BYTES + 1)
-                .read_until(b'\n', &mut bytes)
+                .read_until(b'\n', &mut self.text)
                 .map_err(|e| read_error(&self.loc, self.line + 1, e))?;
             if got == 0 {
                 self.source = Source::Done;
                 break;
             }
             self.line += 1;
-            if bytes.len() as u64 > MAX_INPUT_BYTES {
+            if got as u64 > MAX_INPUT_BYTES {
                 return Err(read_error(&self.loc, self.line, too_large()));
             }
-            let text = String::from_utf8(bytes).map_err(|_| {
-                read_error(&self.loc, self.line, std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
-            })?;
-            if !text.trim().is_empty() {
-                lines.push((self.line, text));
+            if is_blank(&self.text[start..]) {
+                self.text.truncate(start);
+            } else {
+                self.spans.push((self.line, start..self.text.len()));
             }
         }
-        let parsed: Vec<Result<Population>> = lines
-            .par_iter()
-            .map(|(at, line)| parse_population(line, &self.loc.clone().at_line(*at)).map_err(|e| jsonl_hint(e, line)))
+        let mut pops = std::mem::take(&mut self.spare);
+        pops.truncate(self.spans.len());
+        pops.resize_with(self.spans.len(), || Population { responses: 0, labels: None, types: Vec::new() });
+        let (text, loc) = (&self.text, &self.loc);
+        let parsed: Vec<Result<()>> = pops
+            .par_iter_mut()
+            .zip(self.spans.par_iter())
+            .map(|(pop, (at, span))| parse_jsonl_line_into(&text[span.clone()], loc, *at, pop))
             .collect();
-        parsed.into_iter().collect()
+        parsed.into_iter().collect::<Result<()>>()?;
+        Ok(pops)
     }
+
+    /// Hands back a chunk's populations once done with them: the next chunk
+    /// is read into them, reusing their vectors.
+    pub fn recycle(&mut self, pops: Vec<Population>) {
+        self.spare = pops;
+    }
+}
+
+/// A line holding only whitespace (as `str::trim` counts it), which JSON
+/// Lines skips. Any printable ASCII character settles it at once, so a
+/// population line costs one byte here.
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(|b| !b.is_ascii_graphic()) && std::str::from_utf8(line).is_ok_and(|s| s.trim().is_empty())
 }
 
 impl Iterator for Chunks {

@@ -25,6 +25,8 @@
 //! convolutions compute four output coefficients per pass over their input
 //! (independent multiply-add chains instead of one chain per coefficient).
 
+use super::literal_k::with_literal_k;
+
 /// The quadrature grid of the outer integral.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlGrid {
@@ -353,56 +355,18 @@ pub fn deviation_pl_types_portable(
     scratch: &mut PlScratch,
 ) {
     for group in types.chunks(LANES_AVX2) {
-        with_literal_k!(k, |k| group_body::<false, LANES_AVX2>(group, policy, k, grid, out, scratch));
+        pl_literal_k!(k, |k| group_body::<false, LANES_AVX2>(group, policy, k, grid, out, scratch));
     }
 }
 
-/// Calls the body with a literal `k` for k ≤ 8 and 16 (the series rows then have a
-/// compile-time length and unroll into registers), else with `k` itself.
-macro_rules! with_literal_k {
+/// The `k` values compiled with a literal `k`: k ≤ 8 and 16 (the series rows
+/// then have a compile-time length and unroll into registers).
+macro_rules! pl_literal_k {
     ($k:expr, |$name:ident| $body:expr) => {
-        match $k {
-            1 => {
-                let $name = 1;
-                $body
-            }
-            2 => {
-                let $name = 2;
-                $body
-            }
-            3 => {
-                let $name = 3;
-                $body
-            }
-            4 => {
-                let $name = 4;
-                $body
-            }
-            5 => {
-                let $name = 5;
-                $body
-            }
-            6 => {
-                let $name = 6;
-                $body
-            }
-            7 => {
-                let $name = 7;
-                $body
-            }
-            8 => {
-                let $name = 8;
-                $body
-            }
-            16 => {
-                let $name = 16;
-                $body
-            }
-            $name => $body,
-        }
+        with_literal_k!($k, [1 2 3 4 5 6 7 8 16], |$name| $body)
     };
 }
-use with_literal_k;
+use pl_literal_k;
 
 /// The kernel compiled for AVX2 with FMA (the default x86-64 target has
 /// neither: the lanes would run two wide without fusion).
@@ -416,7 +380,7 @@ unsafe fn group_avx2(
     out: &mut [f64],
     scratch: &mut PlScratch,
 ) {
-    with_literal_k!(k, |k| group_body::<true, LANES_AVX2>(group, policy, k, grid, out, scratch))
+    pl_literal_k!(k, |k| group_body::<true, LANES_AVX2>(group, policy, k, grid, out, scratch))
 }
 
 /// The kernel with eight lanes in AVX-512 registers (32 of them: a whole
@@ -431,7 +395,7 @@ unsafe fn group_avx512(
     out: &mut [f64],
     scratch: &mut PlScratch,
 ) {
-    with_literal_k!(k, |k| group_body::<true, LANES_AVX512>(group, policy, k, grid, out, scratch))
+    pl_literal_k!(k, |k| group_body::<true, LANES_AVX512>(group, policy, k, grid, out, scratch))
 }
 
 /// Up to `L` types in the lanes; missing lanes repeat the first type with

@@ -1,6 +1,8 @@
 //! CPU twin of `shaders/deviation_ranking.wgsl`: the deviation vector of one
 //! ranking type, by the closed form of docs/theory.md.
 
+use super::literal_k::with_literal_k;
+
 /// Largest k whose power sum uses Horner's rule.
 pub const HORNER_MAX_K: usize = 16;
 
@@ -53,18 +55,8 @@ pub fn power_sum(l: f64, b: f64, k: usize) -> f64 {
 /// is the same as the generic loop.
 #[inline]
 pub fn deviation_ranking(ranking: &[u32], weight: f64, policy: &[f64], k: usize, out: &mut [f64]) {
-    match k {
-        // A literal k lets the inlined pass unroll the power sum.
-        1 => ranking_pass(ranking, weight, policy, 1, out),
-        2 => ranking_pass(ranking, weight, policy, 2, out),
-        3 => ranking_pass(ranking, weight, policy, 3, out),
-        4 => ranking_pass(ranking, weight, policy, 4, out),
-        5 => ranking_pass(ranking, weight, policy, 5, out),
-        6 => ranking_pass(ranking, weight, policy, 6, out),
-        7 => ranking_pass(ranking, weight, policy, 7, out),
-        8 => ranking_pass(ranking, weight, policy, 8, out),
-        _ => ranking_pass(ranking, weight, policy, k, out),
-    }
+    // A literal k lets the inlined pass unroll the power sum.
+    with_literal_k!(k, [1 2 3 4 5 6 7 8], |k| ranking_pass(ranking, weight, policy, k, out))
 }
 
 /// Responses per chunk of a ranking pass: their power sums are independent,

@@ -9,6 +9,7 @@ pub mod deviation_ranking;
 #[doc(hidden)]
 pub mod deviation_ranking_avx512;
 pub mod dynamics_step;
+mod literal_k;
 pub mod project_simplex;
 pub mod reduce_metrics;
 pub mod selfplay;

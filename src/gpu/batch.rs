@@ -132,13 +132,13 @@ pub fn pack(
     let mut state = vec![0f32; at_state];
 
     let (head, payload) = data.split_at_mut(payload_off);
-    let starts: Vec<usize> = std::iter::once(payload_off).chain(payload_ends.iter().copied()).collect();
     let payloads = split_at_ends(payload, payload_ends.iter().map(|&e| e - payload_off));
     let states = split_at_ends(&mut state, layouts.iter().skip(1).map(|l| l.vec_off).chain([at_state]));
     head[header_off..].par_chunks_mut(header).zip(payloads).zip(states).enumerate().for_each(
         |(p, ((h, payload), state))| {
             let policy = policies.map(|ps| ps[p].as_slice());
-            pack_one(&pops[p], policy, grid, &layouts[p], h, payload, starts[p], state);
+            let start = payload_ends[p] - payload.len();
+            pack_one(&pops[p], policy, grid, &layouts[p], h, payload, start, state);
         },
     );
     PackedBatch {

@@ -153,12 +153,6 @@ pub struct PhaseTimes {
     pub dispatches: u32,
 }
 
-impl PhaseTimes {
-    pub fn total(&self) -> Duration {
-        self.pack + self.upload + self.kernels + self.read_back + self.decode
-    }
-}
-
 /// How long one self-play dispatch should take: long enough to amortise a
 /// submission and a 4-byte read-back, short enough to stay clear of GPU
 /// watchdogs (about 2 s on desktop drivers).
@@ -221,9 +215,12 @@ impl GpuEngine {
         });
         let pops = batch.layouts.len() as u32;
         let pipeline = self.pipeline(entry)?;
-        // Wait for the uploads, so that the phases are timed apart.
-        self.queue.submit([]);
-        self.wait()?;
+        // Self-play times its phases: wait for the uploads, so they are timed apart.
+        let timed = entry == Entry::SelfPlay;
+        if timed {
+            self.queue.submit([]);
+            self.wait()?;
+        }
         let kernels_started = Instant::now();
         let upload = kernels_started - upload_started;
         let mut dispatches = 0;
@@ -256,15 +253,12 @@ impl GpuEngine {
             params.iters_chunk =
                 ((params.iters_chunk as f64 * scale) as u32).clamp(1, (params.iters_total - done).min(max_chunk));
         }
-        if entry != Entry::SelfPlay {
-            self.wait()?;
-        }
         let read_started = Instant::now();
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&state_buf, 0, &read_state, 0, state_bytes.len() as u64);
         self.queue.submit([encoder.finish()]);
         let state = self.read_f32(&read_state)?;
-        if entry == Entry::SelfPlay {
+        if timed {
             let mut times = self.phase_times.lock().unwrap_or_else(|p| p.into_inner());
             times.upload += upload;
             times.kernels += read_started - kernels_started;

@@ -271,6 +271,27 @@ fn avx512_ranking_kernel_matches_the_ranking_pass() {
             assert!((a - b).abs() <= 1e-14 * b.abs(), "case {case} n {n} k {k} y {y}: {a} vs {b}");
         }
     }
+    // A population changed in place keeps the address of its types, which
+    // the scratch takes as a hint only: the cached rankings are still
+    // compared, so the result follows the change.
+    let mut pop = random_population(&mut r, 9, 5, 0.0);
+    let policy = random_policy(&mut r, 9);
+    for swap in 0..4 {
+        if let Kind::Ranking(ranking) = &mut pop.types[swap % 5].kind {
+            ranking.swap(0, 8 - swap);
+        }
+        let mut got = vec![0.0; 9];
+        assert_eq!(rankings_into(&pop, &policy, 4, &mut got, &mut scratch), Done::All);
+        let mut want = vec![0.0; 9];
+        for t in &pop.types {
+            if let Kind::Ranking(ranking) = &t.kind {
+                deviation_ranking(ranking, t.weight, &policy, 4, &mut want);
+            }
+        }
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() <= 1e-14 * b.abs(), "after in-place change {swap}: {a} vs {b}");
+        }
+    }
     // Slices shorter than n are left to the bounds-checked pass.
     let pop = random_population(&mut r, 12, 3, 0.0);
     assert_eq!(rankings_into(&pop, &[0.1; 10], 2, &mut [0.0; 12], &mut scratch), Done::Nothing);

@@ -20,7 +20,8 @@
 //! call compares every ranking of the population with its cached copy (one
 //! masked compare per type, checked once at the end) and, if any differs,
 //! rebuilds them and runs again, so a solve loop over one population builds
-//! them once.
+//! them once. A call on another population (told apart by the address of its
+//! types) builds them before the pass, so one-off evaluations run it once.
 
 use super::deviation_ranking::HORNER_MAX_K;
 use crate::population::{Kind, Population, UserType};
@@ -69,6 +70,11 @@ impl Layout {
 #[derive(Default, Clone, Debug)]
 pub struct RankScratch {
     layouts: Vec<Layout>,
+    /// Address of the types they were built from: only a hint (a new
+    /// population at an old address is caught by the compares), which lets
+    /// a call on another population build its layouts before the pass
+    /// instead of running the pass twice.
+    owner: usize,
 }
 
 /// Whether [`rankings_into`] runs for `n` responses on this CPU.
@@ -277,10 +283,12 @@ mod avx512 {
         let p_lo = _mm512_maskz_loadu_pd(lo_mask, policy.as_ptr());
         let p_hi = _mm512_maskz_loadu_pd(hi_mask, policy.as_ptr().wrapping_add(8));
         // One layout per type (Plackett–Luce types hold an unused one).
+        let owner = pop.types.as_ptr() as usize;
         let layouts = &mut scratch.layouts;
-        if layouts.len() != pop.types.len() {
+        if layouts.len() != pop.types.len() || scratch.owner != owner {
             layouts.clear();
             layouts.extend(pop.types.iter().map(Layout::of));
+            scratch.owner = owner;
         }
         let mut all = true;
         let (acc_lo, acc_hi) = loop {

@@ -9,7 +9,7 @@ pub mod deviation_ranking;
 #[doc(hidden)]
 pub mod deviation_ranking_avx512;
 pub mod dynamics_step;
-mod literal_k;
+pub(crate) mod literal_k;
 pub mod project_simplex;
 pub mod reduce_metrics;
 pub mod selfplay;
@@ -30,12 +30,28 @@ pub struct Scratch {
     pub rankings: deviation_ranking_avx512::RankScratch,
 }
 
+std::thread_local! {
+    static THREAD_SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// Runs `f` with this thread's [`Scratch`] (a fresh one if it is already in
+/// use further up the stack). The ranking kernel keeps a population's
+/// inverse rankings in its scratch, so one-off evaluations of the same
+/// population on one thread (a polish, then its baselines) build them once
+/// instead of once per call.
+pub fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    THREAD_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
 /// The deviation vector `g(π)(y) = P(y ≻ π^{⊗k})` for every response `y`.
 ///
 /// The population, policy and `k` are assumed valid (see `population`).
 pub fn deviation(pop: &Population, policy: &[f64], k: usize) -> Vec<f64> {
     let mut out = vec![0.0; pop.responses];
-    deviation_into(pop, policy, k, &mut out, &mut Scratch::default());
+    with_scratch(|scratch| deviation_into(pop, policy, k, &mut out, scratch));
     out
 }
 

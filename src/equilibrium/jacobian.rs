@@ -14,6 +14,7 @@
 //! Their error, about 1e-11 relative, only slows Newton's quadratic rate a
 //! little: the residual Newton drives to zero is always the exact `g`.
 
+use crate::cpu::literal_k::with_literal_k;
 use crate::cpu::{deviation_pl, PlScratch, GRID_F64};
 use crate::population::{Kind, Population};
 
@@ -30,7 +31,16 @@ pub fn jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut Vec<f64>) 
     let mut has_pl = false;
     for t in &pop.types {
         match &t.kind {
-            Kind::Ranking(r) => ranking_jacobian(r, t.weight, policy, k, &mut l_pow, &mut b_pow, out),
+            // A literal k unrolls the power loops (the arithmetic is the same).
+            Kind::Ranking(r) => with_literal_k!(k, [1 2 3 4 5 6 7 8], |k| ranking_jacobian(
+                r,
+                t.weight,
+                policy,
+                k,
+                &mut l_pow,
+                &mut b_pow,
+                out
+            )),
             Kind::Scores(_) => has_pl = true,
         }
     }
@@ -40,6 +50,7 @@ pub fn jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut Vec<f64>) 
 }
 
 /// `(∂S/∂L, ∂S/∂B)` at `(L, B)`, from the power tables `l_pow[i] = L^i`, `b_pow[i] = B^i`.
+#[inline(always)]
 fn power_sum_partials(l_pow: &[f64], b_pow: &[f64], k: usize) -> (f64, f64) {
     let mut d_l = 0.0;
     let mut d_b = 0.0;
@@ -54,6 +65,7 @@ fn power_sum_partials(l_pow: &[f64], b_pow: &[f64], k: usize) -> (f64, f64) {
     (d_l, d_b)
 }
 
+#[inline(always)]
 fn ranking_jacobian(
     ranking: &[u32],
     weight: f64,

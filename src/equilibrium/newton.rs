@@ -13,7 +13,7 @@
 //! this converges quadratically.
 
 use super::jacobian::jacobian;
-use crate::cpu::{deviation_into, Scratch};
+use crate::cpu::{deviation_into, with_scratch, Scratch};
 use crate::linalg::least_squares;
 use crate::population::Population;
 
@@ -28,6 +28,11 @@ const MAX_NEWTON: usize = 40;
 #[derive(Clone, Debug)]
 pub struct NewtonResult {
     pub policy: Vec<f64>,
+    /// `g(policy)`, exactly as the f64 engine computes it (the solve's last
+    /// evaluation, so the caller need not repeat it).
+    pub deviation: Vec<f64>,
+    /// The `k` it was solved for.
+    pub k: usize,
     /// Newton iterations, over all supports tried.
     pub steps: usize,
 }
@@ -36,6 +41,16 @@ pub struct NewtonResult {
 /// support system is singular or stops improving before a policy with
 /// `E_k ≤ tol` is reached (the caller then moves on to a better start).
 pub fn support_newton(pop: &Population, k: usize, start: &[f64], tol: f64) -> Option<NewtonResult> {
+    with_scratch(|scratch| support_newton_with(pop, k, start, tol, scratch))
+}
+
+fn support_newton_with(
+    pop: &Population,
+    k: usize,
+    start: &[f64],
+    tol: f64,
+    scratch: &mut Scratch,
+) -> Option<NewtonResult> {
     let n = pop.responses;
     let fair = 1.0 / (k as f64 + 1.0);
     let top = start.iter().cloned().fold(0.0, f64::max);
@@ -43,12 +58,11 @@ pub fn support_newton(pop: &Population, k: usize, start: &[f64], tol: f64) -> Op
     normalise(&mut policy)?;
     let mut support: Vec<usize> = (0..n).filter(|&y| policy[y] > 0.0).collect();
     let mut g = vec![0.0; n];
-    let mut scratch = Scratch::default();
     let mut jac = Vec::new();
     let mut steps = 0;
     // Every change of support is one round; a correct start needs none.
     for _round in 0..(2 * n + 8) {
-        let c = solve_on_support(pop, k, &mut policy, &mut support, &mut g, &mut scratch, &mut jac, &mut steps)?;
+        let c = solve_on_support(pop, k, &mut policy, &mut support, &mut g, scratch, &mut jac, &mut steps)?;
         let entering = (0..n)
             .filter(|y| !support.contains(y))
             .map(|y| (y, g[y] - c))
@@ -61,7 +75,7 @@ pub fn support_newton(pop: &Population, k: usize, start: &[f64], tol: f64) -> Op
             }
             _ => {
                 let worst = g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                return (worst - fair <= tol).then_some(NewtonResult { policy, steps });
+                return (worst - fair <= tol).then_some(NewtonResult { policy, deviation: g, k, steps });
             }
         }
     }

@@ -40,6 +40,8 @@ struct Layout {
     position: [u64; MAX_RESPONSES],
 }
 
+/// The scalar construction, the reference for `avx512::build_layouts`.
+#[cfg(test)]
 impl Layout {
     /// The layout of a ranking type; the identity for other types.
     fn of(t: &UserType) -> Self {
@@ -266,6 +268,46 @@ mod avx512 {
         out
     }
 
+    /// [`Layout::of`] for every type of `pop`, in registers: one masked
+    /// load pads the ranking, one permute gives the even-then-odd rank
+    /// order, one scatter the inverse.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(super) unsafe fn build_layouts(pop: &Population, layouts: &mut Vec<Layout>) {
+        const EMPTY: Layout =
+            Layout { ranking: [0; MAX_RESPONSES], order: [0; MAX_RESPONSES], position: [0; MAX_RESPONSES] };
+        layouts.clear();
+        layouts.resize(pop.types.len(), EMPTY);
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let even_then_odd = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+        // slot(rank) = rank % 2 · 8 + rank / 2, as in `Layout::new`.
+        let slots = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+        let widen = |x: __m512i, to: *mut u64| {
+            _mm512_store_si512(to as *mut __m512i, _mm512_cvtepu32_epi64(_mm512_castsi512_si256(x)));
+            _mm512_store_si512(to.add(8) as *mut __m512i, _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64::<1>(x)));
+        };
+        for (t, layout) in pop.types.iter().zip(layouts.iter_mut()) {
+            let padded = match &t.kind {
+                Kind::Ranking(r) => {
+                    let mask = ((1u32 << r.len().min(MAX_RESPONSES)) - 1) as u16;
+                    _mm512_mask_loadu_epi32(iota, mask, r.as_ptr() as *const i32)
+                }
+                Kind::Scores(_) => iota,
+            };
+            _mm512_store_si512(layout.ranking.as_mut_ptr() as *mut __m512i, padded);
+            widen(_mm512_permutexvar_epi32(even_then_odd, padded), layout.order.as_mut_ptr());
+            // position[y] = slot of y's rank. A valid ranking is a
+            // permutation; the mask keeps any other input inside the array.
+            let mut position = Aligned([0u32; MAX_RESPONSES]);
+            let responses = _mm512_and_si512(padded, _mm512_set1_epi32(MAX_RESPONSES as i32 - 1));
+            _mm512_i32scatter_epi32::<4>(position.0.as_mut_ptr() as *mut i32, responses, slots);
+            widen(_mm512_load_si512(position.0.as_ptr() as *const __m512i), layout.position.as_mut_ptr());
+        }
+    }
+
+    #[repr(C, align(64))]
+    struct Aligned([u32; MAX_RESPONSES]);
+
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn kernel<const K: usize>(
@@ -286,8 +328,7 @@ mod avx512 {
         let owner = pop.types.as_ptr() as usize;
         let layouts = &mut scratch.layouts;
         if layouts.len() != pop.types.len() || scratch.owner != owner {
-            layouts.clear();
-            layouts.extend(pop.types.iter().map(Layout::of));
+            build_layouts(pop, layouts);
             scratch.owner = owner;
         }
         let mut all = true;
@@ -331,8 +372,7 @@ mod avx512 {
             if stale == 0 {
                 break (acc_lo, acc_hi);
             }
-            layouts.clear();
-            layouts.extend(pop.types.iter().map(Layout::of));
+            build_layouts(pop, layouts);
         };
         let scale = _mm512_set1_pd(1.0 / (k as f64 + 1.0));
         let out_lo = _mm512_maskz_loadu_pd(lo_mask, out.as_ptr());
@@ -340,5 +380,42 @@ mod avx512 {
         _mm512_mask_storeu_pd(out.as_mut_ptr(), lo_mask, _mm512_fmadd_pd(acc_lo, scale, out_lo));
         _mm512_mask_storeu_pd(out.as_mut_ptr().wrapping_add(8), hi_mask, _mm512_fmadd_pd(acc_hi, scale, out_hi));
         all
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The layouts built in registers are the scalar construction's, for
+    /// rankings of every length to 16 and for Plackett–Luce types.
+    #[test]
+    fn layouts_built_in_registers_match_the_scalar_construction() {
+        if !available(MAX_RESPONSES) {
+            return;
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for n in 1..=MAX_RESPONSES {
+            let types: Vec<UserType> = (0..5)
+                .map(|t| {
+                    if t == 3 {
+                        UserType::scores(0.2, (0..n).map(|_| rng.random_range(-2.0..2.0)).collect())
+                    } else {
+                        let mut r: Vec<u32> = (0..n as u32).collect();
+                        for i in (1..n).rev() {
+                            r.swap(i, rng.random_range(0..=i));
+                        }
+                        UserType::ranking(0.2, r)
+                    }
+                })
+                .collect();
+            let pop = Population::new(n, None, types).expect("a valid population");
+            let mut built = Vec::new();
+            // SAFETY: `available` checked the CPU for AVX-512F.
+            unsafe { avx512::build_layouts(&pop, &mut built) };
+            let want: Vec<Layout> = pop.types.iter().map(Layout::of).collect();
+            assert_eq!(built, want, "n = {n}");
+        }
     }
 }

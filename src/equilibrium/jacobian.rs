@@ -26,20 +26,23 @@ pub fn jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut Vec<f64>) 
     let n = pop.responses;
     out.clear();
     out.resize(n * n, 0.0);
-    let mut l_pow = vec![0.0; k + 1];
-    let mut b_pow = vec![0.0; k + 1];
+    // Power tables on the stack for small k, where a literal k unrolls the
+    // loops over them and keeps them in registers (the arithmetic is the same).
+    const STACK_K: usize = 8;
+    let (mut l_small, mut b_small) = ([0.0; STACK_K + 1], [0.0; STACK_K + 1]);
+    let (mut l_heap, mut b_heap) = (Vec::new(), Vec::new());
+    let (l_pow, b_pow): (&mut [f64], &mut [f64]) = if k <= STACK_K {
+        (&mut l_small[..=k], &mut b_small[..=k])
+    } else {
+        l_heap.resize(k + 1, 0.0);
+        b_heap.resize(k + 1, 0.0);
+        (&mut l_heap, &mut b_heap)
+    };
     let mut has_pl = false;
     for t in &pop.types {
         match &t.kind {
-            // A literal k unrolls the power loops (the arithmetic is the same).
             Kind::Ranking(r) => with_literal_k!(k, [1 2 3 4 5 6 7 8], |k| ranking_jacobian(
-                r,
-                t.weight,
-                policy,
-                k,
-                &mut l_pow,
-                &mut b_pow,
-                out
+                r, t.weight, policy, k, l_pow, b_pow, out
             )),
             Kind::Scores(_) => has_pl = true,
         }

@@ -106,8 +106,15 @@ pub fn solve_batch(pops: &[Population], k: usize, opts: &EquilibriumOptions) -> 
 /// Newton on the support from `start` (any policy near an equilibrium); if
 /// that does not reach `E_k ≤ tol`, the result of [`solve`].
 pub fn polish(pop: &Population, k: usize, start: &[f64], opts: &EquilibriumOptions) -> Result<Equilibrium> {
-    check_options(k, opts)?;
     pop.validate()?;
+    polish_on_valid(pop, k, start, opts)
+}
+
+/// [`polish`] for a population already validated (the other inputs are
+/// still checked): the sweep polishes populations its self-play has just
+/// validated.
+pub fn polish_on_valid(pop: &Population, k: usize, start: &[f64], opts: &EquilibriumOptions) -> Result<Equilibrium> {
+    check_options(k, opts)?;
     if start.len() != pop.responses || start.iter().any(|p| !p.is_finite()) {
         check_policy(start, pop.responses)?;
     }

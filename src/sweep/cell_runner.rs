@@ -172,7 +172,7 @@ impl CellRunner for EngineRunner {
             .zip(baselines.par_iter())
             .map(|((pop, sol), (nlhf, rlhf_policy))| {
                 let n = pop.responses;
-                // The polish validates the population (and fails first if it is invalid).
+                // Validated when built (generated or loaded) and again by the CPU self-play.
                 let found = equilibrium_of(pop, k, &sol)?;
                 let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
                     Ok(PolicyMetrics::from_evaluation(&evaluate_on_valid(pop, policy, k, ell)?))
@@ -218,7 +218,7 @@ impl CellRunner for EngineRunner {
 /// at the solver's tolerance 1e-9; one the solver could not certify is kept
 /// out of the equilibrium statistics (see `report`).
 fn equilibrium_of(pop: &Population, k: usize, sol: &Solution) -> Result<Equilibrium> {
-    crate::equilibrium::polish(pop, k, &sol.policy, &EquilibriumOptions::default())
+    crate::equilibrium::polish_on_valid(pop, k, &sol.policy, &EquilibriumOptions::default())
 }
 
 /// Runs a sweep with the engine the config (or `opts.backend`) asks for.

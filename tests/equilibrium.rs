@@ -1,6 +1,8 @@
 //! The robust equilibrium solver against known equilibria (docs/theory.md, "Worked values"), the
 //! families where self-play fails, and the stress set.
 
+mod common;
+
 use ualign::dynamics::{self, Dynamics, SolveOptions};
 use ualign::equilibrium::{self, stress, EquilibriumOptions, Method};
 use ualign::population::generate::{generate_one, GenSpec, Model};
@@ -196,4 +198,53 @@ fn stress_set_converges() {
     let cases = stress::stress_set(0).unwrap();
     assert_eq!(cases.len(), 514);
     check_stress(&cases);
+}
+
+/// The Jacobian of `g` against central differences of the exact f64 `g`
+/// (rankings in closed form, Plackett–Luce by its own differences), and the
+/// support-restricted Jacobian Newton uses: bit for bit the full one on
+/// support × support.
+#[test]
+fn jacobian_matches_differences_of_g_and_its_support_restriction_is_exact() {
+    use ualign::equilibrium::jacobian::{jacobian, jacobian_on};
+    let mut rng = common::rng(41);
+    for case in 0..24 {
+        let n = 2 + case % 7;
+        let k = [1, 2, 4, 5, 9][case % 5];
+        let pop = common::random_population(&mut rng, n, 3 + case % 4, [0.0, 0.5][case % 2]);
+        // An interior policy, so the differences stay on the domain.
+        let mut policy: Vec<f64> = (0..n).map(|_| 0.2 + rand::Rng::random_range(&mut rng, 0.0..1.0)).collect();
+        let total: f64 = policy.iter().sum();
+        policy.iter_mut().for_each(|p| *p /= total);
+        let mut full = Vec::new();
+        jacobian(&pop, &policy, k, &mut full);
+        let h = 1e-5;
+        for z in 0..n {
+            let (mut up, mut down) = (policy.clone(), policy.clone());
+            up[z] += h;
+            down[z] -= h;
+            let (gu, gd) = (ualign::cpu::deviation(&pop, &up, k), ualign::cpu::deviation(&pop, &down, k));
+            for y in 0..n {
+                let diff = (gu[y] - gd[y]) / (2.0 * h);
+                assert!(
+                    (full[y * n + z] - diff).abs() < 1e-6,
+                    "case {case} J[{y}][{z}] = {} vs {diff}",
+                    full[y * n + z]
+                );
+            }
+        }
+        // Zero mass off a support, as Newton keeps it.
+        let support: Vec<bool> = (0..n).map(|y| y % 3 != 1).collect();
+        policy.iter_mut().zip(&support).for_each(|(p, &s)| *p = if s { *p } else { 0.0 });
+        let total: f64 = policy.iter().sum();
+        policy.iter_mut().for_each(|p| *p /= total);
+        jacobian(&pop, &policy, k, &mut full);
+        let mut restricted = Vec::new();
+        jacobian_on(&pop, &policy, k, Some(&support), &mut restricted);
+        for y in (0..n).filter(|&y| support[y]) {
+            for z in (0..n).filter(|&z| support[z]) {
+                assert_eq!(restricted[y * n + z].to_bits(), full[y * n + z].to_bits(), "case {case} J[{y}][{z}]");
+            }
+        }
+    }
 }

@@ -23,6 +23,15 @@ const PL_STEP: f64 = 1e-6;
 
 /// Writes the row-major `n × n` Jacobian of `g` at `policy` into `out`.
 pub fn jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut Vec<f64>) {
+    jacobian_on(pop, policy, k, None, out)
+}
+
+/// [`jacobian`] where, when `support` is given, only the entries `J[y][z]`
+/// with `support[y]` and `support[z]` are needed: what Newton's method on a
+/// support reads. Those are bit for bit the full Jacobian's; rows (ranking
+/// types) and columns (Plackett–Luce finite differences) outside the
+/// support are skipped and left 0.
+pub fn jacobian_on(pop: &Population, policy: &[f64], k: usize, support: Option<&[bool]>, out: &mut Vec<f64>) {
     let n = pop.responses;
     out.clear();
     out.resize(n * n, 0.0);
@@ -42,13 +51,13 @@ pub fn jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut Vec<f64>) 
     for t in &pop.types {
         match &t.kind {
             Kind::Ranking(r) => with_literal_k!(k, [1 2 3 4 5 6 7 8], |k| ranking_jacobian(
-                r, t.weight, policy, k, l_pow, b_pow, out
+                r, t.weight, policy, k, support, l_pow, b_pow, out
             )),
             Kind::Scores(_) => has_pl = true,
         }
     }
     if has_pl {
-        pl_jacobian(pop, policy, k, out);
+        pl_jacobian(pop, policy, k, support, out);
     }
 }
 
@@ -74,6 +83,7 @@ fn ranking_jacobian(
     weight: f64,
     policy: &[f64],
     k: usize,
+    support: Option<&[bool]>,
     l_pow: &mut [f64],
     b_pow: &mut [f64],
     out: &mut [f64],
@@ -85,6 +95,10 @@ fn ranking_jacobian(
     for pos in (0..n).rev() {
         let y = ranking[pos] as usize;
         let at_or_below = below + policy[y];
+        if support.is_some_and(|s| !s[y]) {
+            below = at_or_below;
+            continue;
+        }
         l_pow[0] = 1.0;
         b_pow[0] = 1.0;
         for i in 1..=k {
@@ -103,7 +117,7 @@ fn ranking_jacobian(
 }
 
 /// Adds the Plackett–Luce types' columns by finite differences of their exact g.
-fn pl_jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut [f64]) {
+fn pl_jacobian(pop: &Population, policy: &[f64], k: usize, support: Option<&[bool]>, out: &mut [f64]) {
     let n = pop.responses;
     let mut scratch = PlScratch::default();
     let mut eval = |p: &[f64]| {
@@ -117,7 +131,7 @@ fn pl_jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut [f64]) {
     };
     let mut shifted = policy.to_vec();
     let centre = eval(policy);
-    for z in 0..n {
+    for z in (0..n).filter(|&z| support.is_none_or(|s| s[z])) {
         let h = PL_STEP;
         let column: Vec<f64> = if policy[z] > h {
             shifted[z] = policy[z] + h;

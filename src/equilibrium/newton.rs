@@ -12,7 +12,7 @@
 //! `g(y) > c` off `S` joins it. Near an equilibrium with the right support
 //! this converges quadratically.
 
-use super::jacobian::jacobian;
+use super::jacobian::jacobian_on;
 use crate::cpu::{deviation_into, with_scratch, Scratch};
 use crate::linalg::least_squares;
 use crate::population::Population;
@@ -100,6 +100,7 @@ fn solve_on_support(
     let mut c = support.iter().map(|&y| policy[y] * g[y]).sum::<f64>();
     let mut best = f64::INFINITY;
     let mut stalled = 0;
+    let mut in_support: Vec<bool> = Vec::new();
     for _ in 0..MAX_NEWTON {
         let s = support.len();
         let residual: Vec<f64> = support
@@ -121,7 +122,10 @@ fn solve_on_support(
             stalled = 0;
         }
         best = best.min(size);
-        jacobian(pop, policy, k, jac);
+        in_support.clear();
+        in_support.resize(n, false);
+        support.iter().for_each(|&y| in_support[y] = true);
+        jacobian_on(pop, policy, k, Some(&in_support), jac);
         // Unknowns (π_S, c): rows g_y − c for y ∈ S, then Σ_S π − 1.
         let dim = s + 1;
         let mut a = vec![0.0; dim * dim];

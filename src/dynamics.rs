@@ -201,11 +201,11 @@ impl Solution {
         let fair = 1.0 / (k as f64 + 1.0);
         let t = run.iterations.max(1) as f64;
         let max_sum = run.sum_g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let mut history: Vec<Checkpoint> = run
-            .checkpoints
-            .iter()
-            .map(|&(it, max_g, max_sum, inner)| checkpoint(it, max_g, max_sum, inner, fair))
-            .collect();
+        // Room for the final checkpoint too: a sweep keeps every population's history.
+        let mut history: Vec<Checkpoint> = Vec::with_capacity(run.checkpoints.len() + 1);
+        history.extend(
+            run.checkpoints.iter().map(|&(it, max_g, max_sum, inner)| checkpoint(it, max_g, max_sum, inner, fair)),
+        );
         if history.last().map(|c| c.iteration) != Some(run.iterations) {
             history.push(checkpoint(run.iterations, run.max_g, max_sum, run.inner, fair));
         }

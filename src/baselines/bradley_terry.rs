@@ -31,37 +31,42 @@ const PRODUCT_RUN: usize = 1000;
 /// The fitted rewards, mean zero.
 pub(super) fn fit(pairwise: &Pairwise) -> Vec<f64> {
     let n = pairwise.n;
-    let mut eval = Evaluator { pairwise, scaled: vec![0.0; n], inverse: vec![0.0; n] };
-    let mut at = Point::new(n);
-    let mut trial = Point::new(n);
-    let mut factor = vec![0.0; n * n];
-    let mut delta = vec![0.0; n];
-    let mut work = vec![0.0; n];
+    // Every buffer of the fit in one allocation: two points, the factor, the
+    // step, the factorisation's scratch row and the scaled exponentials.
+    let mut buffer = vec![0.0; 3 * n * n + 8 * n];
+    let (at, rest) = Point::split_from(&mut buffer, n);
+    let (trial, rest) = Point::split_from(rest, n);
+    let (factor, rest) = rest.split_at_mut(n * n);
+    let (delta, rest) = rest.split_at_mut(n);
+    let (work, rest) = rest.split_at_mut(n);
+    let (scaled, inverse) = rest.split_at_mut(n);
+    let (mut at, mut trial) = (at, trial);
+    let mut eval = Evaluator { pairwise, scaled, inverse };
     let mut f = eval.state(&mut at);
     for newton in 0..MAX_NEWTON {
-        delta.copy_from_slice(&at.grad);
+        delta.copy_from_slice(at.grad);
         if newton == 0 {
             let curvature = BT_RIDGE + n as f64 * pairwise.weight / 4.0;
             delta.iter_mut().for_each(|d| *d /= curvature);
         } else {
-            factor.copy_from_slice(&at.hess);
-            if !ldl_solve_in_place(&mut factor, n, &mut delta, &mut work) {
+            factor.copy_from_slice(at.hess);
+            if !ldl_solve_in_place(factor, n, delta, work) {
                 break;
             }
         }
-        let decrement: f64 = at.grad.iter().zip(&delta).map(|(g, d)| g * d).sum();
+        let decrement: f64 = at.grad.iter().zip(delta.iter()).map(|(g, d)| g * d).sum();
         let noise = NOISE * (1.0 + f.abs());
         if !(decrement > noise) {
             // Quadratic convergence: this step leaves an error far below its own size.
             if decrement.is_finite() {
-                at.r.iter_mut().zip(&delta).for_each(|(v, d)| *v += d);
+                at.r.iter_mut().zip(delta.iter()).for_each(|(v, d)| *v += d);
             }
             break;
         }
         let mut step = 1.0;
         let mut accepted = false;
         while step > 1e-12 {
-            trial.r.iter_mut().zip(at.r.iter().zip(&delta)).for_each(|(t, (v, d))| *t = v + step * d);
+            trial.r.iter_mut().zip(at.r.iter().zip(delta.iter())).for_each(|(t, (v, d))| *t = v + step * d);
             let f_trial = eval.state(&mut trial);
             if f_trial >= f + 0.25 * step * decrement - noise {
                 std::mem::swap(&mut at, &mut trial);
@@ -80,24 +85,28 @@ pub(super) fn fit(pairwise: &Pairwise) -> Vec<f64> {
 }
 
 /// Rewards with the gradient and the negated Hessian (lower triangle only,
-/// which is all the Cholesky factorisation reads) of the objective there.
-struct Point {
-    r: Vec<f64>,
-    grad: Vec<f64>,
-    hess: Vec<f64>,
+/// which is all the `LDLᵀ` factorisation reads) of the objective there.
+struct Point<'a> {
+    r: &'a mut [f64],
+    grad: &'a mut [f64],
+    hess: &'a mut [f64],
 }
 
-impl Point {
-    fn new(n: usize) -> Point {
-        Point { r: vec![0.0; n], grad: vec![0.0; n], hess: vec![0.0; n * n] }
+impl<'a> Point<'a> {
+    /// A point on the first `n² + 2n` values of `buffer`, and the rest.
+    fn split_from(buffer: &'a mut [f64], n: usize) -> (Point<'a>, &'a mut [f64]) {
+        let (r, rest) = buffer.split_at_mut(n);
+        let (grad, rest) = rest.split_at_mut(n);
+        let (hess, rest) = rest.split_at_mut(n * n);
+        (Point { r, grad, hess }, rest)
     }
 }
 
 struct Evaluator<'a> {
     pairwise: &'a Pairwise,
     /// `e^{r_x − c}` for the current point, and its inverse.
-    scaled: Vec<f64>,
-    inverse: Vec<f64>,
+    scaled: &'a mut [f64],
+    inverse: &'a mut [f64],
 }
 
 impl Evaluator<'_> {

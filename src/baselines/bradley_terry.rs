@@ -1,14 +1,18 @@
 //! The ridge Bradley–Terry fit behind the RLHF baseline (see
-//! [`super::rlhf_rewards`]): damped Newton steps on the strictly concave
-//! objective, in fixed buffers.
+//! [`super::rlhf_rewards`] for the objective and the stopping rule): damped
+//! Newton steps on the strictly concave objective, all buffers in one
+//! allocation.
 //!
 //! What a step costs: the objective, gradient and Hessian at a point take `n`
-//! exponentials (`e^{−|r_x − r_y|}` is the ratio of `e^{r_x − c}` and
-//! `e^{r_y − c}`), a division per pair, and one logarithm per 1,000 pairs
-//! (the `ln(1 + e^{−|d|})` of every pair share the weight `W`, so their sum is
-//! the logarithm of a product). The first Newton step, from `r = 0`, is
-//! `grad / (λ + nW/4)` in closed form (the Hessian there is `λI + (W/4)(nI − 11ᵀ)`
-//! and the gradient sums to zero); the others solve by an `LDLᵀ` factorisation.
+//! exponentials (`σ(r_x − r_y) = u_x / (u_x + u_y)` with `u_x = e^{r_x − c}`;
+//! one exponential per pair only when the rewards span more than
+//! [`RATIO_RANGE`], and none at equal rewards, the start), a division per
+//! pair, and one logarithm per 1,000 pairs (the `ln(1 + e^{−|d|})` of every
+//! pair share the weight `W`, so their sum is the logarithm of a product).
+//! Nothing branches on the sign of `r_x − r_y`. The first Newton step, from
+//! `r = 0`, is `grad / (λ + nW/4)` in closed form (the Hessian there is
+//! `λI + (W/4)(nI − 11ᵀ)` and the gradient sums to zero); the others solve by
+//! an `LDLᵀ` factorisation.
 
 use super::{Pairwise, BT_RIDGE};
 use crate::linalg::ldl_solve_in_place;
@@ -115,7 +119,10 @@ impl Evaluator<'_> {
     fn state(&mut self, point: &mut Point) -> f64 {
         let Point { r, .. } = point;
         let (lo, hi) = r.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-        if hi - lo <= RATIO_RANGE {
+        if lo == hi {
+            // Equal rewards (the start, r = 0): σ(0) = 1/2 without exponentials.
+            accumulate(self.pairwise, point, |_, _, _| (0.5, 0.5, 2.0))
+        } else if hi - lo <= RATIO_RANGE {
             let centre = 0.5 * (lo + hi);
             for ((u, v), &rx) in self.scaled.iter_mut().zip(self.inverse.iter_mut()).zip(r.iter()) {
                 *u = (rx - centre).exp();

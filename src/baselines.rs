@@ -38,6 +38,7 @@ pub struct Pairwise {
 }
 
 impl Pairwise {
+    /// The pairwise preferences of `pop` (see [`pairwise`]).
     pub fn of(pop: &Population) -> Pairwise {
         let n = pop.responses;
         let mut p = vec![0.0; n * n];
@@ -184,11 +185,6 @@ pub const BT_RIDGE: f64 = 1e-6;
 /// rankings and Plackett–Luce types, and exactly for unanimous pairs.
 pub fn rlhf_rewards(pop: &Population) -> Vec<f64> {
     bradley_terry::fit(&Pairwise::of(pop))
-}
-
-/// [`rlhf_rewards`] from the population's pairwise preferences.
-pub fn rlhf_rewards_of(pairwise: &Pairwise) -> Vec<f64> {
-    bradley_terry::fit(pairwise)
 }
 
 /// Rewards within this distance of the maximum count as tied for the argmax.

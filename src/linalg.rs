@@ -102,13 +102,20 @@ pub fn ldl_solve_in_place(a: &mut [f64], n: usize, b: &mut [f64], work: &mut [f6
             row_i[j] = v * inverse;
         }
     }
-    // L y = b, then Lᵀ x = D⁻¹ y, in one vector.
+    // L y = b, then Lᵀ x = D⁻¹ y, in one vector; the back substitution by
+    // rows of L (each final x_i is subtracted from the entries above it), so
+    // that it reads L contiguously and carries no chain of additions.
     for i in 0..n {
         b[i] -= a[i * n..][..i].iter().zip(&b[..i]).map(|(l, v)| l * v).sum::<f64>();
     }
-    for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|c| a[c * n + i] * b[c]).sum();
-        b[i] = b[i] / a[i * n + i] - s;
+    for i in 0..n {
+        b[i] /= a[i * n + i];
+    }
+    for i in (1..n).rev() {
+        let (above, x) = b.split_at_mut(i);
+        for (v, l) in above.iter_mut().zip(&a[i * n..][..i]) {
+            *v -= l * x[0];
+        }
     }
     true
 }

@@ -9,41 +9,79 @@ use serde::Serialize;
 use crate::dynamics::Solution;
 use crate::equilibrium::{self, Equilibrium, EquilibriumOptions};
 use crate::error::{Error, Result};
-use crate::linalg::{cholesky_solve, least_squares};
+use crate::linalg::least_squares;
 use crate::maximal_lottery::{self, MaximalLottery};
 use crate::metrics::evaluate_exact;
 use crate::population::{check_k, Kind, Population};
 
+mod bradley_terry;
+
 /// `P(x ≻ y)` for every ordered pair (the duplicate rule of docs/theory.md with one response each side):
 /// rankings give 0/1, Plackett–Luce types `w_x / (w_x + w_y)`; the diagonal is 1/2.
 pub fn pairwise(pop: &Population) -> Vec<Vec<f64>> {
-    let n = pop.responses;
-    let mut p = vec![vec![0.0; n]; n];
-    for t in &pop.types {
-        match &t.kind {
-            Kind::Ranking(r) => {
-                for (i, &x) in r.iter().enumerate() {
-                    for &y in &r[i + 1..] {
-                        p[x as usize][y as usize] += t.weight;
+    let pw = Pairwise::of(pop);
+    pw.p.chunks(pw.n).map(<[f64]>::to_vec).collect()
+}
+
+/// The pairwise preferences of a population in one row-major block, computed
+/// once and shared by the NLHF and RLHF baselines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pairwise {
+    /// Number of responses `n`.
+    pub n: usize,
+    /// `p[x * n + y] = P(x ≻ y)` as in [`pairwise`] (the same values, bit for bit).
+    pub p: Vec<f64>,
+    /// The total type weight, summed in type order: `P(x≻y) + P(y≻x)` for
+    /// every pair up to rounding, and exactly so for a pair every type ranks
+    /// the same way round.
+    pub weight: f64,
+}
+
+impl Pairwise {
+    /// The pairwise preferences of `pop` (see [`pairwise`]).
+    pub fn of(pop: &Population) -> Pairwise {
+        let n = pop.responses;
+        let mut p = vec![0.0; n * n];
+        let mut weight = 0.0;
+        for t in &pop.types {
+            let w = t.weight;
+            weight += w;
+            match &t.kind {
+                Kind::Ranking(r) => {
+                    for (i, &x) in r.iter().enumerate() {
+                        let row = &mut p[x as usize * n..][..n];
+                        for &y in &r[i + 1..] {
+                            row[y as usize] += w;
+                        }
                     }
                 }
-            }
-            Kind::Scores(s) => {
-                for x in 0..n {
-                    for y in 0..n {
-                        if x != y {
-                            // w_x/(w_x+w_y) = σ(s_x − s_y), never overflowing.
-                            p[x][y] += t.weight * sigmoid(s[x] - s[y]);
+                Kind::Scores(s) => {
+                    for x in 0..n {
+                        for y in x + 1..n {
+                            // w_x/(w_x+w_y) = σ(s_x − s_y), never overflowing; both
+                            // orders from one exponential.
+                            let d = s[x] - s[y];
+                            let e = (-d.abs()).exp();
+                            let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+                            let (sxy, syx) = if d >= 0.0 { (big, small) } else { (small, big) };
+                            p[x * n + y] += w * sxy;
+                            p[y * n + x] += w * syx;
                         }
                     }
                 }
             }
         }
+        for x in 0..n {
+            p[x * n + x] = 0.5;
+        }
+        Pairwise { n, p, weight }
     }
-    for (x, row) in p.iter_mut().enumerate() {
-        row[x] = 0.5;
+
+    /// The margins `M(x,y) = P(x≻y) − P(y≻x)`, row by row.
+    fn margins(&self) -> Vec<Vec<f64>> {
+        let (n, p) = (self.n, &self.p);
+        (0..n).map(|x| (0..n).map(|y| p[x * n + y] - p[y * n + x]).collect()).collect()
     }
-    p
 }
 
 /// The NLHF policy: the symmetric equilibrium of the two-player game with
@@ -65,9 +103,13 @@ pub fn nlhf(pop: &Population) -> Vec<f64> {
 /// it is still a maximal lottery (to 1e-12). Such a result has
 /// `unique: false` (not certified).
 pub fn nlhf_lottery(pop: &Population) -> MaximalLottery {
-    let n = pop.responses;
-    let p = pairwise(pop);
-    let margins: Vec<Vec<f64>> = (0..n).map(|x| (0..n).map(|y| p[x][y] - p[y][x]).collect()).collect();
+    nlhf_lottery_of(&Pairwise::of(pop))
+}
+
+/// [`nlhf_lottery`] from the population's pairwise preferences.
+pub fn nlhf_lottery_of(pairwise: &Pairwise) -> MaximalLottery {
+    let n = pairwise.n;
+    let margins = pairwise.margins();
     if let Some(canonical) = maximal_lottery::canonical(&margins) {
         return canonical;
     }
@@ -138,91 +180,11 @@ pub const BT_RIDGE: f64 = 1e-6;
 /// `gradᵀ H⁻¹ grad` (twice the predicted gain) is at the objective's rounding
 /// level, the last full Newton step is taken without a line search. The line
 /// search accepts a step within rounding noise of the Armijo bound, so it never
-/// backtracks on noise.
+/// backtracks on noise. `P(y≻x)` is taken as `W − P(x≻y)` (`W` the total
+/// weight, [`Pairwise::weight`]), which it is up to rounding for complete
+/// rankings and Plackett–Luce types, and exactly for unanimous pairs.
 pub fn rlhf_rewards(pop: &Population) -> Vec<f64> {
-    let n = pop.responses;
-    let p: Vec<f64> = pairwise(pop).into_iter().flatten().collect();
-    let mut r = vec![0.0; n];
-    let mut grad = vec![0.0; n];
-    let mut hess = vec![0.0; n * n];
-    let mut trial = vec![0.0; n];
-    let mut trial_grad = vec![0.0; n];
-    let mut trial_hess = vec![0.0; n * n];
-    let mut f = bt_state(&p, &r, &mut grad, &mut hess);
-    for _ in 0..BT_MAX_NEWTON {
-        let Some(delta) = cholesky_solve(&hess, n, &grad) else { break };
-        let decrement: f64 = grad.iter().zip(&delta).map(|(g, d)| g * d).sum();
-        let noise = BT_NOISE * (1.0 + f.abs());
-        if !(decrement > noise) {
-            // Quadratic convergence: this step leaves an error far below its own size.
-            if decrement.is_finite() {
-                r.iter_mut().zip(&delta).for_each(|(v, d)| *v += d);
-            }
-            break;
-        }
-        let mut step = 1.0;
-        let mut accepted = false;
-        while step > 1e-12 {
-            trial.iter_mut().zip(r.iter().zip(&delta)).for_each(|(t, (v, d))| *t = v + step * d);
-            let f_trial = bt_state(&p, &trial, &mut trial_grad, &mut trial_hess);
-            if f_trial >= f + 0.25 * step * decrement - noise {
-                std::mem::swap(&mut r, &mut trial);
-                std::mem::swap(&mut grad, &mut trial_grad);
-                std::mem::swap(&mut hess, &mut trial_hess);
-                f = f_trial;
-                accepted = true;
-                break;
-            }
-            step *= 0.5;
-        }
-        if !accepted {
-            break;
-        }
-    }
-    let mean = r.iter().sum::<f64>() / n as f64;
-    r.iter().map(|v| v - mean).collect()
-}
-
-/// Newton steps of the Bradley–Terry fit at most (unanimous pairs take about
-/// `ln(1/λ)` damped steps before the quadratic phase).
-const BT_MAX_NEWTON: usize = 200;
-
-/// Relative rounding level of the Bradley–Terry objective.
-const BT_NOISE: f64 = 1e-14;
-
-/// The ridge Bradley–Terry log-likelihood at `r` (returned), its gradient and
-/// its negated Hessian, from one exponential and one `ln_1p` per unordered
-/// pair. `p` is the pairwise matrix, row-major.
-fn bt_state(p: &[f64], r: &[f64], grad: &mut [f64], hess: &mut [f64]) -> f64 {
-    let n = r.len();
-    hess.fill(0.0);
-    let mut f = 0.0;
-    for x in 0..n {
-        grad[x] = -BT_RIDGE * r[x];
-        hess[x * n + x] = BT_RIDGE;
-        f -= 0.5 * BT_RIDGE * r[x] * r[x];
-    }
-    for x in 0..n {
-        for y in x + 1..n {
-            let (pxy, pyx) = (p[x * n + y], p[y * n + x]);
-            let d = r[x] - r[y];
-            let e = (-d.abs()).exp();
-            let big = 1.0 / (1.0 + e); // σ(|d|)
-            let log1p = e.ln_1p(); // softplus(−|d|)
-                                   // σ(d), σ(−d) and their logarithms, without overflow.
-            let (sxy, syx, lxy, lyx) =
-                if d >= 0.0 { (big, e * big, -log1p, -d - log1p) } else { (e * big, big, d - log1p, -log1p) };
-            f += pxy * lxy + pyx * lyx;
-            grad[x] += pxy - (pxy + pyx) * sxy;
-            grad[y] += pyx - (pxy + pyx) * syx;
-            let c = (pxy + pyx) * sxy * syx;
-            hess[x * n + x] += c;
-            hess[y * n + y] += c;
-            hess[x * n + y] -= c;
-            hess[y * n + x] -= c;
-        }
-    }
-    f
+    bradley_terry::fit(&Pairwise::of(pop))
 }
 
 /// Rewards within this distance of the maximum count as tied for the argmax.
@@ -232,7 +194,12 @@ pub const ARGMAX_TIE: f64 = 1e-9;
 /// within [`ARGMAX_TIE`], share the mass uniformly); with `Some(β)` the
 /// softmax `∝ exp(r/β)`. `β` must be finite and > 0.
 pub fn rlhf_policy(pop: &Population, beta: Option<f64>) -> Result<Vec<f64>> {
-    let r = rlhf_rewards(pop);
+    rlhf_policy_of(&Pairwise::of(pop), beta)
+}
+
+/// [`rlhf_policy`] from the population's pairwise preferences.
+pub fn rlhf_policy_of(pairwise: &Pairwise, beta: Option<f64>) -> Result<Vec<f64>> {
+    let r = bradley_terry::fit(pairwise);
     let top = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     match beta {
         None => {
@@ -332,13 +299,4 @@ pub fn compare_from(pop: &Population, found: &[Found], tol: f64) -> Result<Vec<C
             })
         })
         .collect()
-}
-
-fn sigmoid(d: f64) -> f64 {
-    if d >= 0.0 {
-        1.0 / (1.0 + (-d).exp())
-    } else {
-        let e = d.exp();
-        e / (1.0 + e)
-    }
 }

@@ -75,3 +75,47 @@ pub fn cholesky_solve(a: &[f64], n: usize, b: &[f64]) -> Option<Vec<f64>> {
     }
     Some(x)
 }
+
+/// Solves `A x = b` in place for a symmetric positive definite row-major
+/// `n × n` matrix by `LDLᵀ` (no square roots, one division per column):
+/// reads the lower triangle of `a` (the upper one is never read) and
+/// overwrites it with the unit factor `L` and `D` on the diagonal, and `b`
+/// with `x`. `work` holds `n` scratch values. `false` (with `a`, `b` partly
+/// overwritten) if `A` is not numerically positive definite.
+pub fn ldl_solve_in_place(a: &mut [f64], n: usize, b: &mut [f64], work: &mut [f64]) -> bool {
+    for j in 0..n {
+        // work[c] = L_jc · D_c for c < j, then column j from row i's prefix.
+        let (done, rest) = a.split_at_mut(j * n);
+        let row_j = &mut rest[..n];
+        for c in 0..j {
+            work[c] = row_j[c] * done[c * n + c];
+        }
+        let d = row_j[j] - (0..j).map(|c| row_j[c] * work[c]).sum::<f64>();
+        if !(d > 0.0) {
+            return false;
+        }
+        row_j[j] = d;
+        let inverse = 1.0 / d;
+        for i in j + 1..n {
+            let row_i = &mut a[i * n..][..=j];
+            let v = row_i[j] - row_i[..j].iter().zip(&work[..j]).map(|(l, w)| l * w).sum::<f64>();
+            row_i[j] = v * inverse;
+        }
+    }
+    // L y = b, then Lᵀ x = D⁻¹ y, in one vector; the back substitution by
+    // rows of L (each final x_i is subtracted from the entries above it), so
+    // that it reads L contiguously and carries no chain of additions.
+    for i in 0..n {
+        b[i] -= a[i * n..][..i].iter().zip(&b[..i]).map(|(l, v)| l * v).sum::<f64>();
+    }
+    for i in 0..n {
+        b[i] /= a[i * n + i];
+    }
+    for i in (1..n).rev() {
+        let (above, x) = b.split_at_mut(i);
+        for (v, l) in above.iter_mut().zip(&a[i * n..][..i]) {
+            *v -= l * x[0];
+        }
+    }
+    true
+}

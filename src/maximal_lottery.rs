@@ -185,14 +185,17 @@ fn relative_interior(margin: &[Vec<f64>]) -> Option<Face> {
 /// norm below [`RANK_TOL`] span the null space.
 fn null_space(a: &[f64], rows: usize, cols: usize) -> Vec<Vec<f64>> {
     let scale = a.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-    let mut u: Vec<Vec<f64>> = (0..cols).map(|c| (0..rows).map(|r| a[r * cols + c]).collect()).collect();
-    let mut v: Vec<Vec<f64>> = (0..cols).map(|c| (0..cols).map(|r| if r == c { 1.0 } else { 0.0 }).collect()).collect();
+    // Column c of `a` is u[c * rows..][..rows]; column c of V is v[c * cols..][..cols].
+    let mut u: Vec<f64> = (0..cols).flat_map(|c| (0..rows).map(move |r| a[r * cols + c])).collect();
+    let mut v = vec![0.0; cols * cols];
+    (0..cols).for_each(|c| v[c * cols + c] = 1.0);
     let dot = |p: &[f64], q: &[f64]| p.iter().zip(q).map(|(a, b)| a * b).sum::<f64>();
     for _sweep in 0..60 {
         let mut rotated = false;
         for i in 0..cols {
             for j in i + 1..cols {
-                let (alpha, beta, gamma) = (dot(&u[i], &u[i]), dot(&u[j], &u[j]), dot(&u[i], &u[j]));
+                let (ui, uj) = (&u[i * rows..][..rows], &u[j * rows..][..rows]);
+                let (alpha, beta, gamma) = (dot(ui, ui), dot(uj, uj), dot(ui, uj));
                 if gamma.abs() <= 1e-15 * (alpha * beta).sqrt() || gamma == 0.0 {
                     continue;
                 }
@@ -202,9 +205,9 @@ fn null_space(a: &[f64], rows: usize, cols: usize) -> Vec<Vec<f64>> {
                 let tan = if zeta == 0.0 { 1.0 } else { tan };
                 let cos = 1.0 / (1.0 + tan * tan).sqrt();
                 let sin = cos * tan;
-                for m in [&mut u, &mut v] {
-                    let (lo, hi) = m.split_at_mut(j);
-                    for (p, q) in lo[i].iter_mut().zip(hi[0].iter_mut()) {
+                for (m, len) in [(&mut u, rows), (&mut v, cols)] {
+                    let (lo, hi) = m.split_at_mut(j * len);
+                    for (p, q) in lo[i * len..][..len].iter_mut().zip(hi[..len].iter_mut()) {
                         let (a, b) = (*p, *q);
                         *p = cos * a - sin * b;
                         *q = sin * a + cos * b;
@@ -216,7 +219,13 @@ fn null_space(a: &[f64], rows: usize, cols: usize) -> Vec<Vec<f64>> {
             break;
         }
     }
-    (0..cols).filter(|&c| dot(&u[c], &u[c]).sqrt() <= RANK_TOL * scale).map(|c| v[c].clone()).collect()
+    (0..cols)
+        .filter(|&c| {
+            let uc = &u[c * rows..][..rows];
+            dot(uc, uc).sqrt() <= RANK_TOL * scale
+        })
+        .map(|c| v[c * cols..][..cols].to_vec())
+        .collect()
 }
 
 /// Step 3 of the module doc: maximises entropy over

@@ -26,10 +26,12 @@ const MAX_CANDIDATES: usize = 512;
 /// The proved essential set (ascending), or `None` when no candidate is
 /// proved.
 pub(super) fn proven_support(margin: &[Vec<f64>]) -> Option<Vec<usize>> {
-    let top = top_cycle(margin);
+    let beaten = Beaten::new(margin);
+    let top = beaten.top_cycle();
     let p = top.len();
     let mut tried = 0;
     let mut work = Work::default();
+    let mut s = Vec::with_capacity(p);
     for size in (1..=p).step_by(2) {
         tried += binomial(p, size);
         if tried > MAX_CANDIDATES {
@@ -37,9 +39,10 @@ pub(super) fn proven_support(margin: &[Vec<f64>]) -> Option<Vec<usize>> {
         }
         let mut pick: Vec<usize> = (0..size).collect();
         loop {
-            let mut s: Vec<usize> = pick.iter().map(|&i| top[i]).collect();
+            s.clear();
+            s.extend(pick.iter().map(|&i| top[i]));
             s.sort_unstable();
-            if work.proves(margin, &s) {
+            if beaten.covers_the_rest(&s) && work.proves(margin, &s) {
                 return Some(s);
             }
             if !next_combination(&mut pick, p) {
@@ -50,24 +53,70 @@ pub(super) fn proven_support(margin: &[Vec<f64>]) -> Option<Vec<usize>> {
     None
 }
 
-/// The smallest prefix of the responses, ordered by the number of responses
-/// each strictly beats, whose members all strictly beat every response
-/// outside it. A prefix of size `p` is one exactly when its wins add up to
-/// `p(p−1)/2 + p(n−p)`: at most `p(p−1)/2` wins fall inside it.
-fn top_cycle(margin: &[Vec<f64>]) -> Vec<usize> {
-    let n = margin.len();
-    let wins: Vec<usize> = (0..n).map(|x| (0..n).filter(|&y| margin[x][y] > 0.0).count()).collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| wins[b].cmp(&wins[a]));
-    let mut total = 0;
-    for p in 1..=n {
-        total += wins[order[p - 1]];
-        if total == p * (p - 1) / 2 + p * (n - p) {
-            order.truncate(p);
-            return order;
+/// Which responses each response strictly beats, as bit sets: a candidate
+/// `S` can be proved only if every response outside it is beaten by some
+/// member (otherwise its row `Σ_{x∈S} q_x M(x,y)` is a sum of products of a
+/// positive and a nonpositive number, never above 0 in floating point
+/// either), so this rules candidates out before their system is solved.
+struct Beaten {
+    n: usize,
+    words: usize,
+    /// Row `x` (`words` words): bit `y` is set when `M(x,y) > 0`.
+    bits: Vec<u64>,
+}
+
+impl Beaten {
+    fn new(margin: &[Vec<f64>]) -> Beaten {
+        let n = margin.len();
+        let words = n.div_ceil(64);
+        let mut bits = vec![0u64; n * words];
+        for (x, row) in margin.iter().enumerate() {
+            for (y, &m) in row.iter().enumerate() {
+                // Without a branch: the signs of margins are coin flips.
+                bits[x * words + y / 64] |= u64::from(m > 0.0) << (y % 64);
+            }
         }
+        Beaten { n, words, bits }
     }
-    order
+
+    /// The smallest prefix of the responses, ordered by the number of
+    /// responses each strictly beats, whose members all strictly beat every
+    /// response outside it. A prefix of size `p` is one exactly when its wins
+    /// add up to `p(p−1)/2 + p(n−p)`: at most `p(p−1)/2` wins fall inside it.
+    fn top_cycle(&self) -> Vec<usize> {
+        let (n, w) = (self.n, self.words);
+        let wins: Vec<usize> =
+            (0..n).map(|x| self.bits[x * w..][..w].iter().map(|b| b.count_ones() as usize).sum()).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| wins[b].cmp(&wins[a]));
+        let mut total = 0;
+        for p in 1..=n {
+            total += wins[order[p - 1]];
+            if total == p * (p - 1) / 2 + p * (n - p) {
+                order.truncate(p);
+                return order;
+            }
+        }
+        order
+    }
+
+    /// Whether every response outside `s` is beaten by a member of `s`.
+    fn covers_the_rest(&self, s: &[usize]) -> bool {
+        let (n, w) = (self.n, self.words);
+        (0..w).all(|word| {
+            let mut covered = 0u64;
+            let mut members = 0u64;
+            for &x in s {
+                covered |= self.bits[x * w + word];
+                if x / 64 == word {
+                    members |= 1 << (x % 64);
+                }
+            }
+            let span = (n - word * 64).min(64);
+            let all = if span == 64 { u64::MAX } else { (1u64 << span) - 1 };
+            (covered | members) & all == all
+        })
+    }
 }
 
 /// Reused buffers for the candidate systems.
@@ -223,7 +272,7 @@ mod tests {
     fn the_top_cycle_of_a_condorcet_winner_is_the_winner() {
         // 2 beats 0 and 1; 0 beats 1.
         let m = vec![vec![0.0, 0.2, -0.1], vec![-0.2, 0.0, -0.3], vec![0.1, 0.3, 0.0]];
-        assert_eq!(top_cycle(&m), [2]);
+        assert_eq!(Beaten::new(&m).top_cycle(), [2]);
         assert_eq!(proven_support(&m), Some(vec![2]));
     }
 }

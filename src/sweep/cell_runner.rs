@@ -97,7 +97,12 @@ impl EngineRunner {
         }
         let computed: Vec<(MaximalLottery, Vec<f64>)> = pops
             .par_iter()
-            .map(|pop| Ok((crate::baselines::nlhf_lottery(pop), crate::baselines::rlhf_policy(pop, self.rlhf_beta)?)))
+            .map(|pop| {
+                // One pairwise matrix feeds both baselines.
+                let pairwise = crate::baselines::Pairwise::of(pop);
+                let rlhf = crate::baselines::rlhf_policy_of(&pairwise, self.rlhf_beta)?;
+                Ok((crate::baselines::nlhf_lottery_of(&pairwise), rlhf))
+            })
             .collect::<Result<_>>()?;
         let computed = Arc::new(computed);
         let mut sets = self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -8,6 +8,7 @@
 //! the largest cell. Auto skips software adapters on purpose: a software
 //! rasteriser runs the same work slower than the native CPU engine.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -29,13 +30,34 @@ use crate::population::{check_policy, Population};
 /// The populations of a cell: population `i` is `generate_one(spec, i)`, or
 /// the one population of the PrefLib file.
 pub fn populations(cell: &Cell) -> Result<Vec<Population>> {
+    populations_in(cell, 0..population_count(cell))
+}
+
+/// How many populations a cell has (a PrefLib cell has its file's one).
+fn population_count(cell: &Cell) -> usize {
+    if cell.preflib_path.is_some() {
+        1
+    } else {
+        cell.populations
+    }
+}
+
+/// The cell's populations with indices in `range`.
+fn populations_in(cell: &Cell, range: Range<usize>) -> Result<Vec<Population>> {
     if let Some(path) = &cell.preflib_path {
         return Ok(vec![crate::population::load::load_population(path)?]);
     }
     let spec =
         gen_spec(cell).ok_or_else(|| Error::Other(format!("cell {}: unknown model {}", cell.index, cell.model)))?;
-    (0..cell.populations).into_par_iter().map(|i| generate_one(&spec, i)).collect()
+    range.into_par_iter().map(|i| generate_one(&spec, i)).collect()
 }
+
+/// Populations a cell runs at a time, start to finish (generated, played,
+/// polished, scored). A chunk's populations and solutions are freed before
+/// the next is generated, so a cell holds its outcomes and one chunk, and
+/// the allocator reuses the chunk's memory instead of faulting in new pages
+/// for every population. Large enough to fill a GPU batch.
+const CHUNK: usize = 16_384;
 
 /// Runs cells with the CPU or GPU engine and the exact baselines.
 pub struct EngineRunner {
@@ -87,30 +109,32 @@ impl EngineRunner {
         })
     }
 
-    /// The cell's baseline policies, computed once per population set.
-    fn baseline_policies(&self, cell: &Cell, pops: &[Population]) -> Result<BaselinePolicies> {
-        let key = population_key(cell);
-        let cached =
-            |sets: &Vec<(String, BaselinePolicies)>| sets.iter().find(|(k, _)| *k == key).map(|(_, b)| b.clone());
-        if let Some(hit) = cached(&self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
-            return Ok(hit);
+    /// The baseline policies of the cell's population set, if a cell of the
+    /// same populations computed them.
+    fn cached_baselines(&self, key: &str) -> Option<BaselinePolicies> {
+        let sets = self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        sets.iter().find(|(k, _)| k == key).map(|(_, b)| b.clone())
+    }
+
+    /// Keeps a population set's baseline policies for the next cells.
+    fn remember_baselines(&self, key: String, computed: BaselinePolicies) {
+        let mut sets = self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if sets.len() == BASELINE_SETS {
+            sets.remove(0);
         }
-        let computed: Vec<(MaximalLottery, Vec<f64>)> = pops
-            .par_iter()
+        sets.push((key, computed));
+    }
+
+    /// The NLHF and RLHF policies of each population.
+    fn baseline_policies(&self, pops: &[Population]) -> Result<Vec<(MaximalLottery, Vec<f64>)>> {
+        pops.par_iter()
             .map(|pop| {
                 // One pairwise matrix feeds both baselines.
                 let pairwise = crate::baselines::Pairwise::of(pop);
                 let rlhf = crate::baselines::rlhf_policy_of(&pairwise, self.rlhf_beta)?;
                 Ok((crate::baselines::nlhf_lottery_of(&pairwise), rlhf))
             })
-            .collect::<Result<_>>()?;
-        let computed = Arc::new(computed);
-        let mut sets = self.baselines.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if sets.len() == BASELINE_SETS {
-            sets.remove(0);
-        }
-        sets.push((key, computed.clone()));
-        Ok(computed)
+            .collect()
     }
 
     fn solve(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
@@ -161,7 +185,6 @@ impl CellRunner for EngineRunner {
     }
 
     fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>> {
-        let pops = populations(cell)?;
         let opts = SolveOptions {
             dynamics: cell.dynamics,
             eta: cell.eta,
@@ -169,49 +192,75 @@ impl CellRunner for EngineRunner {
             tol: cell.tol,
             checkpoints: self.checkpoints,
         };
-        let k = cell.k;
-        let solutions = self.solve(&pops, k, &opts)?;
-        let baselines = self.baseline_policies(cell, &pops)?;
-        pops.par_iter()
-            .zip(solutions)
-            .zip(baselines.par_iter())
-            .map(|((pop, sol), (nlhf, rlhf_policy))| {
-                let n = pop.responses;
-                // Validated when built (generated or loaded) and again by the CPU self-play.
-                let found = equilibrium_of(pop, k, &sol)?;
-                let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
-                    Ok(PolicyMetrics::from_evaluation(&evaluate_on_valid(pop, policy, k, ell)?))
-                };
-                // The solver's own f64 evaluation of its policy: `evaluate` would
-                // recompute the same numbers after the same checks.
-                check_policy(&found.policy, n)?;
-                let (policy, equilibrium, equilibrium_converged) = (&found.policy, &found.evaluation, found.converged);
-                let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, policy, k, l)).transpose()?;
-                Ok(PopulationOutcome {
-                    responses: n,
-                    types: pop.types.len(),
-                    iterations: sol.iterations,
-                    converged: sol.converged,
-                    equilibrium: PolicyMetrics {
-                        r: equilibrium.robust_alignment,
-                        e: equilibrium.exploitability,
-                        r_ell,
-                    },
-                    equilibrium_converged: Some(equilibrium_converged),
-                    last_iterate: Some(PolicyMetrics::from_evaluation(&sol.evaluation)),
-                    nlhf_unique: Some(nlhf.unique),
-                    average_r: sol.average_robust_alignment,
-                    regret: sol.regret,
-                    support: equilibrium.support,
-                    entropy: equilibrium.entropy,
-                    nlhf: metrics(&nlhf.policy, cell.ell)?,
-                    rlhf: metrics(rlhf_policy, None)?,
-                    uniform: metrics(&crate::baselines::uniform(n), None)?,
-                    history: sol.history,
-                })
-            })
-            .collect()
+        let count = population_count(cell);
+        let key = population_key(cell);
+        let cached = self.cached_baselines(&key);
+        let mut computed = Vec::new();
+        let mut outcomes = Vec::with_capacity(count);
+        for start in (0..count).step_by(CHUNK) {
+            let range = start..(start + CHUNK).min(count);
+            let pops = populations_in(cell, range.clone())?;
+            let solutions = self.solve(&pops, cell.k, &opts)?;
+            let baselines = match &cached {
+                Some(all) => &all[range],
+                None => {
+                    computed.extend(self.baseline_policies(&pops)?);
+                    &computed[range]
+                }
+            };
+            let chunk: Vec<PopulationOutcome> = pops
+                .par_iter()
+                .zip(solutions)
+                .zip(baselines)
+                .map(|((pop, sol), (nlhf, rlhf))| outcome(cell, pop, sol, nlhf, rlhf))
+                .collect::<Result<_>>()?;
+            outcomes.extend(chunk);
+        }
+        if cached.is_none() {
+            self.remember_baselines(key, Arc::new(computed));
+        }
+        Ok(outcomes)
     }
+}
+
+/// What a sweep reports for one population of a cell: its dynamics run, its
+/// equilibrium and its baselines, all scored exactly in f64.
+fn outcome(
+    cell: &Cell,
+    pop: &Population,
+    sol: Solution,
+    nlhf: &MaximalLottery,
+    rlhf_policy: &[f64],
+) -> Result<PopulationOutcome> {
+    let (n, k) = (pop.responses, cell.k);
+    // Validated when built (generated or loaded) and again by the CPU self-play.
+    let found = equilibrium_of(pop, k, &sol)?;
+    let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
+        Ok(PolicyMetrics::from_evaluation(&evaluate_on_valid(pop, policy, k, ell)?))
+    };
+    // The solver's own f64 evaluation of its policy: `evaluate` would
+    // recompute the same numbers after the same checks.
+    check_policy(&found.policy, n)?;
+    let (policy, equilibrium, equilibrium_converged) = (&found.policy, &found.evaluation, found.converged);
+    let r_ell = cell.ell.map(|l| robust_alignment_ell(pop, policy, k, l)).transpose()?;
+    Ok(PopulationOutcome {
+        responses: n,
+        types: pop.types.len(),
+        iterations: sol.iterations,
+        converged: sol.converged,
+        equilibrium: PolicyMetrics { r: equilibrium.robust_alignment, e: equilibrium.exploitability, r_ell },
+        equilibrium_converged: Some(equilibrium_converged),
+        last_iterate: Some(PolicyMetrics::from_evaluation(&sol.evaluation)),
+        nlhf_unique: Some(nlhf.unique),
+        average_r: sol.average_robust_alignment,
+        regret: sol.regret,
+        support: equilibrium.support,
+        entropy: equilibrium.entropy,
+        nlhf: metrics(&nlhf.policy, cell.ell)?,
+        rlhf: metrics(rlhf_policy, None)?,
+        uniform: metrics(&crate::baselines::uniform(n), None)?,
+        history: sol.history,
+    })
 }
 
 /// The equilibrium a sweep reports for a population, and whether it is one

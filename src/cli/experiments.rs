@@ -99,9 +99,6 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
             populations: std::mem::take(&mut t.populations),
         };
         summary.files.extend(plot::default_figures_of(&out, &res)?);
-        // Millions of table cells: the process ends next, and freeing them
-        // one by one would cost more time than the exit's release of all.
-        std::mem::forget(res);
     }
     output::print(&super::format::sweep_summary(&summary, &out))
 }

@@ -27,7 +27,10 @@ use super::history_samples::HistorySamples;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
 use super::radix::sort_total;
 use crate::dynamics::Checkpoint;
-use crate::results::table::{fmt_f64, fmt_opt, Table};
+use crate::error::Result;
+use crate::results::population_points::{written, PopulationPoints};
+use crate::results::table::{csv_text, fmt_f64, push_f64, Table};
+use rayon::prelude::*;
 
 /// Linear-interpolation percentile (`q` in [0, 1]) of sorted values.
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -169,8 +172,8 @@ pub fn cells_table(records: &[CellRecord]) -> Table {
     t
 }
 
-/// `populations.csv`.
-pub fn populations_table(records: &[CellRecord]) -> Table {
+/// The header of `populations.csv`.
+fn populations_header() -> Vec<String> {
     let mut h: Vec<String> = ["cell", "population"].into_iter().chain(PARAMETERS).map(String::from).collect();
     h.retain(|c| c != "populations");
     for c in [
@@ -201,44 +204,85 @@ pub fn populations_table(records: &[CellRecord]) -> Table {
     ] {
         h.push(c.into());
     }
-    let mut t = Table::new(h);
+    h
+}
+
+/// Rows of `populations.csv` formatted per block, in parallel.
+const BLOCK: usize = 4096;
+
+/// `populations.csv` as consecutive pieces of its text (the header, then
+/// blocks of rows). A row per population is too many cells to hold as a
+/// [`Table`] of strings: each block's rows are formatted straight into bytes,
+/// quoted as [`Table::to_csv`] quotes them (only the parameters can need it).
+pub fn populations_csv(records: &[CellRecord]) -> Result<Vec<Vec<u8>>> {
+    let mut pieces = vec![csv_text([populations_header()])?];
     for rec in records {
         let mut params = rec.cell.parameter_values();
         params.remove(PARAMETERS.iter().position(|&p| p == "populations").expect("populations is a parameter"));
+        // The parameters' text ends with the record's line end: a comma in a row.
+        let mut params = csv_text([params])?;
+        *params.last_mut().expect("a record ends with a line end") = b',';
         let bound = rec.cell.bound();
-        for (i, p) in rec.outcomes.iter().enumerate() {
-            let mut row = vec![rec.cell.index.to_string(), i.to_string()];
-            row.extend(params.iter().cloned());
-            row.extend([
-                p.responses.to_string(),
-                p.types.to_string(),
-                p.iterations.to_string(),
-                p.converged.to_string(),
-                fmt_f64(p.equilibrium.r),
-                fmt_f64(p.equilibrium.e),
-                fmt_f64(bound - p.equilibrium.r),
-                fmt_f64(p.average_r),
-                fmt_f64(bound - p.average_r),
-                fmt_f64(p.regret),
-                p.support.to_string(),
-                fmt_f64(p.entropy),
-                fmt_opt(p.equilibrium.r_ell),
-                fmt_f64(p.nlhf.r),
-                fmt_f64(p.nlhf.e),
-                fmt_opt(p.nlhf.r_ell),
-                fmt_f64(p.rlhf.r),
-                fmt_f64(p.rlhf.e),
-                fmt_f64(p.uniform.r),
-                fmt_f64(p.uniform.e),
-                p.equilibrium_converged().to_string(),
-                fmt_f64(p.last_iterate().r),
-                fmt_f64(p.last_iterate().e),
-                p.nlhf_unique.map(|u| u.to_string()).unwrap_or_default(),
-            ]);
-            t.push(row);
+        let block = |(b, chunk): (usize, &[PopulationOutcome])| {
+            let mut out = Vec::with_capacity(chunk.len() * 400);
+            for (j, p) in chunk.iter().enumerate() {
+                population_row(&mut out, rec.cell.index, b * BLOCK + j, &params, bound, p);
+            }
+            out
+        };
+        pieces.par_extend(rec.outcomes.par_chunks(BLOCK).enumerate().map(block));
+    }
+    Ok(pieces)
+}
+
+/// One row of `populations.csv`, after `params` (the cell's parameters as
+/// CSV, comma included).
+fn population_row(out: &mut Vec<u8>, cell: usize, i: usize, params: &[u8], bound: f64, p: &PopulationOutcome) {
+    use std::io::Write as _;
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{cell},{i},");
+    out.extend_from_slice(params);
+    let _ = write!(out, "{},{},{},{}", p.responses, p.types, p.iterations, p.converged);
+    let numbers = [
+        Some(p.equilibrium.r),
+        Some(p.equilibrium.e),
+        Some(bound - p.equilibrium.r),
+        Some(p.average_r),
+        Some(bound - p.average_r),
+        Some(p.regret),
+    ];
+    push_numbers(out, &numbers);
+    let _ = write!(out, ",{}", p.support);
+    push_numbers(out, &[Some(p.entropy), p.equilibrium.r_ell, Some(p.nlhf.r), Some(p.nlhf.e), p.nlhf.r_ell]);
+    push_numbers(out, &[Some(p.rlhf.r), Some(p.rlhf.e), Some(p.uniform.r), Some(p.uniform.e)]);
+    let _ = write!(out, ",{}", p.equilibrium_converged());
+    push_numbers(out, &[Some(p.last_iterate().r), Some(p.last_iterate().e)]);
+    out.push(b',');
+    if let Some(u) = p.nlhf_unique {
+        let _ = write!(out, "{u}");
+    }
+    out.push(b'\n');
+}
+
+/// `,x` for each number, as [`crate::results::table::fmt_opt`] writes it.
+fn push_numbers(out: &mut Vec<u8>, numbers: &[Option<f64>]) {
+    for x in numbers {
+        out.push(b',');
+        push_f64(out, x.unwrap_or(f64::NAN));
+    }
+}
+
+/// The columns of `populations.csv` that the figures read, as the file
+/// reads back.
+pub fn population_points(records: &[CellRecord]) -> PopulationPoints {
+    let mut points = PopulationPoints::default();
+    for rec in records {
+        let k = rec.cell.k.to_string();
+        for p in &rec.outcomes {
+            points.push(&k, Some(p.iterations as f64), written(p.regret), written(p.average_r));
         }
     }
-    t
+    points
 }
 
 /// Log-spaced iteration grid from the first to the last checkpoint

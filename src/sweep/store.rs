@@ -29,6 +29,7 @@ use super::outcome::CellRecord;
 use super::report;
 use crate::error::{Error, Location, Result};
 pub use crate::results::manifest::{self, Manifest, Timings};
+use crate::results::population_points::PopulationPoints;
 use crate::results::table::{is_temporary, write_atomic, write_atomic_with, Table};
 
 /// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.
@@ -55,7 +56,9 @@ pub fn unix_now() -> u64 {
 #[derive(Clone, Debug)]
 pub struct Tables {
     pub cells: Table,
-    pub populations: Table,
+    /// Of `populations.csv` (a row per population), only what the figures
+    /// draw.
+    pub populations: PopulationPoints,
     pub history: Table,
 }
 
@@ -228,17 +231,19 @@ impl Store {
 
     /// Writes `cells.csv`, `populations.csv`, `history.csv` and `timings.csv`
     /// from records sorted by cell index, and returns the first three (what
-    /// the figures draw). The tables are independent, so they are built and
-    /// written in parallel.
+    /// the figures draw; of `populations.csv` the figures' columns). The
+    /// tables are independent, so they are built and written in parallel.
     pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<Tables> {
         let write = |name: &str, table: Table| table.write(&self.dir.join(name)).map(|()| table);
+        let write_populations = || {
+            let pieces = report::populations_csv(records)?;
+            write_atomic_with(&self.dir.join("populations.csv"), |file| {
+                pieces.iter().try_for_each(|piece| file.write_all(piece))
+            })?;
+            Ok(report::population_points(records))
+        };
         let ((cells, populations), (history, timings)) = rayon::join(
-            || {
-                rayon::join(
-                    || write("cells.csv", report::cells_table(records)),
-                    || write("populations.csv", report::populations_table(records)),
-                )
-            },
+            || rayon::join(|| write("cells.csv", report::cells_table(records)), write_populations),
             || {
                 rayon::join(
                     || write("history.csv", report::history_table(records, checkpoints)),

@@ -60,8 +60,22 @@ pub struct PopulationOutcome {
     pub nlhf: PolicyMetrics,
     pub rlhf: PolicyMetrics,
     pub uniform: PolicyMetrics,
-    /// Metrics at the run's checkpoints.
+    /// Metrics at the run's checkpoints. Saved compactly, each checkpoint as
+    /// the array `[iteration, exploitability, robust_alignment,
+    /// average_robust_alignment, average_regret]`; records written as
+    /// objects with these field names (before) load as well.
+    #[serde(serialize_with = "checkpoints_as_arrays")]
     pub history: Vec<Checkpoint>,
+}
+
+/// A cell holds a history per population, most of its file: field names
+/// repeated in every checkpoint would double its size.
+fn checkpoints_as_arrays<S: serde::Serializer>(history: &[Checkpoint], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(
+        history
+            .iter()
+            .map(|c| (c.iteration, c.exploitability, c.robust_alignment, c.average_robust_alignment, c.average_regret)),
+    )
 }
 
 impl PopulationOutcome {
@@ -91,6 +105,63 @@ pub struct CellRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn checkpoint(iteration: usize, x: f64) -> Checkpoint {
+        Checkpoint {
+            iteration,
+            exploitability: x,
+            robust_alignment: 1.0 - x,
+            average_robust_alignment: x / 3.0,
+            average_regret: -x * 1e-300,
+        }
+    }
+
+    /// Checkpoints are saved as arrays and read back bit for bit; records
+    /// saved with checkpoints as objects still load, to the same values.
+    #[test]
+    fn checkpoints_are_saved_as_arrays_and_objects_still_load() {
+        let m = PolicyMetrics { r: 0.1 + 0.2, e: 5e-324, r_ell: Some(-0.0) };
+        let history =
+            vec![checkpoint(0, 0.0), checkpoint(3, 2.0 / 3.0), checkpoint(1 << 40, 1e-17), checkpoint(7, -0.0)];
+        let outcome = PopulationOutcome {
+            responses: 8,
+            types: 16,
+            iterations: 83,
+            converged: true,
+            equilibrium: m.clone(),
+            equilibrium_converged: Some(true),
+            last_iterate: None,
+            nlhf_unique: None,
+            average_r: 0.7980194306635012,
+            regret: 0.1643872549294052,
+            support: 6,
+            entropy: 1.5228511400996356,
+            nlhf: m.clone(),
+            rlhf: m.clone(),
+            uniform: m,
+            history,
+        };
+        let text = serde_json::to_string(&outcome).unwrap();
+        assert!(text.contains(r#""history":[[0,0.0,1.0,0.0,-0.0],[3,"#), "{text}");
+        let back: PopulationOutcome = serde_json::from_str(&text).unwrap();
+        let bits = |o: &PopulationOutcome| {
+            o.history
+                .iter()
+                .map(|c| {
+                    let x = [c.exploitability, c.robust_alignment, c.average_robust_alignment, c.average_regret];
+                    (c.iteration, x.map(f64::to_bits))
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&back), bits(&outcome));
+        assert_eq!(back, outcome);
+        // The same record as written before: checkpoints as objects.
+        let mut old = serde_json::to_value(&outcome).unwrap();
+        old["history"] = serde_json::to_value(&outcome.history).unwrap();
+        assert!(old["history"][1]["exploitability"].is_number());
+        let old: PopulationOutcome = serde_json::from_str(&old.to_string()).unwrap();
+        assert_eq!(bits(&old), bits(&outcome));
+    }
 
     /// Records written before the equilibrium and the dynamics were told
     /// apart still load (resume), with the last iterate as the equilibrium.

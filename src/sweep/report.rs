@@ -322,7 +322,10 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
         let hists: Vec<&[Checkpoint]> =
             rec.outcomes.iter().filter(|p| !p.history.is_empty()).map(|p| p.history.as_slice()).collect();
         let Some(first) = hists.iter().map(|h| h[0].iteration).min() else { continue };
-        let last = hists.iter().map(|h| h[h.len() - 1].iteration).max().unwrap_or(first);
+        // Read once: each history is an allocation of its own.
+        let mut ends: Vec<usize> = hists.iter().map(|h| h[h.len() - 1].iteration).collect();
+        ends.sort_unstable();
+        let last = ends.last().copied().unwrap_or(first);
         let mut samples = HistorySamples::new(&hists, rec.cell.bound());
         for it in iteration_grid(first, last, points) {
             // Each population's latest checkpoint at or before `it`.
@@ -330,7 +333,7 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
             if at.populations == 0 {
                 continue;
             }
-            let running = hists.iter().filter(|h| h[h.len() - 1].iteration >= it).count();
+            let running = ends.len() - ends.partition_point(|&end| end < it);
             let [e, r, avg_r, gap] = at.sorted;
             let (e, r, avg_r, gap) = (
                 summarize_sorted(e, true),

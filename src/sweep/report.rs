@@ -374,6 +374,7 @@ pub fn timings_table(records: &[CellRecord]) -> Table {
 
 #[cfg(test)]
 mod tests {
+    use super::super::grid::Cell;
     use super::*;
 
     #[test]
@@ -382,6 +383,103 @@ mod tests {
         assert_eq!(summarize(&v, false), [3.0, 3.0, 1.2, 1.0]);
         assert_eq!(summarize(&v, true), [3.0, 3.0, 4.8, 5.0]);
         assert!(summarize(&[], true)[0].is_nan());
+    }
+
+    fn metrics(r: f64, e: f64, r_ell: Option<f64>) -> PolicyMetrics {
+        PolicyMetrics { r, e, r_ell }
+    }
+
+    /// The rows written straight as bytes read back as the cells a table of
+    /// strings holds ([`fmt_f64`], [`fmt_opt`], the parameters), and are
+    /// quoted exactly as [`Table::to_csv`] quotes them.
+    #[test]
+    fn populations_csv_is_the_table_of_formatted_cells() {
+        use crate::results::table::fmt_opt;
+        let cell: Cell = serde_json::from_str(
+            r#"{"index":7,"model":"preflib","preflib":"a,b \"q\".soc","responses":4,"types":4,"phi":0.5,
+                "populations":5000,"k":3,"ell":2,"dynamics":"pga","eta":1.0,"iters":100,"tol":1e-9}"#,
+        )
+        .unwrap();
+        let edge = [0.0, -0.0, 1.0, 1e-4, 9.99e-5, 1e15, 9.9e14, -2.5e-11, 5e-324, f64::INFINITY, f64::NAN, 0.1 + 0.2];
+        let outcomes: Vec<PopulationOutcome> = (0..5000)
+            .map(|i| {
+                let x = |j: usize| edge[(i + j) % edge.len()] * if (i / 12) % 2 == 0 { 1.0 } else { 0.37 };
+                PopulationOutcome {
+                    responses: 4,
+                    types: 4,
+                    iterations: i * 13,
+                    converged: i % 3 == 0,
+                    equilibrium: metrics(x(0), x(1), (i % 2 == 0).then(|| x(2))),
+                    equilibrium_converged: (i % 5 != 0).then_some(i % 7 == 0),
+                    last_iterate: (i % 4 == 0).then(|| metrics(x(3), x(4), None)),
+                    nlhf_unique: (i % 3 != 0).then_some(i % 2 == 0),
+                    average_r: x(5),
+                    regret: x(6),
+                    support: i % 5,
+                    entropy: x(7),
+                    nlhf: metrics(x(8), x(9), (i % 3 == 0).then(|| x(10))),
+                    rlhf: metrics(x(11), x(0), None),
+                    uniform: metrics(x(1), x(2), None),
+                    history: Vec::new(),
+                }
+            })
+            .collect();
+        let rec = CellRecord { cell, backend: "cpu".into(), wall_s: 1.0, outcomes };
+        let bytes = populations_csv(std::slice::from_ref(&rec)).unwrap().concat();
+        let dir = std::env::temp_dir().join(format!("ualign-populations-{}", std::process::id()));
+        let path = dir.join("populations.csv");
+        crate::results::table::write_atomic(&path, &bytes).unwrap();
+        let table = Table::read(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(table.to_csv().unwrap(), bytes, "quoted as the csv writer quotes");
+        assert_eq!(table.header, populations_header());
+        let mut params = rec.cell.parameter_values();
+        params.remove(PARAMETERS.iter().position(|&p| p == "populations").unwrap());
+        let bound = rec.cell.bound();
+        for (i, (p, row)) in rec.outcomes.iter().zip(&table.rows).enumerate() {
+            let mut want = vec![rec.cell.index.to_string(), i.to_string()];
+            want.extend(params.iter().cloned());
+            want.extend([
+                p.responses.to_string(),
+                p.types.to_string(),
+                p.iterations.to_string(),
+                p.converged.to_string(),
+                fmt_f64(p.equilibrium.r),
+                fmt_f64(p.equilibrium.e),
+                fmt_f64(bound - p.equilibrium.r),
+                fmt_f64(p.average_r),
+                fmt_f64(bound - p.average_r),
+                fmt_f64(p.regret),
+                p.support.to_string(),
+                fmt_f64(p.entropy),
+                fmt_opt(p.equilibrium.r_ell),
+                fmt_f64(p.nlhf.r),
+                fmt_f64(p.nlhf.e),
+                fmt_opt(p.nlhf.r_ell),
+                fmt_f64(p.rlhf.r),
+                fmt_f64(p.rlhf.e),
+                fmt_f64(p.uniform.r),
+                fmt_f64(p.uniform.e),
+                p.equilibrium_converged().to_string(),
+                fmt_f64(p.last_iterate().r),
+                fmt_f64(p.last_iterate().e),
+                p.nlhf_unique.map(|u| u.to_string()).unwrap_or_default(),
+            ]);
+            assert_eq!(row, &want, "population {i}");
+        }
+        assert_eq!(table.rows.len(), rec.outcomes.len());
+        assert_eq!(table.rows[0][3], "a,b \"q\".soc");
+        // The figures' columns, from memory, are those the file reads back as.
+        let points = population_points(std::slice::from_ref(&rec));
+        let from_file = dir.join("again.csv");
+        crate::results::table::write_atomic(&from_file, &bytes).unwrap();
+        let read = PopulationPoints::read(&from_file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let bits = |p: &PopulationPoints| {
+            let opt = |x: Option<f64>| x.map(f64::to_bits);
+            p.rows.iter().map(|r| (r.k, opt(r.iterations), opt(r.regret), opt(r.avg_r))).collect::<Vec<_>>()
+        };
+        assert_eq!((bits(&points), &points.k_values), (bits(&read), &read.k_values));
     }
 
     #[test]

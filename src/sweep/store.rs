@@ -165,9 +165,9 @@ impl Store {
 
     /// Saves a finished cell (atomically).
     pub fn save(&self, rec: &CellRecord) -> Result<()> {
-        // Streamed: a cell of many populations is hundreds of megabytes of JSON.
+        // Streamed: a cell of many populations is a hundred megabytes of JSON.
         write_atomic_with(&self.cell_path(rec.cell.index), |file| {
-            serde_json::to_writer(&mut *file, rec)?;
+            rec.write_json(&mut *file)?;
             file.write_all(b"\n")
         })
     }

@@ -106,7 +106,7 @@ pub struct CellRecord {
 /// Populations serialised per block, in parallel.
 const BLOCK: usize = 1024;
 /// Blocks held in memory at once.
-const GROUP: usize = 16 * BLOCK;
+const GROUP: usize = 8 * BLOCK;
 
 impl CellRecord {
     /// Writes the record as `serde_json::to_writer` does, byte for byte, its

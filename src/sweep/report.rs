@@ -27,7 +27,6 @@ use super::history_samples::HistorySamples;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
 use super::radix::sort_total;
 use crate::dynamics::Checkpoint;
-use crate::error::Result;
 use crate::results::population_points::{written, PopulationPoints};
 use crate::results::table::{csv_text, fmt_f64, push_f64, Table};
 use rayon::prelude::*;
@@ -209,30 +208,37 @@ fn populations_header() -> Vec<String> {
 
 /// Rows of `populations.csv` formatted per block, in parallel.
 const BLOCK: usize = 4096;
+/// Blocks held in memory at once.
+const GROUP: usize = 4 * BLOCK;
 
-/// `populations.csv` as consecutive pieces of its text (the header, then
-/// blocks of rows). A row per population is too many cells to hold as a
-/// [`Table`] of strings: each block's rows are formatted straight into bytes,
-/// quoted as [`Table::to_csv`] quotes them (only the parameters can need it).
-pub fn populations_csv(records: &[CellRecord]) -> Result<Vec<Vec<u8>>> {
-    let mut pieces = vec![csv_text([populations_header()])?];
+/// Writes `populations.csv` into `out`. A row per population is too many
+/// cells to hold as a [`Table`] of strings: blocks of rows are formatted in
+/// parallel straight into bytes, a group of blocks at a time, quoted as
+/// [`Table::to_csv`] quotes them (only the parameters can need it).
+pub fn write_populations_csv(records: &[CellRecord], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    // Quoting a record into memory does not fail; should it, it fails the write.
+    let csv_text = |record: Vec<String>| csv_text([record]).map_err(std::io::Error::other);
+    out.write_all(&csv_text(populations_header())?)?;
     for rec in records {
         let mut params = rec.cell.parameter_values();
         params.remove(PARAMETERS.iter().position(|&p| p == "populations").expect("populations is a parameter"));
         // The parameters' text ends with the record's line end: a comma in a row.
-        let mut params = csv_text([params])?;
+        let mut params = csv_text(params)?;
         *params.last_mut().expect("a record ends with a line end") = b',';
         let bound = rec.cell.bound();
-        let block = |(b, chunk): (usize, &[PopulationOutcome])| {
-            let mut out = Vec::with_capacity(chunk.len() * 400);
-            for (j, p) in chunk.iter().enumerate() {
-                population_row(&mut out, rec.cell.index, b * BLOCK + j, &params, bound, p);
-            }
-            out
-        };
-        pieces.par_extend(rec.outcomes.par_chunks(BLOCK).enumerate().map(block));
+        for (g, group) in rec.outcomes.chunks(GROUP).enumerate() {
+            let block = |(b, chunk): (usize, &[PopulationOutcome])| {
+                let mut text = Vec::with_capacity(chunk.len() * 400);
+                for (j, p) in chunk.iter().enumerate() {
+                    population_row(&mut text, rec.cell.index, g * GROUP + b * BLOCK + j, &params, bound, p);
+                }
+                text
+            };
+            let blocks: Vec<Vec<u8>> = group.par_chunks(BLOCK).enumerate().map(block).collect();
+            blocks.iter().try_for_each(|text| out.write_all(text))?;
+        }
     }
-    Ok(pieces)
+    Ok(())
 }
 
 /// One row of `populations.csv`, after `params` (the cell's parameters as
@@ -401,7 +407,7 @@ mod tests {
         )
         .unwrap();
         let edge = [0.0, -0.0, 1.0, 1e-4, 9.99e-5, 1e15, 9.9e14, -2.5e-11, 5e-324, f64::INFINITY, f64::NAN, 0.1 + 0.2];
-        let outcomes: Vec<PopulationOutcome> = (0..5000)
+        let outcomes: Vec<PopulationOutcome> = (0..20_000)
             .map(|i| {
                 let x = |j: usize| edge[(i + j) % edge.len()] * if (i / 12) % 2 == 0 { 1.0 } else { 0.37 };
                 PopulationOutcome {
@@ -425,7 +431,8 @@ mod tests {
             })
             .collect();
         let rec = CellRecord { cell, backend: "cpu".into(), wall_s: 1.0, outcomes };
-        let bytes = populations_csv(std::slice::from_ref(&rec)).unwrap().concat();
+        let mut bytes = Vec::new();
+        write_populations_csv(std::slice::from_ref(&rec), &mut bytes).unwrap();
         let dir = std::env::temp_dir().join(format!("ualign-populations-{}", std::process::id()));
         let path = dir.join("populations.csv");
         crate::results::table::write_atomic(&path, &bytes).unwrap();

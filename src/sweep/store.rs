@@ -237,10 +237,7 @@ impl Store {
     pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<Tables> {
         let write = |name: &str, table: Table| table.write(&self.dir.join(name)).map(|()| table);
         let write_populations = || {
-            let pieces = report::populations_csv(records)?;
-            write_atomic_with(&self.dir.join("populations.csv"), |file| {
-                pieces.iter().try_for_each(|piece| file.write_all(piece))
-            })?;
+            write_atomic_with(&self.dir.join("populations.csv"), |file| report::write_populations_csv(records, file))?;
             Ok(report::population_points(records))
         };
         let ((cells, populations), (history, timings)) = rayon::join(

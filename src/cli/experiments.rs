@@ -80,30 +80,30 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         None => (sweep::Config::parse(DEFAULT_SWEEP, Path::new("assets/sweeps/default.toml"))?, "default".to_string()),
     };
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("out").join(name));
+    let shard = a.shard.as_deref().map(sweep::Shard::parse).transpose().map_err(Error::as_flag)?;
     let opts = sweep::RunOptions {
         resume: a.resume,
-        shard: a.shard.as_deref().map(sweep::Shard::parse).transpose().map_err(Error::as_flag)?,
+        shard,
         backend: a.backend.map(Into::into),
         progress: true,
         log: Some(|line| eprintln!("{line}")),
+        // A shard holds part of the grid: its figures come after `ualign merge`.
+        figures: shard.is_none().then_some(figures as sweep::run::Figures),
     };
-    let mut summary = sweep::run(&config, &out, &opts)?;
-    // A shard holds part of the grid: its figures come after `ualign merge`.
-    if opts.shard.is_none() {
-        // The tables just written, as they read back (the title is the manifest's).
-        let t = &mut summary.tables;
-        let res = plot::data::Results {
-            title: config.title.clone(),
-            cells: std::mem::take(&mut t.cells),
-            history: std::mem::take(&mut t.history),
-            populations: std::mem::take(&mut t.populations),
-        };
-        summary.files.extend(plot::default_figures_of(&out, &res)?);
-        // Millions of table cells: the process ends next, and freeing them
-        // one by one would cost more time than the exit's release of all.
-        std::mem::forget(res);
-    }
+    let summary = sweep::run(&config, &out, &opts)?;
     output::print(&super::format::sweep_summary(&summary, &out))
+}
+
+/// The default figures of a sweep, from the tables it just wrote (the title
+/// is the manifest's).
+fn figures(out: &Path, config: &sweep::Config, tables: &sweep::store::Tables) -> Result<Vec<PathBuf>> {
+    let res = plot::data::Results {
+        title: config.title.clone(),
+        cells: tables.cells.clone(),
+        history: tables.history.clone(),
+        populations: tables.populations.clone(),
+    };
+    plot::default_figures_of(out, &res)
 }
 
 pub fn heatmap(a: HeatmapArgs) -> Result<()> {

@@ -290,27 +290,21 @@ pub fn curves(res: &Results) -> Result<Lines> {
 /// coloured by k.
 pub fn regret(res: &Results) -> Result<Lines> {
     let p = &res.populations;
-    let col = |n: &str| p.column(n).unwrap_or(0);
-    let (kc, tc, rc, ac) = (col("k"), col("iterations"), col("regret"), col("avg_r"));
-    let mut ks: Vec<String> = Vec::new();
-    for row in &p.rows {
-        if !ks.contains(&row[kc]) {
-            ks.push(row[kc].clone());
-        }
-    }
+    let mut ks = p.k_values.clone();
     super::data::sort_axis(&mut ks);
     let mut lines: Vec<Line> = Vec::new();
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     for (i, kv) in ks.iter().enumerate() {
+        let index = p.k_values.iter().position(|v| v == kv);
+        let k: Option<f64> = kv.parse().ok();
         let pts: Vec<(f64, f64)> = p
             .rows
             .iter()
-            .filter(|row| row[kc] == *kv)
+            .filter(|row| Some(row.k) == index)
             .filter_map(|row| {
-                let k: f64 = row[kc].parse().ok()?;
-                let t: f64 = row[tc].parse().ok()?;
-                let (reg, measured): (f64, f64) = (row[rc].parse().ok()?, row[ac].parse().ok()?);
+                let (k, t) = (k?, row.iterations?);
+                let (reg, measured) = (row.regret?, row.avg_r?);
                 Some((measured, k / (k + 1.0) - reg / t))
             })
             .collect();

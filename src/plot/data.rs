@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::results::population_points::PopulationPoints;
 use crate::results::table::Table;
 use crate::results::PARAMETERS;
 
@@ -11,7 +12,8 @@ pub struct Results {
     pub title: String,
     pub cells: Table,
     pub history: Table,
-    pub populations: Table,
+    /// Only the columns of `populations.csv` that the figures draw.
+    pub populations: PopulationPoints,
 }
 
 impl Results {
@@ -25,11 +27,11 @@ impl Results {
                     "point at a directory written by `ualign sweep` or `ualign merge`",
                 ));
             }
-            Table::read(&path)
+            Ok(path)
         };
-        let cells = need("cells.csv")?;
-        let history = need("history.csv")?;
-        let populations = need("populations.csv")?;
+        let cells = Table::read(&need("cells.csv")?)?;
+        let history = Table::read(&need("history.csv")?)?;
+        let populations = PopulationPoints::read(&need("populations.csv")?)?;
         let title = crate::results::manifest::read(dir)?.map(|m| m.title).unwrap_or_else(|| dir.display().to_string());
         Ok(Results { title, cells, history, populations })
     }

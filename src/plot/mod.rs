@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use data::Results;
@@ -115,33 +116,21 @@ pub fn default_figures(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// [`default_figures`] from tables already in memory (those just written
-/// into `dir`), without reading them back.
+/// into `dir`), without reading them back. The figures are built first, then
+/// drawn and encoded in parallel, each format of each on its own (the
+/// per-population scatter is most of the time).
 pub fn default_figures_of(dir: &Path, res: &Results) -> Result<Vec<PathBuf>> {
-    let figures = dir.join("figures");
-    let mut written = Vec::new();
-    let mut emit = |name: &str, fig: &dyn Fn(&Path) -> Result<()>| -> Result<()> {
-        for ext in ["png", "svg"] {
-            let path = figures.join(format!("{name}.{ext}"));
-            fig(&path)?;
-            written.push(path);
-        }
-        Ok(())
-    };
     if res.cells.rows.is_empty() {
-        return Ok(written);
+        return Ok(Vec::new());
     }
-    let conv = heatmap::convergence(res)?;
-    emit("convergence", &|p| save(&conv, p))?;
+    let mut figures: Vec<(&str, Drawing)> = vec![("convergence", drawing(heatmap::convergence(res)?))];
     if res.cells.rows.len() <= 48 {
-        let c = curves::curves(res)?;
-        emit("curves", &|p| save(&c, p))?;
+        figures.push(("curves", drawing(curves::curves(res)?)));
     }
-    let reg = curves::regret(res)?;
-    emit("regret", &|p| save(&reg, p))?;
+    figures.push(("regret", drawing(curves::regret(res)?)));
     let varying = res.varying();
     if res.distinct("k").len() > 1 {
-        let s = curves::scaling(res)?;
-        emit("scaling", &|p| save(&s, p))?;
+        figures.push(("scaling", drawing(curves::scaling(res)?)));
     }
     let second = varying.iter().copied().find(|p| *p != "k" && *p != "ell" && *p != "preflib");
     let axes = match (res.distinct("k").len() > 1, second) {
@@ -151,13 +140,24 @@ pub fn default_figures_of(dir: &Path, res: &Results) -> Result<Vec<PathBuf>> {
     };
     if let Some((x, y)) = axes {
         for (name, metric) in [("gap_eq", "eq_gap_mean"), ("gap_nlhf", "nlhf_gap_mean")] {
-            let h = heatmap::rate_gap(res, x, y, metric)?;
-            emit(name, &|p| save(&h, p))?;
+            figures.push((name, drawing(heatmap::rate_gap(res, x, y, metric)?)));
         }
     }
     if !res.distinct("ell").iter().all(|v| v.is_empty()) {
-        let e = curves::ell(res)?;
-        emit("ell", &|p| save(&e, p))?;
+        figures.push(("ell", drawing(curves::ell(res)?)));
     }
-    Ok(written)
+    let dir = dir.join("figures");
+    let files: Vec<(PathBuf, &Drawing)> = figures
+        .iter()
+        .flat_map(|(name, draw)| ["png", "svg"].map(|ext| (dir.join(format!("{name}.{ext}")), draw)))
+        .collect();
+    files.par_iter().map(|(path, draw)| draw(path)).collect::<Result<Vec<()>>>()?;
+    Ok(files.into_iter().map(|(path, _)| path).collect())
+}
+
+/// A figure ready to be saved to a path (see [`save`]).
+type Drawing = Box<dyn Fn(&Path) -> Result<()> + Send + Sync>;
+
+fn drawing(figure: impl Figure + Send + Sync + 'static) -> Drawing {
+    Box::new(move |path| save(&figure, path))
 }

@@ -1,6 +1,7 @@
 //! The result files of a sweep, and the one place that knows their schema:
 //! the column names ([`PARAMETERS`] and the metric columns the tables write),
-//! the manifest and its timings ([`manifest`]), CSV tables ([`table`]).
+//! the manifest and its timings ([`manifest`]), CSV tables ([`table`]) and
+//! the columns of `populations.csv` that the figures read ([`population_points`]).
 //! Sweeps write these files; plots read only them (never a sweep's types).
 //!
 //! ```text
@@ -12,6 +13,7 @@
 //! ```
 
 pub mod manifest;
+pub mod population_points;
 pub mod table;
 
 pub use manifest::{Manifest, Timings};

@@ -53,13 +53,23 @@ pub fn is_temporary(path: &Path) -> bool {
 /// decimals in the usual range, scientific notation for tiny magnitudes
 /// (exploitabilities like `3.1e-11`), empty for "not applicable" (NaN).
 pub fn fmt_f64(x: f64) -> String {
-    if x.is_nan() {
-        String::new()
+    let mut text = Vec::with_capacity(24);
+    push_f64(&mut text, x);
+    String::from_utf8(text).expect("a formatted number is ASCII")
+}
+
+/// [`fmt_f64`] appended to `out`, without allocating: the rows of large
+/// tables are formatted straight into byte buffers.
+pub fn push_f64(out: &mut Vec<u8>, x: f64) {
+    use std::io::Write as _;
+    // Writing into a Vec cannot fail.
+    let _ = if x.is_nan() {
+        Ok(())
     } else if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e15) {
-        format!("{x:e}")
+        write!(out, "{x:e}")
     } else {
-        format!("{x}")
-    }
+        write!(out, "{x}")
+    };
 }
 
 /// An optional number: empty cell when absent.
@@ -87,13 +97,7 @@ impl Table {
 
     /// The CSV text (RFC 4180 quoting where needed, `\n` line ends).
     pub fn to_csv(&self) -> Result<Vec<u8>> {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-        let io = |e: csv::Error| Error::Other(format!("CSV encoding failed: {e}"));
-        w.write_record(&self.header).map_err(io)?;
-        for row in &self.rows {
-            w.write_record(row).map_err(io)?;
-        }
-        w.into_inner().map_err(|e| Error::Other(format!("CSV encoding failed: {e}")))
+        csv_text(std::iter::once(&self.header).chain(&self.rows))
     }
 
     /// Writes the table atomically.
@@ -105,15 +109,7 @@ impl Table {
     pub fn read(path: &Path) -> Result<Table> {
         let text = fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
         let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_slice());
-        let bad = |e: csv::Error| {
-            let line = e.position().map(|p| p.line() as usize);
-            Error::Input {
-                location: Location { file: Some(path.display().to_string()), line },
-                field: "csv".into(),
-                problem: format!("is not a valid results table ({e})"),
-                fix: "re-run the sweep (or `ualign merge`) to regenerate it".into(),
-            }
-        };
+        let bad = |e| invalid_table(path, e);
         let header = r.headers().map_err(bad)?.iter().map(str::to_string).collect();
         let mut table = Table::new(header);
         for rec in r.records() {
@@ -130,6 +126,28 @@ impl Table {
     /// A numeric column (empty or unparsable cells become NaN).
     pub fn numbers(&self, col: usize) -> Vec<f64> {
         self.rows.iter().map(|r| r[col].parse::<f64>().unwrap_or(f64::NAN)).collect()
+    }
+}
+
+/// The CSV text of records, quoted as [`Table::to_csv`] quotes them. A record
+/// may be part of a row: its text then joins the rest with a comma.
+pub fn csv_text<R: IntoIterator<Item = F>, F: AsRef<[u8]>>(records: impl IntoIterator<Item = R>) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let io = |e: csv::Error| Error::Other(format!("CSV encoding failed: {e}"));
+    for record in records {
+        w.write_record(record).map_err(io)?;
+    }
+    w.into_inner().map_err(|e| Error::Other(format!("CSV encoding failed: {e}")))
+}
+
+/// The error for a file that is not a CSV table as written here.
+pub fn invalid_table(path: &Path, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line() as usize);
+    Error::Input {
+        location: Location { file: Some(path.display().to_string()), line },
+        field: "csv".into(),
+        problem: format!("is not a valid results table ({e})"),
+        fix: "re-run the sweep (or `ualign merge`) to regenerate it".into(),
     }
 }
 

@@ -2,13 +2,19 @@
 //! `history.csv`, sorted, without sorting every population again at every
 //! iteration.
 //!
-//! A population whose last checkpoint is at or before the iteration keeps its
-//! final values from then on, and most populations stop long before the last
-//! one does. Their values join a sorted array once, by a merge; at each
-//! iteration only the populations still running are sorted and merged in.
-//! Values equal under `total_cmp` are bit-identical, so the merged arrays are
-//! exactly what sorting all the values would give, and every statistic
-//! computed from them (the mean sums in sorted order) is unchanged.
+//! Each population's value at an iteration is that of its latest checkpoint
+//! at or before it; from one iteration of the grid to the next only some
+//! populations reach a new checkpoint (most stop early, and the grid is
+//! finer than the checkpoints late in a run). The sorted arrays are kept
+//! from one iteration to the next: the values that changed leave them and
+//! their new values join them, both sorted and merged in one pass; when most
+//! values changed, the arrays are sorted anew instead. Values equal under
+//! `total_cmp` are bit-identical, so the arrays are exactly what sorting all
+//! the values would give, and every statistic computed from them (the mean
+//! sums in sorted order) is unchanged. The metrics are independent, so they
+//! are updated in parallel.
+
+use rayon::prelude::*;
 
 use super::radix::sort_total;
 use crate::dynamics::Checkpoint;
@@ -20,20 +26,43 @@ fn metrics(c: &Checkpoint, bound: f64) -> [f64; METRICS] {
     [c.exploitability, c.robust_alignment, c.average_robust_alignment, bound - c.average_robust_alignment]
 }
 
-pub struct HistorySamples<'a> {
-    /// Histories (non-empty), by the iteration of their last checkpoint.
-    by_end: Vec<&'a [Checkpoint]>,
-    bound: f64,
-    /// Histories `by_end[..stopped]` have stopped; `frozen` holds their
-    /// final values, sorted, NaN left out.
-    stopped: usize,
-    frozen: [Vec<f64>; METRICS],
+pub struct HistorySamples {
+    /// Every checkpoint's iteration and metrics, population after population
+    /// (read in memory order at every iteration, not through each
+    /// population's own allocation).
+    iterations: Vec<usize>,
+    values: Vec<[f64; METRICS]>,
+    /// Per population: where its checkpoints start in [`Self::values`], the
+    /// next one not yet reached, and their end.
+    cursors: Vec<Cursor>,
+    /// The populations with checkpoints ahead.
+    active: Vec<usize>,
     last_it: usize,
-    /// Buffers reused from one iteration to the next (arrays of a value per
-    /// population are large enough to be returned to the system when freed).
-    joining: [Vec<f64>; METRICS],
-    running: [Vec<f64>; METRICS],
-    merged: [Vec<f64>; METRICS],
+    /// The populations with a checkpoint so far.
+    populations: usize,
+    /// The populations that reached a checkpoint at the last iteration (see
+    /// [`HistorySamples::at`]).
+    changed: Vec<(Option<usize>, usize)>,
+    metrics: [Metric; METRICS],
+    /// The sorted arrays, handed out by [`HistorySamples::at`].
+    sorted: [Vec<f64>; METRICS],
+}
+
+#[derive(Clone, Copy)]
+struct Cursor {
+    first: usize,
+    next: usize,
+    end: usize,
+}
+
+/// One metric's values that change at an iteration, and a buffer reused from
+/// one iteration to the next (arrays of a value per population are large
+/// enough to be returned to the system when freed).
+#[derive(Default)]
+struct Metric {
+    leaving: Vec<f64>,
+    joining: Vec<f64>,
+    merged: Vec<f64>,
 }
 
 /// The values at one iteration: each metric sorted (NaN left out), and how
@@ -43,19 +72,27 @@ pub struct Samples<'s> {
     pub populations: usize,
 }
 
-impl<'a> HistorySamples<'a> {
-    pub fn new(histories: &[&'a [Checkpoint]], bound: f64) -> Self {
-        let mut by_end: Vec<&[Checkpoint]> = histories.iter().copied().filter(|h| !h.is_empty()).collect();
-        by_end.sort_by_key(|h| h[h.len() - 1].iteration);
+impl HistorySamples {
+    pub fn new(histories: &[&[Checkpoint]], bound: f64) -> Self {
+        let total = histories.iter().map(|h| h.len()).sum();
+        let (mut iterations, mut values) = (Vec::with_capacity(total), Vec::with_capacity(total));
+        let mut cursors = Vec::with_capacity(histories.len());
+        for h in histories.iter().filter(|h| !h.is_empty()) {
+            let first = iterations.len();
+            iterations.extend(h.iter().map(|c| c.iteration));
+            values.extend(h.iter().map(|c| metrics(c, bound)));
+            cursors.push(Cursor { first, next: first, end: iterations.len() });
+        }
         HistorySamples {
-            by_end,
-            bound,
-            stopped: 0,
-            frozen: Default::default(),
+            iterations,
+            values,
+            active: (0..cursors.len()).collect(),
+            cursors,
             last_it: 0,
-            joining: Default::default(),
-            running: Default::default(),
-            merged: Default::default(),
+            populations: 0,
+            changed: Vec::new(),
+            metrics: Default::default(),
+            sorted: Default::default(),
         }
     }
 
@@ -64,55 +101,82 @@ impl<'a> HistorySamples<'a> {
     pub fn at(&mut self, it: usize) -> Samples<'_> {
         assert!(it >= self.last_it, "iterations are visited in increasing order");
         self.last_it = it;
-        self.joining.iter_mut().chain(&mut self.running).for_each(Vec::clear);
-        while let Some(h) = self.by_end.get(self.stopped).filter(|h| h[h.len() - 1].iteration <= it) {
-            push(&mut self.joining, metrics(&h[h.len() - 1], self.bound));
-            self.stopped += 1;
-        }
-        let mut populations = self.stopped;
-        for h in &self.by_end[self.stopped..] {
-            if let Some(c) = h.iter().take_while(|c| c.iteration <= it).last() {
-                push(&mut self.running, metrics(c, self.bound));
-                populations += 1;
+        // The populations that reach a new checkpoint: where their value
+        // was (none before their first checkpoint) and where it is now.
+        self.changed.clear();
+        for &p in &self.active {
+            let c = &mut self.cursors[p];
+            let was = c.next;
+            while c.next < c.end && self.iterations[c.next] <= it {
+                c.next += 1;
+            }
+            if c.next > was {
+                self.changed.push(((was > c.first).then(|| was - 1), c.next - 1));
             }
         }
-        for m in 0..METRICS {
-            if !self.joining[m].is_empty() {
-                sort_total(&mut self.joining[m]);
-                merge(&self.frozen[m], &self.joining[m], &mut self.merged[m]);
-                std::mem::swap(&mut self.frozen[m], &mut self.merged[m]);
+        self.populations += self.changed.iter().filter(|c| c.0.is_none()).count();
+        let cursors = &self.cursors;
+        self.active.retain(|&p| cursors[p].next < cursors[p].end);
+        // Sorting the values that leave costs as much as sorting those that
+        // stay: past half, all the values are sorted anew.
+        let anew = 2 * self.changed.len() > self.populations;
+        let (values, changed) = (&self.values, &self.changed);
+        let metrics = self.metrics.par_iter_mut().zip(self.sorted.par_iter_mut()).enumerate();
+        metrics.for_each(|(i, (m, sorted))| {
+            let value = |at: usize| Some(values[at][i]).filter(|x| !x.is_nan());
+            m.leaving.clear();
+            m.joining.clear();
+            if anew {
+                sorted.clear();
+                m.joining.extend(cursors.iter().filter(|c| c.next > c.first).filter_map(|c| value(c.next - 1)));
+            } else {
+                m.leaving.extend(changed.iter().filter_map(|c| c.0.and_then(value)));
+                m.joining.extend(changed.iter().filter_map(|c| value(c.1)));
             }
-            sort_total(&mut self.running[m]);
-            merge(&self.frozen[m], &self.running[m], &mut self.merged[m]);
-        }
-        Samples { sorted: &self.merged, populations }
+            sort_total(&mut m.leaving);
+            sort_total(&mut m.joining);
+            replace(sorted, &m.leaving, &m.joining, &mut m.merged);
+            std::mem::swap(sorted, &mut m.merged);
+        });
+        Samples { sorted: &self.sorted, populations: self.populations }
     }
 }
 
-fn push(into: &mut [Vec<f64>; METRICS], values: [f64; METRICS]) {
-    for (v, x) in into.iter_mut().zip(values) {
-        if !x.is_nan() {
-            v.push(x);
-        }
-    }
-}
-
-/// The sorted union of two sorted arrays, into `out`.
-fn merge(a: &[f64], b: &[f64], out: &mut Vec<f64>) {
+/// `sorted` without `leaving` (sorted, each value one of `sorted`'s) and
+/// with `joining` (sorted), sorted, into `out`.
+fn replace(sorted: &[f64], leaving: &[f64], joining: &[f64], out: &mut Vec<f64>) {
     out.clear();
-    out.reserve(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].total_cmp(&b[j]).is_le() {
-            out.push(a[i]);
+    out.reserve(sorted.len() - leaving.len() + joining.len());
+    let (mut i, mut l, mut j) = (0, 0, 0);
+    loop {
+        // Equal under `total_cmp` is equal bits: any copy may leave.
+        while i < sorted.len() && l < leaving.len() && sorted[i].to_bits() == leaving[l].to_bits() {
+            i += 1;
+            l += 1;
+        }
+        if i == sorted.len() || j == joining.len() {
+            break;
+        }
+        if sorted[i].total_cmp(&joining[j]).is_le() {
+            out.push(sorted[i]);
             i += 1;
         } else {
-            out.push(b[j]);
+            out.push(joining[j]);
             j += 1;
         }
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
+    if i < sorted.len() {
+        // What is left of `sorted` may still hold values that leave.
+        for &x in &sorted[i..] {
+            if l < leaving.len() && x.to_bits() == leaving[l].to_bits() {
+                l += 1;
+            } else {
+                out.push(x);
+            }
+        }
+    }
+    out.extend_from_slice(&joining[j..]);
+    debug_assert_eq!(l, leaving.len(), "every leaving value was in the sorted array");
 }
 
 #[cfg(test)]
@@ -138,7 +202,7 @@ mod tests {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (state >> 33) as usize
         };
-        let histories: Vec<Vec<Checkpoint>> = (0..300)
+        let histories: Vec<Vec<Checkpoint>> = (0..3000)
             .map(|p| {
                 let len = next() % 12;
                 let mut iteration = next() % 3;
@@ -154,7 +218,9 @@ mod tests {
             .collect();
         let refs: Vec<&[Checkpoint]> = histories.iter().map(|h| h.as_slice()).collect();
         let mut samples = HistorySamples::new(&refs, 0.75);
-        for it in [0, 1, 2, 3, 5, 8, 13, 21, 34, 55] {
+        // Repeated and close iterations change few values (kept arrays),
+        // far apart ones most (arrays sorted anew).
+        for it in [0, 0, 1, 2, 3, 3, 5, 6, 8, 13, 21, 22, 34, 55, 60] {
             let at: Vec<&Checkpoint> =
                 refs.iter().filter_map(|h| h.iter().take_while(|c| c.iteration <= it).last()).collect();
             let got = samples.at(it);

@@ -158,15 +158,36 @@ impl Drop for RemoveOnFailure {
 }
 
 /// Two copies of a cell agree when they differ at most in wall time (a
-/// re-run of the same shard); anything else is a real disagreement.
+/// re-run of the same shard) or in how the file is laid out (checkpoints as
+/// arrays or, written before, as objects); anything else is a real
+/// disagreement.
 fn same_results(a: &[u8], b: &[u8]) -> bool {
-    let results = |bytes: &[u8]| {
-        serde_json::from_slice::<serde_json::Value>(bytes).ok().map(|mut v| {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("wall_s");
-            }
-            v
-        })
-    };
+    let results =
+        |bytes: &[u8]| serde_json::from_slice::<CellRecord>(bytes).ok().map(|rec| CellRecord { wall_s: 0.0, ..rec });
     a == b || matches!((results(a), results(b)), (Some(x), Some(y)) if x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_agree_across_wall_time_and_checkpoint_layout_only() {
+        let cell = r#"{"index":0,"model":"impartial","responses":3,"types":3,"populations":1,"seed":1,"k":1,"dynamics":"pga","eta":1.0,"iters":10,"tol":1e-9}"#;
+        let record = |wall: f64, checkpoint: &str, regret: f64| {
+            let m = r#"{"r":0.5,"e":0.25,"r_ell":null}"#;
+            format!(
+                r#"{{"cell":{cell},"backend":"cpu","wall_s":{wall},"outcomes":[{{"responses":3,"types":3,"iterations":10,"converged":true,"equilibrium":{m},"average_r":0.5,"regret":{regret},"support":2,"entropy":0.7,"nlhf":{m},"rlhf":{m},"uniform":{m},"history":[{checkpoint}]}}]}}"#
+            )
+            .into_bytes()
+        };
+        let object = r#"{"iteration":10,"exploitability":0.25,"robust_alignment":0.5,"average_robust_alignment":0.5,"average_regret":0.01}"#;
+        let array = "[10,0.25,0.5,0.5,0.01]";
+        let rec = record(1.0, array, 0.1);
+        assert!(serde_json::from_slice::<CellRecord>(&rec).is_ok(), "{}", String::from_utf8_lossy(&rec));
+        assert!(same_results(&rec, &record(2.5, array, 0.1)));
+        assert!(same_results(&rec, &record(2.5, object, 0.1)));
+        assert!(!same_results(&rec, &record(1.0, array, 0.2)));
+        assert!(!same_results(&rec, &record(1.0, "[10,0.25,0.5,0.5,0.02]", 0.1)));
+    }
 }

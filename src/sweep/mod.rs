@@ -14,7 +14,7 @@
 //! - [`merge`]: combining shard directories.
 //!
 //! A sweep writes tables only; the caller draws the figures from them
-//! (`plot::default_figures`).
+//! ([`RunOptions::figures`], e.g. `plot::default_figures_of`).
 
 pub mod cell_runner;
 pub mod config;

@@ -1,6 +1,7 @@
 //! What a cell's run produces, per population, and how a finished cell is
 //! persisted (`DIR/cells/NNNNNN.json`).
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::grid::Cell;
@@ -60,8 +61,22 @@ pub struct PopulationOutcome {
     pub nlhf: PolicyMetrics,
     pub rlhf: PolicyMetrics,
     pub uniform: PolicyMetrics,
-    /// Metrics at the run's checkpoints.
+    /// Metrics at the run's checkpoints. Saved compactly, each checkpoint as
+    /// the array `[iteration, exploitability, robust_alignment,
+    /// average_robust_alignment, average_regret]`; records written as
+    /// objects with these field names (before) load as well.
+    #[serde(serialize_with = "checkpoints_as_arrays")]
     pub history: Vec<Checkpoint>,
+}
+
+/// A cell holds a history per population, most of its file: field names
+/// repeated in every checkpoint would double its size.
+fn checkpoints_as_arrays<S: serde::Serializer>(history: &[Checkpoint], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(
+        history
+            .iter()
+            .map(|c| (c.iteration, c.exploitability, c.robust_alignment, c.average_robust_alignment, c.average_regret)),
+    )
 }
 
 impl PopulationOutcome {
@@ -88,9 +103,149 @@ pub struct CellRecord {
     pub outcomes: Vec<PopulationOutcome>,
 }
 
+/// Populations serialised per block, in parallel.
+const BLOCK: usize = 1024;
+/// Blocks held in memory at once.
+const GROUP: usize = 8 * BLOCK;
+
+impl CellRecord {
+    /// Writes the record as `serde_json::to_writer` does, byte for byte, its
+    /// populations (most of the text) serialised in parallel blocks, a group
+    /// of blocks at a time so that little of the text is held in memory.
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        // The fields in `CellRecord`'s order, as its derived `Serialize` writes them.
+        out.write_all(b"{\"cell\":")?;
+        serde_json::to_writer(&mut *out, &self.cell)?;
+        out.write_all(b",\"backend\":")?;
+        serde_json::to_writer(&mut *out, &self.backend)?;
+        out.write_all(b",\"wall_s\":")?;
+        serde_json::to_writer(&mut *out, &self.wall_s)?;
+        out.write_all(b",\"outcomes\":[")?;
+        for (g, group) in self.outcomes.chunks(GROUP).enumerate() {
+            let blocks = group
+                .par_chunks(BLOCK)
+                .map(|block| {
+                    let mut text = Vec::with_capacity(block.len() * 1536);
+                    for (i, p) in block.iter().enumerate() {
+                        if i > 0 {
+                            text.push(b',');
+                        }
+                        serde_json::to_writer(&mut text, p)?;
+                    }
+                    Ok(text)
+                })
+                .collect::<serde_json::Result<Vec<Vec<u8>>>>()?;
+            for (b, text) in blocks.iter().enumerate() {
+                if g + b > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(text)?;
+            }
+        }
+        out.write_all(b"]}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parallel writer's bytes are serde_json's for the whole record.
+    #[test]
+    fn write_json_is_serde_json_byte_for_byte() {
+        let cell: Cell = serde_json::from_str(
+            r#"{"index":3,"model":"mallows","responses":5,"types":7,"phi":0.6,"populations":40000,"seed":4,
+                "k":2,"ell":1,"dynamics":"mwu","eta":0.5,"iters":1000,"tol":1e-9}"#,
+        )
+        .unwrap();
+        let m = |x: f64| PolicyMetrics { r: x, e: 1.0 - x, r_ell: (x > 0.5).then_some(x / 7.0) };
+        let outcomes = (0..40_000)
+            .map(|i| {
+                let x = (i as f64).sqrt().fract();
+                PopulationOutcome {
+                    responses: 5,
+                    types: 7,
+                    iterations: i,
+                    converged: i % 2 == 0,
+                    equilibrium: m(x),
+                    equilibrium_converged: (i % 3 == 0).then_some(true),
+                    last_iterate: (i % 5 == 0).then(|| m(x / 3.0)),
+                    nlhf_unique: Some(i % 7 == 0),
+                    average_r: x * 0.9,
+                    regret: 1e-12 * i as f64,
+                    support: i % 5,
+                    entropy: x.ln_1p(),
+                    nlhf: m(x * 0.5),
+                    rlhf: m(x * 0.25),
+                    uniform: m(0.5),
+                    history: (0..i % 4).map(|t| checkpoint(t * t, x / (t + 1) as f64)).collect(),
+                }
+            })
+            .collect();
+        for outcomes in [Vec::new(), outcomes] {
+            let rec = CellRecord { cell: cell.clone(), backend: "gpu: \"x\"".into(), wall_s: 0.1 + 0.2, outcomes };
+            let mut text = Vec::new();
+            rec.write_json(&mut text).unwrap();
+            assert!(text == serde_json::to_vec(&rec).unwrap(), "{} populations", rec.outcomes.len());
+        }
+    }
+
+    fn checkpoint(iteration: usize, x: f64) -> Checkpoint {
+        Checkpoint {
+            iteration,
+            exploitability: x,
+            robust_alignment: 1.0 - x,
+            average_robust_alignment: x / 3.0,
+            average_regret: -x * 1e-300,
+        }
+    }
+
+    /// Checkpoints are saved as arrays and read back bit for bit; records
+    /// saved with checkpoints as objects still load, to the same values.
+    #[test]
+    fn checkpoints_are_saved_as_arrays_and_objects_still_load() {
+        let m = PolicyMetrics { r: 0.1 + 0.2, e: 5e-324, r_ell: Some(-0.0) };
+        let history =
+            vec![checkpoint(0, 0.0), checkpoint(3, 2.0 / 3.0), checkpoint(1 << 40, 1e-17), checkpoint(7, -0.0)];
+        let outcome = PopulationOutcome {
+            responses: 8,
+            types: 16,
+            iterations: 83,
+            converged: true,
+            equilibrium: m.clone(),
+            equilibrium_converged: Some(true),
+            last_iterate: None,
+            nlhf_unique: None,
+            average_r: 0.7980194306635012,
+            regret: 0.1643872549294052,
+            support: 6,
+            entropy: 1.5228511400996356,
+            nlhf: m.clone(),
+            rlhf: m.clone(),
+            uniform: m,
+            history,
+        };
+        let text = serde_json::to_string(&outcome).unwrap();
+        assert!(text.contains(r#""history":[[0,0.0,1.0,0.0,-0.0],[3,"#), "{text}");
+        let back: PopulationOutcome = serde_json::from_str(&text).unwrap();
+        let bits = |o: &PopulationOutcome| {
+            o.history
+                .iter()
+                .map(|c| {
+                    let x = [c.exploitability, c.robust_alignment, c.average_robust_alignment, c.average_regret];
+                    (c.iteration, x.map(f64::to_bits))
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&back), bits(&outcome));
+        assert_eq!(back, outcome);
+        // The same record as written before: checkpoints as objects.
+        let mut old = serde_json::to_value(&outcome).unwrap();
+        old["history"] = serde_json::to_value(&outcome.history).unwrap();
+        assert!(old["history"][1]["exploitability"].is_number());
+        let old: PopulationOutcome = serde_json::from_str(&old.to_string()).unwrap();
+        assert_eq!(bits(&old), bits(&outcome));
+    }
 
     /// Records written before the equilibrium and the dynamics were told
     /// apart still load (resume), with the last iterate as the equilibrium.

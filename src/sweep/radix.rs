@@ -28,6 +28,13 @@ fn value(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
+const PASSES: usize = 64_usize.div_ceil(BITS as usize);
+
+/// The digit of pass `pass` (least significant first).
+fn digit(k: u64, pass: usize) -> usize {
+    ((k >> (pass as u32 * BITS)) as usize) & (BUCKETS - 1)
+}
+
 /// Sorts `v` as `v.sort_by(f64::total_cmp)` would.
 pub fn sort_total(v: &mut [f64]) {
     if v.len() < SMALL {
@@ -36,24 +43,27 @@ pub fn sort_total(v: &mut [f64]) {
     }
     let mut keys: Vec<u64> = v.iter().map(|&x| key(x)).collect();
     let mut other = vec![0u64; keys.len()];
-    let mut counts = vec![0usize; BUCKETS];
-    for shift in (0..64).step_by(BITS as usize) {
-        let digit = |k: u64| ((k >> shift) as usize) & (BUCKETS - 1);
-        counts.fill(0);
-        keys.iter().for_each(|&k| counts[digit(k)] += 1);
-        if counts[digit(keys[0])] == keys.len() {
+    // Every pass's digit counts, from one read of the keys.
+    let mut counts = vec![[0usize; BUCKETS]; PASSES];
+    for &k in &keys {
+        for (pass, c) in counts.iter_mut().enumerate() {
+            c[digit(k, pass)] += 1;
+        }
+    }
+    for (pass, c) in counts.iter_mut().enumerate() {
+        if c[digit(keys[0], pass)] == keys.len() {
             continue;
         }
         let mut start = 0;
-        for c in counts.iter_mut() {
+        for c in c.iter_mut() {
             let n = *c;
             *c = start;
             start += n;
         }
         for &k in &keys {
-            let d = digit(k);
-            other[counts[d]] = k;
-            counts[d] += 1;
+            let d = digit(k, pass);
+            other[c[d]] = k;
+            c[d] += 1;
         }
         std::mem::swap(&mut keys, &mut other);
     }

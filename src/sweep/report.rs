@@ -27,7 +27,9 @@ use super::history_samples::HistorySamples;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
 use super::radix::sort_total;
 use crate::dynamics::Checkpoint;
-use crate::results::table::{fmt_f64, fmt_opt, Table};
+use crate::results::population_points::{written, PopulationPoints};
+use crate::results::table::{csv_text, fmt_f64, push_f64, Table};
+use rayon::prelude::*;
 
 /// Linear-interpolation percentile (`q` in [0, 1]) of sorted values.
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -169,8 +171,8 @@ pub fn cells_table(records: &[CellRecord]) -> Table {
     t
 }
 
-/// `populations.csv`.
-pub fn populations_table(records: &[CellRecord]) -> Table {
+/// The header of `populations.csv`.
+fn populations_header() -> Vec<String> {
     let mut h: Vec<String> = ["cell", "population"].into_iter().chain(PARAMETERS).map(String::from).collect();
     h.retain(|c| c != "populations");
     for c in [
@@ -201,44 +203,92 @@ pub fn populations_table(records: &[CellRecord]) -> Table {
     ] {
         h.push(c.into());
     }
-    let mut t = Table::new(h);
+    h
+}
+
+/// Rows of `populations.csv` formatted per block, in parallel.
+const BLOCK: usize = 4096;
+/// Blocks held in memory at once.
+const GROUP: usize = 4 * BLOCK;
+
+/// Writes `populations.csv` into `out`. A row per population is too many
+/// cells to hold as a [`Table`] of strings: blocks of rows are formatted in
+/// parallel straight into bytes, a group of blocks at a time, quoted as
+/// [`Table::to_csv`] quotes them (only the parameters can need it).
+pub fn write_populations_csv(records: &[CellRecord], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    // Quoting a record into memory does not fail; should it, it fails the write.
+    let csv_text = |record: Vec<String>| csv_text([record]).map_err(std::io::Error::other);
+    out.write_all(&csv_text(populations_header())?)?;
     for rec in records {
         let mut params = rec.cell.parameter_values();
         params.remove(PARAMETERS.iter().position(|&p| p == "populations").expect("populations is a parameter"));
+        // The parameters' text ends with the record's line end: a comma in a row.
+        let mut params = csv_text(params)?;
+        *params.last_mut().expect("a record ends with a line end") = b',';
         let bound = rec.cell.bound();
-        for (i, p) in rec.outcomes.iter().enumerate() {
-            let mut row = vec![rec.cell.index.to_string(), i.to_string()];
-            row.extend(params.iter().cloned());
-            row.extend([
-                p.responses.to_string(),
-                p.types.to_string(),
-                p.iterations.to_string(),
-                p.converged.to_string(),
-                fmt_f64(p.equilibrium.r),
-                fmt_f64(p.equilibrium.e),
-                fmt_f64(bound - p.equilibrium.r),
-                fmt_f64(p.average_r),
-                fmt_f64(bound - p.average_r),
-                fmt_f64(p.regret),
-                p.support.to_string(),
-                fmt_f64(p.entropy),
-                fmt_opt(p.equilibrium.r_ell),
-                fmt_f64(p.nlhf.r),
-                fmt_f64(p.nlhf.e),
-                fmt_opt(p.nlhf.r_ell),
-                fmt_f64(p.rlhf.r),
-                fmt_f64(p.rlhf.e),
-                fmt_f64(p.uniform.r),
-                fmt_f64(p.uniform.e),
-                p.equilibrium_converged().to_string(),
-                fmt_f64(p.last_iterate().r),
-                fmt_f64(p.last_iterate().e),
-                p.nlhf_unique.map(|u| u.to_string()).unwrap_or_default(),
-            ]);
-            t.push(row);
+        for (g, group) in rec.outcomes.chunks(GROUP).enumerate() {
+            let block = |(b, chunk): (usize, &[PopulationOutcome])| {
+                let mut text = Vec::with_capacity(chunk.len() * 400);
+                for (j, p) in chunk.iter().enumerate() {
+                    population_row(&mut text, rec.cell.index, g * GROUP + b * BLOCK + j, &params, bound, p);
+                }
+                text
+            };
+            let blocks: Vec<Vec<u8>> = group.par_chunks(BLOCK).enumerate().map(block).collect();
+            blocks.iter().try_for_each(|text| out.write_all(text))?;
         }
     }
-    t
+    Ok(())
+}
+
+/// One row of `populations.csv`, after `params` (the cell's parameters as
+/// CSV, comma included).
+fn population_row(out: &mut Vec<u8>, cell: usize, i: usize, params: &[u8], bound: f64, p: &PopulationOutcome) {
+    use std::io::Write as _;
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{cell},{i},");
+    out.extend_from_slice(params);
+    let _ = write!(out, "{},{},{},{}", p.responses, p.types, p.iterations, p.converged);
+    let numbers = [
+        Some(p.equilibrium.r),
+        Some(p.equilibrium.e),
+        Some(bound - p.equilibrium.r),
+        Some(p.average_r),
+        Some(bound - p.average_r),
+        Some(p.regret),
+    ];
+    push_numbers(out, &numbers);
+    let _ = write!(out, ",{}", p.support);
+    push_numbers(out, &[Some(p.entropy), p.equilibrium.r_ell, Some(p.nlhf.r), Some(p.nlhf.e), p.nlhf.r_ell]);
+    push_numbers(out, &[Some(p.rlhf.r), Some(p.rlhf.e), Some(p.uniform.r), Some(p.uniform.e)]);
+    let _ = write!(out, ",{}", p.equilibrium_converged());
+    push_numbers(out, &[Some(p.last_iterate().r), Some(p.last_iterate().e)]);
+    out.push(b',');
+    if let Some(u) = p.nlhf_unique {
+        let _ = write!(out, "{u}");
+    }
+    out.push(b'\n');
+}
+
+/// `,x` for each number, as [`crate::results::table::fmt_opt`] writes it.
+fn push_numbers(out: &mut Vec<u8>, numbers: &[Option<f64>]) {
+    for x in numbers {
+        out.push(b',');
+        push_f64(out, x.unwrap_or(f64::NAN));
+    }
+}
+
+/// The columns of `populations.csv` that the figures read, as the file
+/// reads back.
+pub fn population_points(records: &[CellRecord]) -> PopulationPoints {
+    let mut points = PopulationPoints::default();
+    for rec in records {
+        let k = rec.cell.k.to_string();
+        for p in &rec.outcomes {
+            points.push(&k, Some(p.iterations as f64), written(p.regret), written(p.average_r));
+        }
+    }
+    points
 }
 
 /// Log-spaced iteration grid from the first to the last checkpoint
@@ -278,7 +328,10 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
         let hists: Vec<&[Checkpoint]> =
             rec.outcomes.iter().filter(|p| !p.history.is_empty()).map(|p| p.history.as_slice()).collect();
         let Some(first) = hists.iter().map(|h| h[0].iteration).min() else { continue };
-        let last = hists.iter().map(|h| h[h.len() - 1].iteration).max().unwrap_or(first);
+        // Read once: each history is an allocation of its own.
+        let mut ends: Vec<usize> = hists.iter().map(|h| h[h.len() - 1].iteration).collect();
+        ends.sort_unstable();
+        let last = ends.last().copied().unwrap_or(first);
         let mut samples = HistorySamples::new(&hists, rec.cell.bound());
         for it in iteration_grid(first, last, points) {
             // Each population's latest checkpoint at or before `it`.
@@ -286,7 +339,7 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
             if at.populations == 0 {
                 continue;
             }
-            let running = hists.iter().filter(|h| h[h.len() - 1].iteration >= it).count();
+            let running = ends.len() - ends.partition_point(|&end| end < it);
             let [e, r, avg_r, gap] = at.sorted;
             let (e, r, avg_r, gap) = (
                 summarize_sorted(e, true),
@@ -327,6 +380,7 @@ pub fn timings_table(records: &[CellRecord]) -> Table {
 
 #[cfg(test)]
 mod tests {
+    use super::super::grid::Cell;
     use super::*;
 
     #[test]
@@ -335,6 +389,104 @@ mod tests {
         assert_eq!(summarize(&v, false), [3.0, 3.0, 1.2, 1.0]);
         assert_eq!(summarize(&v, true), [3.0, 3.0, 4.8, 5.0]);
         assert!(summarize(&[], true)[0].is_nan());
+    }
+
+    fn metrics(r: f64, e: f64, r_ell: Option<f64>) -> PolicyMetrics {
+        PolicyMetrics { r, e, r_ell }
+    }
+
+    /// The rows written straight as bytes read back as the cells a table of
+    /// strings holds ([`fmt_f64`], [`fmt_opt`], the parameters), and are
+    /// quoted exactly as [`Table::to_csv`] quotes them.
+    #[test]
+    fn populations_csv_is_the_table_of_formatted_cells() {
+        use crate::results::table::fmt_opt;
+        let cell: Cell = serde_json::from_str(
+            r#"{"index":7,"model":"preflib","preflib":"a,b \"q\".soc","responses":4,"types":4,"phi":0.5,
+                "populations":5000,"k":3,"ell":2,"dynamics":"pga","eta":1.0,"iters":100,"tol":1e-9}"#,
+        )
+        .unwrap();
+        let edge = [0.0, -0.0, 1.0, 1e-4, 9.99e-5, 1e15, 9.9e14, -2.5e-11, 5e-324, f64::INFINITY, f64::NAN, 0.1 + 0.2];
+        let outcomes: Vec<PopulationOutcome> = (0..20_000)
+            .map(|i| {
+                let x = |j: usize| edge[(i + j) % edge.len()] * if (i / 12) % 2 == 0 { 1.0 } else { 0.37 };
+                PopulationOutcome {
+                    responses: 4,
+                    types: 4,
+                    iterations: i * 13,
+                    converged: i % 3 == 0,
+                    equilibrium: metrics(x(0), x(1), (i % 2 == 0).then(|| x(2))),
+                    equilibrium_converged: (i % 5 != 0).then_some(i % 7 == 0),
+                    last_iterate: (i % 4 == 0).then(|| metrics(x(3), x(4), None)),
+                    nlhf_unique: (i % 3 != 0).then_some(i % 2 == 0),
+                    average_r: x(5),
+                    regret: x(6),
+                    support: i % 5,
+                    entropy: x(7),
+                    nlhf: metrics(x(8), x(9), (i % 3 == 0).then(|| x(10))),
+                    rlhf: metrics(x(11), x(0), None),
+                    uniform: metrics(x(1), x(2), None),
+                    history: Vec::new(),
+                }
+            })
+            .collect();
+        let rec = CellRecord { cell, backend: "cpu".into(), wall_s: 1.0, outcomes };
+        let mut bytes = Vec::new();
+        write_populations_csv(std::slice::from_ref(&rec), &mut bytes).unwrap();
+        let dir = std::env::temp_dir().join(format!("ualign-populations-{}", std::process::id()));
+        let path = dir.join("populations.csv");
+        crate::results::table::write_atomic(&path, &bytes).unwrap();
+        let table = Table::read(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(table.to_csv().unwrap(), bytes, "quoted as the csv writer quotes");
+        assert_eq!(table.header, populations_header());
+        let mut params = rec.cell.parameter_values();
+        params.remove(PARAMETERS.iter().position(|&p| p == "populations").unwrap());
+        let bound = rec.cell.bound();
+        for (i, (p, row)) in rec.outcomes.iter().zip(&table.rows).enumerate() {
+            let mut want = vec![rec.cell.index.to_string(), i.to_string()];
+            want.extend(params.iter().cloned());
+            want.extend([
+                p.responses.to_string(),
+                p.types.to_string(),
+                p.iterations.to_string(),
+                p.converged.to_string(),
+                fmt_f64(p.equilibrium.r),
+                fmt_f64(p.equilibrium.e),
+                fmt_f64(bound - p.equilibrium.r),
+                fmt_f64(p.average_r),
+                fmt_f64(bound - p.average_r),
+                fmt_f64(p.regret),
+                p.support.to_string(),
+                fmt_f64(p.entropy),
+                fmt_opt(p.equilibrium.r_ell),
+                fmt_f64(p.nlhf.r),
+                fmt_f64(p.nlhf.e),
+                fmt_opt(p.nlhf.r_ell),
+                fmt_f64(p.rlhf.r),
+                fmt_f64(p.rlhf.e),
+                fmt_f64(p.uniform.r),
+                fmt_f64(p.uniform.e),
+                p.equilibrium_converged().to_string(),
+                fmt_f64(p.last_iterate().r),
+                fmt_f64(p.last_iterate().e),
+                p.nlhf_unique.map(|u| u.to_string()).unwrap_or_default(),
+            ]);
+            assert_eq!(row, &want, "population {i}");
+        }
+        assert_eq!(table.rows.len(), rec.outcomes.len());
+        assert_eq!(table.rows[0][3], "a,b \"q\".soc");
+        // The figures' columns, from memory, are those the file reads back as.
+        let points = population_points(std::slice::from_ref(&rec));
+        let from_file = dir.join("again.csv");
+        crate::results::table::write_atomic(&from_file, &bytes).unwrap();
+        let read = PopulationPoints::read(&from_file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let bits = |p: &PopulationPoints| {
+            let opt = |x: Option<f64>| x.map(f64::to_bits);
+            p.rows.iter().map(|r| (r.k, opt(r.iterations), opt(r.regret), opt(r.avg_r))).collect::<Vec<_>>()
+        };
+        assert_eq!((bits(&points), &points.k_values), (bits(&read), &read.k_values));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Running a sweep: the cells of this shard, in order, each persisted as it
-//! finishes; then the tables and the manifest. Figures are drawn from the
-//! tables afterwards by the caller (`plot::default_figures`).
+//! finishes; then the tables, the figures the caller draws from them
+//! ([`RunOptions::figures`], e.g. `plot::default_figures_of`) and the
+//! manifest.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -43,7 +44,14 @@ pub struct RunOptions {
     /// Receives the run's notices and progress lines (the library never
     /// prints; the command line passes a function that writes to stderr).
     pub log: Option<fn(&str)>,
+    /// Draws figures from the tables once they are written (the command
+    /// line passes the default figures), while the last cell is still being
+    /// saved; the files it returns join [`Summary::files`].
+    pub figures: Option<Figures>,
 }
+
+/// See [`RunOptions::figures`]: `(results directory, config, tables)`.
+pub type Figures = fn(&Path, &Config, &Tables) -> Result<Vec<PathBuf>>;
 
 /// What a run did.
 #[derive(Clone, Debug)]
@@ -55,7 +63,7 @@ pub struct Summary {
     pub cells_resumed: usize,
     pub backend: String,
     pub wall_s: f64,
-    /// The tables and manifest written.
+    /// The tables and manifest written, then the figures.
     pub files: Vec<PathBuf>,
     /// The reproducible tables, as written (figures draw from them).
     pub tables: Tables,
@@ -150,11 +158,20 @@ pub fn run_with(
     let records =
         mine.iter().map(|c| computed.remove(&c.index).map_or_else(|| store.load(c), Ok)).collect::<Result<Vec<_>>>()?;
     let last = todo.last().and_then(|c| records.iter().find(|r| r.cell.index == c.index));
-    let (saved, tables) =
-        rayon::join(|| last.map_or(Ok(()), |rec| store.save(rec)), || store.write_tables(&records, config.checkpoints));
+    // The last cell is saved while the tables are written and the figures
+    // drawn; the manifest says complete only once the cell is on disk.
+    let (saved, written) = std::thread::scope(|scope| {
+        let saving = last.map(|rec| scope.spawn(|| store.save(rec)));
+        let written = store.write_tables(&records, config.checkpoints).map(|tables| {
+            let figures = opts.figures.map_or(Ok(Vec::new()), |draw| draw(out, config, &tables));
+            (tables, figures)
+        });
+        let saved = saving.map_or(Ok(()), |s| s.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        (saved, written)
+    });
     saved?;
-    let tables = tables?;
-    let files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
+    let (tables, figures) = written?;
+    let mut files: Vec<PathBuf> = ["cells.csv", "populations.csv", "history.csv", "timings.csv", "manifest.json"]
         .iter()
         .map(|f| out.join(f))
         .collect();
@@ -165,6 +182,7 @@ pub fn run_with(
     manifest.timings.wall_s = started.elapsed().as_secs_f64();
     manifest.timings.finished_unix = unix_now();
     store.write_manifest(&manifest)?;
+    files.extend(figures?);
     Ok(Summary {
         grid_cells: cells.len(),
         cells: mine.len(),

@@ -3,6 +3,7 @@
 //! ```text
 //! DIR/manifest.json    config, ualign version, backend/adapter, seeds, shard, timings
 //! DIR/cells/NNNNNN.json  one finished cell each, written atomically as it finishes
+//!                        (a `CellRecord`; checkpoints as arrays, see `PopulationOutcome::history`)
 //! DIR/cells.csv  populations.csv  history.csv   reproducible tables (from cells/)
 //! DIR/timings.csv      wall time per cell (not reproducible)
 //! DIR/figures/         default figures (PNG and SVG)
@@ -29,6 +30,7 @@ use super::outcome::CellRecord;
 use super::report;
 use crate::error::{Error, Location, Result};
 pub use crate::results::manifest::{self, Manifest, Timings};
+use crate::results::population_points::PopulationPoints;
 use crate::results::table::{is_temporary, write_atomic, write_atomic_with, Table};
 
 /// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.
@@ -55,7 +57,9 @@ pub fn unix_now() -> u64 {
 #[derive(Clone, Debug)]
 pub struct Tables {
     pub cells: Table,
-    pub populations: Table,
+    /// Of `populations.csv` (a row per population), only what the figures
+    /// draw.
+    pub populations: PopulationPoints,
     pub history: Table,
 }
 
@@ -161,9 +165,9 @@ impl Store {
 
     /// Saves a finished cell (atomically).
     pub fn save(&self, rec: &CellRecord) -> Result<()> {
-        // Streamed: a cell of many populations is hundreds of megabytes of JSON.
+        // Streamed: a cell of many populations is a hundred megabytes of JSON.
         write_atomic_with(&self.cell_path(rec.cell.index), |file| {
-            serde_json::to_writer(&mut *file, rec)?;
+            rec.write_json(&mut *file)?;
             file.write_all(b"\n")
         })
     }
@@ -228,17 +232,16 @@ impl Store {
 
     /// Writes `cells.csv`, `populations.csv`, `history.csv` and `timings.csv`
     /// from records sorted by cell index, and returns the first three (what
-    /// the figures draw). The tables are independent, so they are built and
-    /// written in parallel.
+    /// the figures draw; of `populations.csv` the figures' columns). The
+    /// tables are independent, so they are built and written in parallel.
     pub fn write_tables(&self, records: &[CellRecord], checkpoints: usize) -> Result<Tables> {
         let write = |name: &str, table: Table| table.write(&self.dir.join(name)).map(|()| table);
+        let write_populations = || {
+            write_atomic_with(&self.dir.join("populations.csv"), |file| report::write_populations_csv(records, file))?;
+            Ok(report::population_points(records))
+        };
         let ((cells, populations), (history, timings)) = rayon::join(
-            || {
-                rayon::join(
-                    || write("cells.csv", report::cells_table(records)),
-                    || write("populations.csv", report::populations_table(records)),
-                )
-            },
+            || rayon::join(|| write("cells.csv", report::cells_table(records)), write_populations),
             || {
                 rayon::join(
                     || write("history.csv", report::history_table(records, checkpoints)),

@@ -248,3 +248,30 @@ fn jacobian_matches_differences_of_g_and_its_support_restriction_is_exact() {
         }
     }
 }
+
+/// The Jacobian's AVX-512 register pass (rankings of up to 16 responses,
+/// k ≤ 8) is bit for bit the scalar pass, with and without a support, on
+/// ranking and mixed populations.
+#[test]
+fn jacobian_register_pass_is_the_scalar_pass_bit_for_bit() {
+    use ualign::equilibrium::jacobian::{jacobian_on, jacobian_portable};
+    if !ualign::equilibrium::jacobian_avx512::available(16, 4) {
+        eprintln!("no AVX-512F on this CPU: the register pass is not used here");
+        return;
+    }
+    let mut rng = common::rng(43);
+    for case in 0..200 {
+        let n = 1 + case % 16;
+        let k = 1 + case % 8;
+        let pop = common::random_population(&mut rng, n, 1 + case % 13, [0.0, 0.0, 0.3][case % 3]);
+        let policy = common::random_policy(&mut rng, n);
+        let support: Vec<bool> = policy.iter().map(|&p| p > 0.0).collect();
+        for restrict in [None, Some(support.as_slice())] {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            jacobian_on(&pop, &policy, k, restrict, &mut fast);
+            jacobian_portable(&pop, &policy, k, restrict, &mut slow);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&slow), "case {case}: n {n} k {k}");
+        }
+    }
+}

@@ -14,6 +14,7 @@
 //! Their error, about 1e-11 relative, only slows Newton's quadratic rate a
 //! little: the residual Newton drives to zero is always the exact `g`.
 
+use super::jacobian_avx512;
 use crate::cpu::literal_k::with_literal_k;
 use crate::cpu::{deviation_pl, PlScratch, GRID_F64};
 use crate::population::{Kind, Population};
@@ -32,6 +33,24 @@ pub fn jacobian(pop: &Population, policy: &[f64], k: usize, out: &mut Vec<f64>) 
 /// types) and columns (Plackett–Luce finite differences) outside the
 /// support are skipped and left 0.
 pub fn jacobian_on(pop: &Population, policy: &[f64], k: usize, support: Option<&[bool]>, out: &mut Vec<f64>) {
+    jacobian_with(pop, policy, k, support, true, out)
+}
+
+/// [`jacobian_on`] by the scalar pass alone (the reference the register
+/// pass is tested against).
+#[doc(hidden)]
+pub fn jacobian_portable(pop: &Population, policy: &[f64], k: usize, support: Option<&[bool]>, out: &mut Vec<f64>) {
+    jacobian_with(pop, policy, k, support, false, out)
+}
+
+fn jacobian_with(
+    pop: &Population,
+    policy: &[f64],
+    k: usize,
+    support: Option<&[bool]>,
+    registers: bool,
+    out: &mut Vec<f64>,
+) {
     let n = pop.responses;
     out.clear();
     out.resize(n * n, 0.0);
@@ -48,8 +67,11 @@ pub fn jacobian_on(pop: &Population, policy: &[f64], k: usize, support: Option<&
         (&mut l_heap, &mut b_heap)
     };
     let mut has_pl = false;
+    // Rankings of up to 16 responses (k ≤ 8) all at once in AVX-512 registers, same bits.
+    let registers = registers && jacobian_avx512::ranking_rows(pop, policy, k, support, out);
     for t in &pop.types {
         match &t.kind {
+            Kind::Ranking(_) if registers => {}
             Kind::Ranking(r) => with_literal_k!(k, [1 2 3 4 5 6 7 8], |k| ranking_jacobian(
                 r, t.weight, policy, k, support, l_pow, b_pow, out
             )),

@@ -29,6 +29,8 @@ use crate::population::{check_policy, Population};
 
 pub mod homotopy;
 pub mod jacobian;
+#[doc(hidden)]
+pub mod jacobian_avx512;
 pub mod newton;
 pub mod stress;
 

@@ -18,11 +18,15 @@ impl<'a> JsonWriter<'a> {
         JsonWriter { out, float: zmij::Buffer::new(), int: itoa::Buffer::new() }
     }
 
+    // Inlined so that each constant key is copied by a few moves rather than
+    // a call to `memcpy`.
+    #[inline(always)]
     pub(super) fn raw(&mut self, text: &[u8]) {
         self.out.extend_from_slice(text);
     }
 
     /// As serde_json: the shortest round-trip text, `null` if not finite.
+    #[inline(always)]
     fn f64(&mut self, x: f64) {
         if x.is_finite() {
             self.out.extend_from_slice(self.float.format_finite(x).as_bytes());

@@ -38,9 +38,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::normalised_population;
+use super::generated_population;
 use super::preflib::MAX_TYPE_ENTRIES;
-use super::{Population, UserType, MAX_SCORE_SPAN};
+use super::{Kind, Population, UserType, MAX_SCORE_SPAN};
 use crate::error::{Error, Result};
 
 /// Largest number of responses a generator accepts.
@@ -233,8 +233,15 @@ pub fn generate_one(spec: &GenSpec, index: usize) -> Result<Population> {
     let m = spec.type_count()?;
     let types = match spec.model {
         Model::Impartial => {
-            let weights = dirichlet(&mut rng, m);
-            weights.into_iter().map(|w| UserType::ranking(w, permutation(&mut rng, n))).collect()
+            // `dirichlet` written into the types: one allocation fewer.
+            let mut types: Vec<UserType> =
+                (0..m).map(|_| UserType::ranking(-ln(open_unit(&mut rng)), Vec::new())).collect();
+            let total: f64 = types.iter().map(|t| t.weight).sum();
+            for t in &mut types {
+                t.weight /= total;
+                t.kind = Kind::Ranking(permutation(&mut rng, n));
+            }
+            types
         }
         Model::Mallows => {
             let centre = permutation(&mut rng, n);
@@ -279,7 +286,7 @@ pub fn generate_one(spec: &GenSpec, index: usize) -> Result<Population> {
         }
         Model::Condorcet => condorcet(&mut rng, n, m, spec.margin),
     };
-    normalised_population(n, None, types)
+    Ok(generated_population(n, types))
 }
 
 fn condorcet(rng: &mut ChaCha8Rng, n: usize, m: usize, margin: f64) -> Vec<UserType> {
@@ -291,12 +298,14 @@ fn condorcet(rng: &mut ChaCha8Rng, n: usize, m: usize, margin: f64) -> Vec<UserT
             continue;
         }
         for w in dirichlet(rng, size) {
-            let others: Vec<u32> = permutation(rng, n).into_iter().filter(|&y| y != winner).collect();
-            let ranking = if winner_first {
-                std::iter::once(winner).chain(others).collect()
+            // The others in a random order, the winner moved to the front or back.
+            let mut ranking = permutation(rng, n);
+            let at = ranking.iter().position(|&y| y == winner).expect("a permutation holds the winner");
+            if winner_first {
+                ranking[..=at].rotate_right(1);
             } else {
-                others.into_iter().chain(std::iter::once(winner)).collect()
-            };
+                ranking[at..].rotate_left(1);
+            }
             types.push(UserType::ranking(w * mass, ranking));
         }
     }
@@ -393,9 +402,10 @@ impl FreeSlots {
 
 /// Dirichlet(1, …, 1): normalised Exp(1) draws.
 fn dirichlet(rng: &mut ChaCha8Rng, m: usize) -> Vec<f64> {
-    let draws: Vec<f64> = (0..m).map(|_| -ln(open_unit(rng))).collect();
-    let total: f64 = draws.iter().sum();
-    draws.into_iter().map(|x| x / total).collect()
+    let mut weights: Vec<f64> = (0..m).map(|_| -ln(open_unit(rng))).collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter_mut().for_each(|x| *x /= total);
+    weights
 }
 
 /// Uniform on [0, 1) from the top 53 bits of a `u64`.

@@ -245,10 +245,27 @@ impl Population {
     /// that do not already sum to 1 up to rounding.
     pub(crate) fn normalise(&mut self) -> Result<()> {
         self.validate()?;
+        self.rescale_weights();
+        Ok(())
+    }
+
+    /// Divides the weights by their sum unless it is 1 up to rounding.
+    fn rescale_weights(&mut self) {
         let total: f64 = self.types.iter().map(|t| t.weight).sum();
         if (total - 1.0).abs() > 1e-12 {
             self.types.iter_mut().for_each(|t| t.weight /= total);
         }
-        Ok(())
     }
+}
+
+/// [`normalised_population`] for the synthetic generators, whose types are
+/// valid by construction (permutations of `0..responses`, finite scores
+/// within [`MAX_SCORE_SPAN`], positive weights summing to 1 up to rounding):
+/// the check, which would cost as much as a small population's generation,
+/// runs in debug builds only. The weights are treated exactly as there.
+pub(crate) fn generated_population(responses: usize, types: Vec<UserType>) -> Population {
+    let mut pop = Population { responses, labels: None, types };
+    debug_assert!(pop.validate().is_ok(), "a generator built an invalid population: {:?}", pop.validate());
+    pop.rescale_weights();
+    pop
 }

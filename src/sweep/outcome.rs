@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::grid::Cell;
+use super::outcome_json::JsonWriter;
 use crate::dynamics::Checkpoint;
 
 /// `R_k`, `E_k` (and `R_{k,ℓ}` when the cell asks for it) of one policy.
@@ -110,8 +111,10 @@ const GROUP: usize = 8 * BLOCK;
 
 impl CellRecord {
     /// Writes the record as `serde_json::to_writer` does, byte for byte, its
-    /// populations (most of the text) serialised in parallel blocks, a group
-    /// of blocks at a time so that little of the text is held in memory.
+    /// populations (most of the text) written directly (see
+    /// [`JsonWriter`]) in parallel blocks, a group of blocks at a time into
+    /// buffers reused from group to group, so that little of the text is
+    /// held in memory and its pages are touched once.
     pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         // The fields in `CellRecord`'s order, as its derived `Serialize` writes them.
         out.write_all(b"{\"cell\":")?;
@@ -121,21 +124,20 @@ impl CellRecord {
         out.write_all(b",\"wall_s\":")?;
         serde_json::to_writer(&mut *out, &self.wall_s)?;
         out.write_all(b",\"outcomes\":[")?;
+        let mut buffers = vec![Vec::new(); GROUP.div_ceil(BLOCK).min(self.outcomes.len().div_ceil(BLOCK))];
         for (g, group) in self.outcomes.chunks(GROUP).enumerate() {
-            let blocks = group
-                .par_chunks(BLOCK)
-                .map(|block| {
-                    let mut text = Vec::with_capacity(block.len() * 1536);
-                    for (i, p) in block.iter().enumerate() {
-                        if i > 0 {
-                            text.push(b',');
-                        }
-                        serde_json::to_writer(&mut text, p)?;
+            let texts = &mut buffers[..group.len().div_ceil(BLOCK)];
+            texts.par_iter_mut().zip(group.par_chunks(BLOCK)).for_each(|(text, block)| {
+                text.clear();
+                let mut json = JsonWriter::new(text);
+                for (i, p) in block.iter().enumerate() {
+                    if i > 0 {
+                        json.raw(b",");
                     }
-                    Ok(text)
-                })
-                .collect::<serde_json::Result<Vec<Vec<u8>>>>()?;
-            for (b, text) in blocks.iter().enumerate() {
+                    json.outcome(p);
+                }
+            });
+            for (b, text) in texts.iter().enumerate() {
                 if g + b > 0 {
                     out.write_all(b",")?;
                 }

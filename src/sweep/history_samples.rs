@@ -16,14 +16,20 @@
 
 use rayon::prelude::*;
 
-use super::radix::sort_total;
+use super::radix::{sort_total_with, Scratch};
 use crate::dynamics::Checkpoint;
 
 /// Metrics per checkpoint: `E_k`, `R_k`, `R(μ_t)` and `bound − R(μ_t)`.
 pub const METRICS: usize = 4;
 
-fn metrics(c: &Checkpoint, bound: f64) -> [f64; METRICS] {
-    [c.exploitability, c.robust_alignment, c.average_robust_alignment, bound - c.average_robust_alignment]
+/// The metrics kept per checkpoint: all but the last, which is the third's
+/// image under `x ↦ bound − x`. That map is non-increasing (rounding is
+/// monotone) and never gives −0 (`bound − bound` is +0), so the last metric
+/// sorted is the third sorted, reversed and mapped, bit for bit.
+const STORED: usize = METRICS - 1;
+
+fn metrics(c: &Checkpoint) -> [f64; STORED] {
+    [c.exploitability, c.robust_alignment, c.average_robust_alignment]
 }
 
 pub struct HistorySamples {
@@ -31,19 +37,25 @@ pub struct HistorySamples {
     /// (read in memory order at every iteration, not through each
     /// population's own allocation).
     iterations: Vec<usize>,
-    values: Vec<[f64; METRICS]>,
+    values: Vec<[f64; STORED]>,
+    bound: f64,
     /// Per population: where its checkpoints start in [`Self::values`], the
     /// next one not yet reached, and their end.
     cursors: Vec<Cursor>,
     /// The populations with checkpoints ahead.
     active: Vec<usize>,
+    /// The values at the last iteration of the populations with a checkpoint
+    /// so far, in the order they reached their first (read whole when the
+    /// arrays are sorted anew), and each population's place there.
+    current: Vec<[f64; STORED]>,
+    slots: Vec<usize>,
     last_it: usize,
     /// The populations with a checkpoint so far.
     populations: usize,
     /// The populations that reached a checkpoint at the last iteration (see
     /// [`HistorySamples::at`]).
     changed: Vec<(Option<usize>, usize)>,
-    metrics: [Metric; METRICS],
+    metrics: [Metric; STORED],
     /// The sorted arrays, handed out by [`HistorySamples::at`].
     sorted: [Vec<f64>; METRICS],
 }
@@ -53,6 +65,9 @@ struct Cursor {
     first: usize,
     next: usize,
     end: usize,
+    /// The iteration of `next` (`usize::MAX` past the end): most populations
+    /// reach no checkpoint at an iteration, and this spares a read elsewhere.
+    next_iteration: usize,
 }
 
 /// One metric's values that change at an iteration, and a buffer reused from
@@ -63,6 +78,7 @@ struct Metric {
     leaving: Vec<f64>,
     joining: Vec<f64>,
     merged: Vec<f64>,
+    scratch: Scratch,
 }
 
 /// The values at one iteration: each metric sorted (NaN left out), and how
@@ -80,14 +96,17 @@ impl HistorySamples {
         for h in histories.iter().filter(|h| !h.is_empty()) {
             let first = iterations.len();
             iterations.extend(h.iter().map(|c| c.iteration));
-            values.extend(h.iter().map(|c| metrics(c, bound)));
-            cursors.push(Cursor { first, next: first, end: iterations.len() });
+            values.extend(h.iter().map(metrics));
+            cursors.push(Cursor { first, next: first, end: iterations.len(), next_iteration: h[0].iteration });
         }
         HistorySamples {
             iterations,
             values,
             active: (0..cursors.len()).collect(),
+            current: Vec::with_capacity(cursors.len()),
+            slots: vec![usize::MAX; cursors.len()],
             cursors,
+            bound,
             last_it: 0,
             populations: 0,
             changed: Vec::new(),
@@ -106,12 +125,21 @@ impl HistorySamples {
         self.changed.clear();
         for &p in &self.active {
             let c = &mut self.cursors[p];
+            if c.next_iteration > it {
+                continue;
+            }
             let was = c.next;
             while c.next < c.end && self.iterations[c.next] <= it {
                 c.next += 1;
             }
-            if c.next > was {
-                self.changed.push(((was > c.first).then(|| was - 1), c.next - 1));
+            c.next_iteration = if c.next < c.end { self.iterations[c.next] } else { usize::MAX };
+            self.changed.push(((was > c.first).then(|| was - 1), c.next - 1));
+            let now = self.values[c.next - 1];
+            if was == c.first {
+                self.slots[p] = self.current.len();
+                self.current.push(now);
+            } else {
+                self.current[self.slots[p]] = now;
             }
         }
         self.populations += self.changed.iter().filter(|c| c.0.is_none()).count();
@@ -120,24 +148,28 @@ impl HistorySamples {
         // Sorting the values that leave costs as much as sorting those that
         // stay: past half, all the values are sorted anew.
         let anew = 2 * self.changed.len() > self.populations;
-        let (values, changed) = (&self.values, &self.changed);
-        let metrics = self.metrics.par_iter_mut().zip(self.sorted.par_iter_mut()).enumerate();
+        let (values, changed, current) = (&self.values, &self.changed, &self.current);
+        let metrics = self.metrics.par_iter_mut().zip(self.sorted[..STORED].par_iter_mut()).enumerate();
         metrics.for_each(|(i, (m, sorted))| {
             let value = |at: usize| Some(values[at][i]).filter(|x| !x.is_nan());
             m.leaving.clear();
             m.joining.clear();
             if anew {
                 sorted.clear();
-                m.joining.extend(cursors.iter().filter(|c| c.next > c.first).filter_map(|c| value(c.next - 1)));
+                m.joining.extend(current.iter().map(|v| v[i]).filter(|x| !x.is_nan()));
             } else {
                 m.leaving.extend(changed.iter().filter_map(|c| c.0.and_then(value)));
                 m.joining.extend(changed.iter().filter_map(|c| value(c.1)));
             }
-            sort_total(&mut m.leaving);
-            sort_total(&mut m.joining);
+            sort_total_with(&mut m.leaving, &mut m.scratch);
+            sort_total_with(&mut m.joining, &mut m.scratch);
             replace(sorted, &m.leaving, &m.joining, &mut m.merged);
             std::mem::swap(sorted, &mut m.merged);
         });
+        let bound = self.bound;
+        let (stored, derived) = self.sorted.split_at_mut(STORED);
+        derived[0].clear();
+        derived[0].extend(stored[STORED - 1].iter().rev().map(|x| bound - x));
         Samples { sorted: &self.sorted, populations: self.populations }
     }
 }
@@ -226,7 +258,15 @@ mod tests {
             let got = samples.at(it);
             assert_eq!(got.populations, at.len(), "iteration {it}");
             for m in 0..METRICS {
-                let mut want: Vec<f64> = at.iter().map(|c| metrics(c, 0.75)[m]).filter(|x| !x.is_nan()).collect();
+                let all = |c: &Checkpoint| {
+                    [
+                        c.exploitability,
+                        c.robust_alignment,
+                        c.average_robust_alignment,
+                        0.75 - c.average_robust_alignment,
+                    ]
+                };
+                let mut want: Vec<f64> = at.iter().map(|c| all(c)[m]).filter(|x| !x.is_nan()).collect();
                 want.sort_by(f64::total_cmp);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got.sorted[m]), bits(&want), "iteration {it}, metric {m}");

@@ -244,7 +244,7 @@ mod tests {
             5e-324,
             -5e-324,
             2.2250738585072014e-308,
-            2.2250738585072009e-308,
+            f64::from_bits(0x000f_ffff_ffff_ffff),
             f64::MAX,
             f64::MIN,
             f64::MIN_POSITIVE,
@@ -304,7 +304,8 @@ mod tests {
         // The numbers of the tables take the fast path; midpoints do not.
         assert!(!may_tie(0.1 + 0.2) && !may_tie(0.7999999999999998) && !may_tie(1e-9) && !may_tie(12345.0));
         assert!(!may_tie(0.5) && !may_tie(0.75) && !may_tie(0.0001220703125));
-        assert!(may_tie(715957926182189.25) && may_tie(2f64.powi(55)));
+        // 715957926182189.25, halfway between …189.2 and …189.3.
+        assert!(may_tie(f64::from_bits(0x4304_5947_8ee9_e96a)) && may_tie(2f64.powi(55)));
     }
 
     #[test]

@@ -32,15 +32,10 @@ fn metrics(c: &Checkpoint) -> [f64; STORED] {
     [c.exploitability, c.robust_alignment, c.average_robust_alignment]
 }
 
-pub struct HistorySamples {
-    /// Every checkpoint's iteration and metrics, population after population
-    /// (read in memory order at every iteration, not through each
-    /// population's own allocation).
-    iterations: Vec<usize>,
-    values: Vec<[f64; STORED]>,
+pub struct HistorySamples<'h> {
+    histories: Vec<&'h [Checkpoint]>,
     bound: f64,
-    /// Per population: where its checkpoints start in [`Self::values`], the
-    /// next one not yet reached, and their end.
+    /// Per population: its next checkpoint not yet reached.
     cursors: Vec<Cursor>,
     /// The populations with checkpoints ahead.
     active: Vec<usize>,
@@ -52,9 +47,10 @@ pub struct HistorySamples {
     last_it: usize,
     /// The populations with a checkpoint so far.
     populations: usize,
-    /// The populations that reached a checkpoint at the last iteration (see
-    /// [`HistorySamples::at`]).
-    changed: Vec<(Option<usize>, usize)>,
+    /// The values of the populations that reached a checkpoint at the last
+    /// iteration (see [`HistorySamples::at`]): before (none before their
+    /// first checkpoint) and now.
+    changed: Vec<(Option<[f64; STORED]>, [f64; STORED])>,
     metrics: [Metric; STORED],
     /// The sorted arrays, handed out by [`HistorySamples::at`].
     sorted: [Vec<f64>; METRICS],
@@ -62,11 +58,10 @@ pub struct HistorySamples {
 
 #[derive(Clone, Copy)]
 struct Cursor {
-    first: usize,
     next: usize,
-    end: usize,
     /// The iteration of `next` (`usize::MAX` past the end): most populations
-    /// reach no checkpoint at an iteration, and this spares a read elsewhere.
+    /// reach no checkpoint at an iteration, and this spares reading their
+    /// history (an allocation of its own, out of cache).
     next_iteration: usize,
 }
 
@@ -88,28 +83,21 @@ pub struct Samples<'s> {
     pub populations: usize,
 }
 
-impl HistorySamples {
-    pub fn new(histories: &[&[Checkpoint]], bound: f64) -> Self {
-        let total = histories.iter().map(|h| h.len()).sum();
-        let (mut iterations, mut values) = (Vec::with_capacity(total), Vec::with_capacity(total));
-        let mut cursors = Vec::with_capacity(histories.len());
-        for h in histories.iter().filter(|h| !h.is_empty()) {
-            let first = iterations.len();
-            iterations.extend(h.iter().map(|c| c.iteration));
-            values.extend(h.iter().map(metrics));
-            cursors.push(Cursor { first, next: first, end: iterations.len(), next_iteration: h[0].iteration });
-        }
+impl<'h> HistorySamples<'h> {
+    pub fn new(histories: &[&'h [Checkpoint]], bound: f64) -> Self {
+        let histories: Vec<&[Checkpoint]> = histories.iter().copied().filter(|h| !h.is_empty()).collect();
+        let cursors: Vec<Cursor> =
+            histories.iter().map(|h| Cursor { next: 0, next_iteration: h[0].iteration }).collect();
         HistorySamples {
-            iterations,
-            values,
             active: (0..cursors.len()).collect(),
             current: Vec::with_capacity(cursors.len()),
             slots: vec![usize::MAX; cursors.len()],
+            changed: Vec::with_capacity(cursors.len()),
+            histories,
             cursors,
             bound,
             last_it: 0,
             populations: 0,
-            changed: Vec::new(),
             metrics: Default::default(),
             sorted: Default::default(),
         }
@@ -120,38 +108,37 @@ impl HistorySamples {
     pub fn at(&mut self, it: usize) -> Samples<'_> {
         assert!(it >= self.last_it, "iterations are visited in increasing order");
         self.last_it = it;
-        // The populations that reach a new checkpoint: where their value
-        // was (none before their first checkpoint) and where it is now.
         self.changed.clear();
         for &p in &self.active {
             let c = &mut self.cursors[p];
             if c.next_iteration > it {
                 continue;
             }
-            let was = c.next;
-            while c.next < c.end && self.iterations[c.next] <= it {
+            let h = self.histories[p];
+            while c.next < h.len() && h[c.next].iteration <= it {
                 c.next += 1;
             }
-            c.next_iteration = if c.next < c.end { self.iterations[c.next] } else { usize::MAX };
-            self.changed.push(((was > c.first).then(|| was - 1), c.next - 1));
-            let now = self.values[c.next - 1];
-            if was == c.first {
+            c.next_iteration = h.get(c.next).map_or(usize::MAX, |n| n.iteration);
+            let now = metrics(&h[c.next - 1]);
+            if self.slots[p] == usize::MAX {
                 self.slots[p] = self.current.len();
                 self.current.push(now);
+                self.changed.push((None, now));
             } else {
-                self.current[self.slots[p]] = now;
+                let was = std::mem::replace(&mut self.current[self.slots[p]], now);
+                self.changed.push((Some(was), now));
             }
         }
         self.populations += self.changed.iter().filter(|c| c.0.is_none()).count();
         let cursors = &self.cursors;
-        self.active.retain(|&p| cursors[p].next < cursors[p].end);
+        self.active.retain(|&p| cursors[p].next_iteration != usize::MAX);
         // Sorting the values that leave costs as much as sorting those that
         // stay: past half, all the values are sorted anew.
         let anew = 2 * self.changed.len() > self.populations;
-        let (values, changed, current) = (&self.values, &self.changed, &self.current);
+        let (changed, current) = (&self.changed, &self.current);
         let metrics = self.metrics.par_iter_mut().zip(self.sorted[..STORED].par_iter_mut()).enumerate();
         metrics.for_each(|(i, (m, sorted))| {
-            let value = |at: usize| Some(values[at][i]).filter(|x| !x.is_nan());
+            let value = |v: [f64; STORED]| Some(v[i]).filter(|x| !x.is_nan());
             m.leaving.clear();
             m.joining.clear();
             if anew {

@@ -12,6 +12,7 @@
 //! DIR/figures/         default figures (PNG and SVG)
 //! ```
 
+pub mod float_text;
 pub mod manifest;
 pub mod population_points;
 pub mod table;

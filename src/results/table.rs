@@ -11,6 +11,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::float_text;
 use crate::error::{Error, Location, Result};
 
 /// Writes `bytes` to `path` atomically: a temporary sibling file is written,
@@ -59,17 +60,18 @@ pub fn fmt_f64(x: f64) -> String {
 }
 
 /// [`fmt_f64`] appended to `out`, without allocating: the rows of large
-/// tables are formatted straight into byte buffers.
+/// tables are formatted straight into byte buffers (the text of `{}` and
+/// `{:e}`, see [`float_text`]).
 pub fn push_f64(out: &mut Vec<u8>, x: f64) {
-    use std::io::Write as _;
-    // Writing into a Vec cannot fail.
-    let _ = if x.is_nan() {
-        Ok(())
-    } else if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e15) {
-        write!(out, "{x:e}")
+    if x.is_nan() {
+        // Not applicable: an empty cell.
+        return;
+    }
+    if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e15) {
+        float_text::push_lower_exp(out, x);
     } else {
-        write!(out, "{x}")
-    };
+        float_text::push_display(out, x);
+    }
 }
 
 /// An optional number: empty cell when absent.
@@ -168,6 +170,37 @@ mod tests {
         assert_eq!(fmt_f64(f64::NAN), "");
         assert_eq!(fmt_f64(0.5), "0.5");
         assert_eq!(fmt_f64(2.5e-11), "2.5e-11");
+    }
+
+    /// The definition of [`fmt_f64`], through `core::fmt`.
+    fn reference(x: f64) -> String {
+        if x.is_nan() {
+            String::new()
+        } else if x != 0.0 && (x.abs() < 1e-4 || x.abs() >= 1e15) {
+            format!("{x:e}")
+        } else {
+            format!("{x}")
+        }
+    }
+
+    /// Around both thresholds, at every magnitude and sign, and on random
+    /// values: the text of `core::fmt`, byte for byte.
+    #[test]
+    fn numbers_are_written_as_core_fmt_writes_them() {
+        let mut values = vec![0.0, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, 5e-324, 1e-4, 1e15];
+        for e in -325..=309 {
+            let p: f64 = format!("1e{e}").parse().unwrap();
+            values.extend([p, p.next_up(), p.next_down(), -p, -p.next_up(), -p.next_down()]);
+        }
+        let mut state = 7u64;
+        for _ in 0..500_000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            values.push(f64::from_bits(state ^ (state >> 31)));
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64);
+        }
+        for x in values {
+            assert_eq!(fmt_f64(x), reference(x), "{:#x}", x.to_bits());
+        }
     }
 
     #[test]

@@ -16,43 +16,53 @@
 
 use rayon::prelude::*;
 
-use super::radix::sort_total;
+use super::radix::{sort_total_with, Scratch};
 use crate::dynamics::Checkpoint;
 
 /// Metrics per checkpoint: `E_k`, `R_k`, `R(μ_t)` and `bound − R(μ_t)`.
 pub const METRICS: usize = 4;
 
-fn metrics(c: &Checkpoint, bound: f64) -> [f64; METRICS] {
-    [c.exploitability, c.robust_alignment, c.average_robust_alignment, bound - c.average_robust_alignment]
+/// The metrics kept per checkpoint: all but the last, which is the third's
+/// image under `x ↦ bound − x`. That map is non-increasing (rounding is
+/// monotone) and never gives −0 (`bound − bound` is +0), so the last metric
+/// sorted is the third sorted, reversed and mapped, bit for bit.
+const STORED: usize = METRICS - 1;
+
+fn metrics(c: &Checkpoint) -> [f64; STORED] {
+    [c.exploitability, c.robust_alignment, c.average_robust_alignment]
 }
 
-pub struct HistorySamples {
-    /// Every checkpoint's iteration and metrics, population after population
-    /// (read in memory order at every iteration, not through each
-    /// population's own allocation).
-    iterations: Vec<usize>,
-    values: Vec<[f64; METRICS]>,
-    /// Per population: where its checkpoints start in [`Self::values`], the
-    /// next one not yet reached, and their end.
+pub struct HistorySamples<'h> {
+    histories: Vec<&'h [Checkpoint]>,
+    bound: f64,
+    /// Per population: its next checkpoint not yet reached.
     cursors: Vec<Cursor>,
     /// The populations with checkpoints ahead.
     active: Vec<usize>,
+    /// The values at the last iteration of the populations with a checkpoint
+    /// so far, in the order they reached their first (read whole when the
+    /// arrays are sorted anew), and each population's place there.
+    current: Vec<[f64; STORED]>,
+    slots: Vec<usize>,
     last_it: usize,
     /// The populations with a checkpoint so far.
     populations: usize,
-    /// The populations that reached a checkpoint at the last iteration (see
-    /// [`HistorySamples::at`]).
-    changed: Vec<(Option<usize>, usize)>,
-    metrics: [Metric; METRICS],
+    /// The values of the populations that reached a checkpoint at the last
+    /// iteration (see [`HistorySamples::at`]): before (none before their
+    /// first checkpoint) and now.
+    changed: Vec<(Option<[f64; STORED]>, [f64; STORED])>,
+    metrics: [Metric; STORED],
     /// The sorted arrays, handed out by [`HistorySamples::at`].
     sorted: [Vec<f64>; METRICS],
 }
 
 #[derive(Clone, Copy)]
 struct Cursor {
-    first: usize,
     next: usize,
-    end: usize,
+    /// The iteration of `next` (`usize::MAX` past the end): most populations
+    /// reach no checkpoint at an iteration, and this spares reading their
+    /// history (an allocation of its own, out of cache).
+    next_iteration: usize,
 }
 
 /// One metric's values that change at an iteration, and a buffer reused from
@@ -63,6 +73,7 @@ struct Metric {
     leaving: Vec<f64>,
     joining: Vec<f64>,
     merged: Vec<f64>,
+    scratch: Scratch,
 }
 
 /// The values at one iteration: each metric sorted (NaN left out), and how
@@ -72,25 +83,21 @@ pub struct Samples<'s> {
     pub populations: usize,
 }
 
-impl HistorySamples {
-    pub fn new(histories: &[&[Checkpoint]], bound: f64) -> Self {
-        let total = histories.iter().map(|h| h.len()).sum();
-        let (mut iterations, mut values) = (Vec::with_capacity(total), Vec::with_capacity(total));
-        let mut cursors = Vec::with_capacity(histories.len());
-        for h in histories.iter().filter(|h| !h.is_empty()) {
-            let first = iterations.len();
-            iterations.extend(h.iter().map(|c| c.iteration));
-            values.extend(h.iter().map(|c| metrics(c, bound)));
-            cursors.push(Cursor { first, next: first, end: iterations.len() });
-        }
+impl<'h> HistorySamples<'h> {
+    pub fn new(histories: &[&'h [Checkpoint]], bound: f64) -> Self {
+        let histories: Vec<&[Checkpoint]> = histories.iter().copied().filter(|h| !h.is_empty()).collect();
+        let cursors: Vec<Cursor> =
+            histories.iter().map(|h| Cursor { next: 0, next_iteration: h[0].iteration }).collect();
         HistorySamples {
-            iterations,
-            values,
             active: (0..cursors.len()).collect(),
+            current: Vec::with_capacity(cursors.len()),
+            slots: vec![usize::MAX; cursors.len()],
+            changed: Vec::with_capacity(cursors.len()),
+            histories,
             cursors,
+            bound,
             last_it: 0,
             populations: 0,
-            changed: Vec::new(),
             metrics: Default::default(),
             sorted: Default::default(),
         }
@@ -101,43 +108,55 @@ impl HistorySamples {
     pub fn at(&mut self, it: usize) -> Samples<'_> {
         assert!(it >= self.last_it, "iterations are visited in increasing order");
         self.last_it = it;
-        // The populations that reach a new checkpoint: where their value
-        // was (none before their first checkpoint) and where it is now.
         self.changed.clear();
         for &p in &self.active {
             let c = &mut self.cursors[p];
-            let was = c.next;
-            while c.next < c.end && self.iterations[c.next] <= it {
+            if c.next_iteration > it {
+                continue;
+            }
+            let h = self.histories[p];
+            while c.next < h.len() && h[c.next].iteration <= it {
                 c.next += 1;
             }
-            if c.next > was {
-                self.changed.push(((was > c.first).then(|| was - 1), c.next - 1));
+            c.next_iteration = h.get(c.next).map_or(usize::MAX, |n| n.iteration);
+            let now = metrics(&h[c.next - 1]);
+            if self.slots[p] == usize::MAX {
+                self.slots[p] = self.current.len();
+                self.current.push(now);
+                self.changed.push((None, now));
+            } else {
+                let was = std::mem::replace(&mut self.current[self.slots[p]], now);
+                self.changed.push((Some(was), now));
             }
         }
         self.populations += self.changed.iter().filter(|c| c.0.is_none()).count();
         let cursors = &self.cursors;
-        self.active.retain(|&p| cursors[p].next < cursors[p].end);
+        self.active.retain(|&p| cursors[p].next_iteration != usize::MAX);
         // Sorting the values that leave costs as much as sorting those that
         // stay: past half, all the values are sorted anew.
         let anew = 2 * self.changed.len() > self.populations;
-        let (values, changed) = (&self.values, &self.changed);
-        let metrics = self.metrics.par_iter_mut().zip(self.sorted.par_iter_mut()).enumerate();
+        let (changed, current) = (&self.changed, &self.current);
+        let metrics = self.metrics.par_iter_mut().zip(self.sorted[..STORED].par_iter_mut()).enumerate();
         metrics.for_each(|(i, (m, sorted))| {
-            let value = |at: usize| Some(values[at][i]).filter(|x| !x.is_nan());
+            let value = |v: [f64; STORED]| Some(v[i]).filter(|x| !x.is_nan());
             m.leaving.clear();
             m.joining.clear();
             if anew {
                 sorted.clear();
-                m.joining.extend(cursors.iter().filter(|c| c.next > c.first).filter_map(|c| value(c.next - 1)));
+                m.joining.extend(current.iter().map(|v| v[i]).filter(|x| !x.is_nan()));
             } else {
                 m.leaving.extend(changed.iter().filter_map(|c| c.0.and_then(value)));
                 m.joining.extend(changed.iter().filter_map(|c| value(c.1)));
             }
-            sort_total(&mut m.leaving);
-            sort_total(&mut m.joining);
+            sort_total_with(&mut m.leaving, &mut m.scratch);
+            sort_total_with(&mut m.joining, &mut m.scratch);
             replace(sorted, &m.leaving, &m.joining, &mut m.merged);
             std::mem::swap(sorted, &mut m.merged);
         });
+        let bound = self.bound;
+        let (stored, derived) = self.sorted.split_at_mut(STORED);
+        derived[0].clear();
+        derived[0].extend(stored[STORED - 1].iter().rev().map(|x| bound - x));
         Samples { sorted: &self.sorted, populations: self.populations }
     }
 }
@@ -226,7 +245,15 @@ mod tests {
             let got = samples.at(it);
             assert_eq!(got.populations, at.len(), "iteration {it}");
             for m in 0..METRICS {
-                let mut want: Vec<f64> = at.iter().map(|c| metrics(c, 0.75)[m]).filter(|x| !x.is_nan()).collect();
+                let all = |c: &Checkpoint| {
+                    [
+                        c.exploitability,
+                        c.robust_alignment,
+                        c.average_robust_alignment,
+                        0.75 - c.average_robust_alignment,
+                    ]
+                };
+                let mut want: Vec<f64> = at.iter().map(|c| all(c)[m]).filter(|x| !x.is_nan()).collect();
                 want.sort_by(f64::total_cmp);
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got.sorted[m]), bits(&want), "iteration {it}, metric {m}");

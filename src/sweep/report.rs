@@ -219,6 +219,10 @@ pub fn write_populations_csv(records: &[CellRecord], out: &mut impl std::io::Wri
     // Quoting a record into memory does not fail; should it, it fails the write.
     let csv_text = |record: Vec<String>| csv_text([record]).map_err(std::io::Error::other);
     out.write_all(&csv_text(populations_header())?)?;
+    // The blocks' text, reused from one group to the next: buffers this
+    // large are returned to the system when freed, and paid for again page
+    // by page.
+    let mut blocks: Vec<Vec<u8>> = (0..GROUP / BLOCK).map(|_| Vec::with_capacity(BLOCK * 400)).collect();
     for rec in records {
         let mut params = rec.cell.parameter_values();
         params.remove(PARAMETERS.iter().position(|&p| p == "populations").expect("populations is a parameter"));
@@ -227,15 +231,15 @@ pub fn write_populations_csv(records: &[CellRecord], out: &mut impl std::io::Wri
         *params.last_mut().expect("a record ends with a line end") = b',';
         let bound = rec.cell.bound();
         for (g, group) in rec.outcomes.chunks(GROUP).enumerate() {
-            let block = |(b, chunk): (usize, &[PopulationOutcome])| {
-                let mut text = Vec::with_capacity(chunk.len() * 400);
+            let block = |(b, (text, chunk)): (usize, (&mut Vec<u8>, &[PopulationOutcome]))| {
+                text.clear();
                 for (j, p) in chunk.iter().enumerate() {
-                    population_row(&mut text, rec.cell.index, g * GROUP + b * BLOCK + j, &params, bound, p);
+                    population_row(text, rec.cell.index, g * GROUP + b * BLOCK + j, &params, bound, p);
                 }
-                text
             };
-            let blocks: Vec<Vec<u8>> = group.par_chunks(BLOCK).enumerate().map(block).collect();
-            blocks.iter().try_for_each(|text| out.write_all(text))?;
+            let used = group.len().div_ceil(BLOCK);
+            blocks[..used].par_iter_mut().zip(group.par_chunks(BLOCK)).enumerate().for_each(block);
+            blocks[..used].iter().try_for_each(|text| out.write_all(text))?;
         }
     }
     Ok(())
@@ -244,11 +248,16 @@ pub fn write_populations_csv(records: &[CellRecord], out: &mut impl std::io::Wri
 /// One row of `populations.csv`, after `params` (the cell's parameters as
 /// CSV, comma included).
 fn population_row(out: &mut Vec<u8>, cell: usize, i: usize, params: &[u8], bound: f64, p: &PopulationOutcome) {
-    use std::io::Write as _;
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{cell},{i},");
+    push_usize(out, cell);
+    out.push(b',');
+    push_usize(out, i);
+    out.push(b',');
     out.extend_from_slice(params);
-    let _ = write!(out, "{},{},{},{}", p.responses, p.types, p.iterations, p.converged);
+    for n in [p.responses, p.types, p.iterations] {
+        push_usize(out, n);
+        out.push(b',');
+    }
+    push_bool(out, p.converged);
     let numbers = [
         Some(p.equilibrium.r),
         Some(p.equilibrium.e),
@@ -258,16 +267,38 @@ fn population_row(out: &mut Vec<u8>, cell: usize, i: usize, params: &[u8], bound
         Some(p.regret),
     ];
     push_numbers(out, &numbers);
-    let _ = write!(out, ",{}", p.support);
+    out.push(b',');
+    push_usize(out, p.support);
     push_numbers(out, &[Some(p.entropy), p.equilibrium.r_ell, Some(p.nlhf.r), Some(p.nlhf.e), p.nlhf.r_ell]);
     push_numbers(out, &[Some(p.rlhf.r), Some(p.rlhf.e), Some(p.uniform.r), Some(p.uniform.e)]);
-    let _ = write!(out, ",{}", p.equilibrium_converged());
+    out.push(b',');
+    push_bool(out, p.equilibrium_converged());
     push_numbers(out, &[Some(p.last_iterate().r), Some(p.last_iterate().e)]);
     out.push(b',');
     if let Some(u) = p.nlhf_unique {
-        let _ = write!(out, "{u}");
+        push_bool(out, u);
     }
     out.push(b'\n');
+}
+
+/// `n` as `{}` writes it.
+fn push_usize(out: &mut Vec<u8>, mut n: usize) {
+    let mut text = [0u8; 20];
+    let mut start = text.len();
+    loop {
+        start -= 1;
+        text[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&text[start..]);
+}
+
+/// `b` as `{}` writes it.
+fn push_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
 /// `,x` for each number, as [`crate::results::table::fmt_opt`] writes it.
@@ -487,6 +518,15 @@ mod tests {
             p.rows.iter().map(|r| (r.k, opt(r.iterations), opt(r.regret), opt(r.avg_r))).collect::<Vec<_>>()
         };
         assert_eq!((bits(&points), &points.k_values), (bits(&read), &read.k_values));
+    }
+
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 65_535, 1 << 40, usize::MAX - 1, usize::MAX] {
+            let mut out = b"x".to_vec();
+            push_usize(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
     }
 
     #[test]

@@ -260,10 +260,10 @@ fn jacobian_register_pass_is_the_scalar_pass_bit_for_bit() {
         return;
     }
     let mut rng = common::rng(43);
-    for case in 0..200 {
-        let n = 1 + case % 16;
-        let k = 1 + case % 8;
-        let pop = common::random_population(&mut rng, n, 1 + case % 13, [0.0, 0.0, 0.3][case % 3]);
+    // Every n to 16 with every k to 8, rankings only and mixed with Plackett–Luce.
+    let cases = (1..=16).flat_map(|n| (1..=8).flat_map(move |k| [(n, k, 0.0), (n, k, 0.3)]));
+    for (case, (n, k, pl_fraction)) in cases.enumerate() {
+        let pop = common::random_population(&mut rng, n, 1 + case % 13, pl_fraction);
         let policy = common::random_policy(&mut rng, n);
         let support: Vec<bool> = policy.iter().map(|&p| p > 0.0).collect();
         for restrict in [None, Some(support.as_slice())] {

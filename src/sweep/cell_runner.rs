@@ -233,7 +233,8 @@ fn outcome(
     rlhf_policy: &[f64],
 ) -> Result<PopulationOutcome> {
     let (n, k) = (pop.responses, cell.k);
-    // Validated when built (generated or loaded) and again by the CPU self-play.
+    // Valid by construction when generated (`tests/generate.rs` checks every model
+    // against the full validation), validated when loaded from a PrefLib file.
     let found = equilibrium_of(pop, k, &sol)?;
     let metrics = |policy: &[f64], ell: Option<usize>| -> Result<PolicyMetrics> {
         Ok(PolicyMetrics::from_evaluation(&evaluate_on_valid(pop, policy, k, ell)?))

@@ -22,7 +22,6 @@ pub mod grid;
 pub mod history_samples;
 pub mod merge;
 pub mod outcome;
-mod outcome_json;
 pub mod radix;
 pub mod report;
 pub mod run;

@@ -1,12 +1,14 @@
 //! What a cell's run produces, per population, and how a finished cell is
 //! persisted (`DIR/cells/NNNNNN.json`).
 
+mod json;
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::grid::Cell;
-use super::outcome_json::JsonWriter;
 use crate::dynamics::Checkpoint;
+use json::JsonWriter;
 
 /// `R_k`, `E_k` (and `R_{k,ℓ}` when the cell asks for it) of one policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //! checkpoints as arrays), without serde's per-field machinery. A cell file
 //! is mostly these records, so their cost is most of a cell's saving.
 
-use super::outcome::{PolicyMetrics, PopulationOutcome};
+use super::{PolicyMetrics, PopulationOutcome};
 
 /// Appends JSON text to a buffer, reusing its number formatters.
 pub(super) struct JsonWriter<'a> {

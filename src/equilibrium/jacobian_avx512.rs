@@ -138,22 +138,16 @@ mod avx512 {
         // The rows accumulate here, 16 wide and aligned, and go to `out` at the end.
         let mut acc = Rows([[0.0; MAX_RESPONSES]; MAX_RESPONSES]);
         let lane_mask = [((1u32 << n.min(8)) - 1) as u8, ((1u32 << n.max(8)) >> 8).wrapping_sub(1) as u8];
-        let types: Vec<(&[u32], f64)> = pop
-            .types
-            .iter()
-            .filter_map(|t| match &t.kind {
-                Kind::Ranking(r) => Some((r.as_slice(), t.weight)),
-                Kind::Scores(_) => None,
-            })
-            .collect();
-        for batch in types.chunks(BATCH) {
+        // Plackett–Luce types are left to the caller: their slots in a batch stay unused.
+        for batch in pop.types.chunks(BATCH) {
             // L and B at each position, summed from the bottom as the scalar
             // pass does; rank_of[z] is z's position (−1 in the padding lanes:
             // above all, so below no one).
             let mut at_or_below = [Lanes([0.0; MAX_RESPONSES]); BATCH];
             let mut below_of = [Lanes([0.0; MAX_RESPONSES]); BATCH];
             let mut rank_of = [Ranks([-1; MAX_RESPONSES]); BATCH];
-            for (i, &(ranking, _)) in batch.iter().enumerate() {
+            for (i, t) in batch.iter().enumerate() {
+                let Kind::Ranking(ranking) = &t.kind else { continue };
                 let mut below = 0.0;
                 for pos in (0..n).rev() {
                     let y = ranking[pos] as usize;
@@ -164,8 +158,9 @@ mod avx512 {
                     below = l;
                 }
             }
-            for (i, &(ranking, weight)) in batch.iter().enumerate() {
-                let scale = _mm512_set1_pd(weight / (K as f64 + 1.0));
+            for (i, t) in batch.iter().enumerate() {
+                let Kind::Ranking(ranking) = &t.kind else { continue };
+                let scale = _mm512_set1_pd(t.weight / (K as f64 + 1.0));
                 let ranks = _mm512_load_si512(rank_of[i].0.as_ptr() as *const __m512i);
                 for half in 0..halves {
                     let l = _mm512_load_pd(at_or_below[i].0.as_ptr().add(8 * half));

@@ -121,7 +121,7 @@ pub fn polish_on_valid(pop: &Population, k: usize, start: &[f64], opts: &Equilib
         check_policy(start, pop.responses)?;
     }
     if let Some(done) = newton::support_newton(pop, k, start, opts.tol) {
-        let found = finish_newton(opts, done, Method::Polish, 0, 0.0);
+        let found = finish_newton(k, opts, done, Method::Polish, 0, 0.0);
         if found.converged {
             return Ok(found);
         }
@@ -155,7 +155,7 @@ fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilib
     if let Some(run) = opts.fast_path.then(|| dynamics::solve(pop, k, &FAST_PATH).ok()).flatten() {
         if run.evaluation.exploitability <= FAST_PATH_HANDOVER {
             if let Some(done) = newton::support_newton(pop, k, &run.policy, opts.tol) {
-                let found = finish_newton(opts, done, Method::PgaPolish, 0, 0.0);
+                let found = finish_newton(k, opts, done, Method::PgaPolish, 0, 0.0);
                 if found.converged {
                     return found;
                 }
@@ -164,7 +164,7 @@ fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilib
     }
     let path = homotopy::follow(pop, k, opts.tol, opts.max_path_steps);
     let mut best = match path.finish {
-        Some(done) => finish_newton(opts, done, Method::QreHomotopy, path.steps, path.lambda),
+        Some(done) => finish_newton(k, opts, done, Method::QreHomotopy, path.steps, path.lambda),
         None => finish(pop, k, opts, path.policy, Method::QreHomotopy, path.steps, 0, path.lambda),
     };
     // Fallbacks: convergent-in-practice small steps, each finished by Newton.
@@ -177,7 +177,7 @@ fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilib
         let warm = SolveOptions { dynamics, eta, iters: 200_000, tol: 1e-6, checkpoints: 0 };
         let Ok(run) = dynamics::solve(pop, k, &warm) else { continue };
         let candidate = match newton::support_newton(pop, k, &run.policy, opts.tol) {
-            Some(done) => finish_newton(opts, done, method, 0, 0.0),
+            Some(done) => finish_newton(k, opts, done, method, 0, 0.0),
             None => finish(pop, k, opts, run.policy, method, 0, 0, 0.0),
         };
         if candidate.converged || candidate.evaluation.exploitability < best.evaluation.exploitability {
@@ -207,13 +207,13 @@ fn finish(
 /// [`finish`] for a Newton result, from the exact `g` Newton computed last
 /// at its policy (the same numbers a re-evaluation would give).
 fn finish_newton(
+    k: usize,
     opts: &EquilibriumOptions,
     done: newton::NewtonResult,
     method: Method,
     path_steps: usize,
     lambda: f64,
 ) -> Equilibrium {
-    let k = done.k;
     let evaluation = Evaluation::from_deviation(&done.policy, done.deviation, k);
     let converged = is_equilibrium(&done.policy, &evaluation, opts.tol);
     Equilibrium { policy: done.policy, evaluation, converged, method, path_steps, newton_steps: done.steps, lambda }

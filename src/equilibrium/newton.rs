@@ -31,8 +31,6 @@ pub struct NewtonResult {
     /// `g(policy)`, exactly as the f64 engine computes it (the solve's last
     /// evaluation, so the caller need not repeat it).
     pub deviation: Vec<f64>,
-    /// The `k` it was solved for.
-    pub k: usize,
     /// Newton iterations, over all supports tried.
     pub steps: usize,
 }
@@ -75,7 +73,7 @@ fn support_newton_with(
             }
             _ => {
                 let worst = g.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                return (worst - fair <= tol).then_some(NewtonResult { policy, deviation: g, k, steps });
+                return (worst - fair <= tol).then_some(NewtonResult { policy, deviation: g, steps });
             }
         }
     }

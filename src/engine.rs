@@ -111,6 +111,12 @@ impl Engine {
         }
     }
 
+    /// True for the CPU engine: its self-play runs a population at a time,
+    /// so callers may run each population's whole work in one task.
+    pub fn runs_on_cpu(&self) -> bool {
+        matches!(self.device, Device::Cpu)
+    }
+
     /// The GPU engine when `--backend gpu` asked for it (no CPU fallback):
     /// its own limits must then be checked up front.
     pub fn strict_gpu(&self) -> Option<&GpuEngine> {

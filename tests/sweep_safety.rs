@@ -22,9 +22,9 @@ impl CellRunner for Counting {
     fn backend(&self) -> String {
         "test-cpu".into()
     }
-    fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>> {
+    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        SimpleRunner.run_cell(cell)
+        SimpleRunner.run_cell(cell, emit)
     }
 }
 

@@ -26,10 +26,7 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = temporary_for(path)?;
     let result = (|| {
         let mut file = std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&tmp)?);
         fill(&mut file)?;
@@ -42,6 +39,15 @@ pub fn write_atomic_with(
         return Err(Error::io(path.display().to_string(), e));
     }
     Ok(())
+}
+
+/// The temporary sibling a file is written to before it takes its name
+/// (see [`is_temporary`]); creates the directory if needed.
+pub fn temporary_for(path: &Path) -> Result<PathBuf> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(dir.join(format!(".{name}.tmp-{}", std::process::id())))
 }
 
 /// True for the temporary files [`write_atomic`] leaves behind when killed

@@ -8,6 +8,7 @@
 //! the largest cell. Auto skips software adapters on purpose: a software
 //! rasteriser runs the same work slower than the native CPU engine.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -18,38 +19,57 @@ use super::config::Config;
 use super::grid::{gen_spec, Cell};
 use super::outcome::{PolicyMetrics, PopulationOutcome};
 use super::run::{run_with, CellRunner, RunOptions, Summary};
+use crate::cpu::selfplay::Workspace;
 use crate::dynamics::{Solution, SolveOptions};
 use crate::engine::{BackendChoice, Engine, Workload};
 use crate::equilibrium::{Equilibrium, EquilibriumOptions};
 use crate::error::{Error, Result};
 use crate::maximal_lottery::MaximalLottery;
 use crate::metrics::{evaluate_on_valid, robust_alignment_ell, ELL_WORK_LIMIT};
-use crate::population::generate::generate_one;
+use crate::population::generate::{generate_one, GenSpec};
 use crate::population::{check_policy, Population};
 
 /// The populations of a cell: population `i` is `generate_one(spec, i)`, or
 /// the one population of the PrefLib file.
 pub fn populations(cell: &Cell) -> Result<Vec<Population>> {
-    populations_in(cell, 0..population_count(cell))
+    let source = Source::of(cell)?;
+    (0..source.count()).into_par_iter().map(|i| source.population(i).map(Cow::into_owned)).collect()
 }
 
-/// How many populations a cell has (a PrefLib cell has its file's one).
-fn population_count(cell: &Cell) -> usize {
-    if cell.preflib_path.is_some() {
-        1
-    } else {
-        cell.populations
-    }
+/// Where a cell's populations come from.
+enum Source {
+    Generated {
+        spec: GenSpec,
+        count: usize,
+    },
+    /// A PrefLib file's one population, loaded (and validated) once.
+    Loaded(Population),
 }
 
-/// The cell's populations with indices in `range`.
-fn populations_in(cell: &Cell, range: Range<usize>) -> Result<Vec<Population>> {
-    if let Some(path) = &cell.preflib_path {
-        return Ok(vec![crate::population::load::load_population(path)?]);
+impl Source {
+    fn of(cell: &Cell) -> Result<Source> {
+        if let Some(path) = &cell.preflib_path {
+            return Ok(Source::Loaded(crate::population::load::load_population(path)?));
+        }
+        let spec =
+            gen_spec(cell).ok_or_else(|| Error::Other(format!("cell {}: unknown model {}", cell.index, cell.model)))?;
+        Ok(Source::Generated { spec, count: cell.populations })
     }
-    let spec =
-        gen_spec(cell).ok_or_else(|| Error::Other(format!("cell {}: unknown model {}", cell.index, cell.model)))?;
-    range.into_par_iter().map(|i| generate_one(&spec, i)).collect()
+
+    fn count(&self) -> usize {
+        match self {
+            Source::Generated { count, .. } => *count,
+            Source::Loaded(_) => 1,
+        }
+    }
+
+    /// Population `i` (`i < count`).
+    fn population(&self, i: usize) -> Result<Cow<'_, Population>> {
+        match self {
+            Source::Generated { spec, .. } => generate_one(spec, i).map(Cow::Owned),
+            Source::Loaded(pop) => Ok(Cow::Borrowed(pop)),
+        }
+    }
 }
 
 /// Populations a cell runs at a time, start to finish (generated, played,
@@ -71,7 +91,10 @@ pub struct EngineRunner {
 /// The NLHF and RLHF policies of each population of a cell. They depend on
 /// the populations alone, so cells that differ only in k, dynamics, η, … (the
 /// usual sweep axes) share one computation.
-type BaselinePolicies = Arc<Vec<(MaximalLottery, Vec<f64>)>>;
+type BaselinePolicies = Arc<Vec<Baselines>>;
+
+/// A population's NLHF (maximal lottery) and RLHF policies.
+type Baselines = (MaximalLottery, Vec<f64>);
 
 /// Population sets whose baseline policies are kept (a few suffice: cells
 /// sharing populations are adjacent in the grid's order).
@@ -125,20 +148,12 @@ impl EngineRunner {
         sets.push((key, computed));
     }
 
-    /// The NLHF and RLHF policies of each population.
-    fn baseline_policies(&self, pops: &[Population]) -> Result<Vec<(MaximalLottery, Vec<f64>)>> {
-        pops.par_iter()
-            .map(|pop| {
-                // One pairwise matrix feeds both baselines.
-                let pairwise = crate::baselines::Pairwise::of(pop);
-                let rlhf = crate::baselines::rlhf_policy_of(&pairwise, self.rlhf_beta)?;
-                Ok((crate::baselines::nlhf_lottery_of(&pairwise), rlhf))
-            })
-            .collect()
-    }
-
-    fn solve(&self, pops: &[Population], k: usize, opts: &SolveOptions) -> Result<Vec<Solution>> {
-        self.engine.solve_batch(pops, k, opts)
+    /// A population's NLHF and RLHF policies.
+    fn baselines_of(&self, pop: &Population) -> Result<Baselines> {
+        // One pairwise matrix feeds both baselines.
+        let pairwise = crate::baselines::Pairwise::of(pop);
+        let rlhf = crate::baselines::rlhf_policy_of(&pairwise, self.rlhf_beta)?;
+        Ok((crate::baselines::nlhf_lottery_of(&pairwise), rlhf))
     }
 }
 
@@ -184,7 +199,7 @@ impl CellRunner for EngineRunner {
         Ok(())
     }
 
-    fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>> {
+    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
         let opts = SolveOptions {
             dynamics: cell.dynamics,
             eta: cell.eta,
@@ -192,46 +207,111 @@ impl CellRunner for EngineRunner {
             tol: cell.tol,
             checkpoints: self.checkpoints,
         };
-        let count = population_count(cell);
+        let source = Source::of(cell)?;
         let key = population_key(cell);
         let cached = self.cached_baselines(&key);
         let mut computed = Vec::new();
-        let mut outcomes = Vec::with_capacity(count);
-        for start in (0..count).step_by(CHUNK) {
-            let range = start..(start + CHUNK).min(count);
-            let pops = populations_in(cell, range.clone())?;
-            let solutions = self.solve(&pops, cell.k, &opts)?;
-            let baselines = match &cached {
-                Some(all) => &all[range],
-                None => {
-                    computed.extend(self.baseline_policies(&pops)?);
-                    &computed[range]
-                }
+        for start in (0..source.count()).step_by(CHUNK) {
+            let range = start..(start + CHUNK).min(source.count());
+            let chunk = if self.engine.runs_on_cpu() {
+                self.chunk_on_cpu(
+                    cell,
+                    &source,
+                    range,
+                    &opts,
+                    cached.as_ref().map(|all| all.as_slice()),
+                    &mut computed,
+                )?
+            } else {
+                self.chunk_in_batches(
+                    cell,
+                    &source,
+                    range,
+                    &opts,
+                    cached.as_ref().map(|all| all.as_slice()),
+                    &mut computed,
+                )?
             };
-            let chunk: Vec<PopulationOutcome> = pops
-                .par_iter()
-                .zip(solutions)
-                .zip(baselines)
-                .map(|((pop, sol), (nlhf, rlhf))| outcome(cell, pop, sol, nlhf, rlhf))
-                .collect::<Result<_>>()?;
-            outcomes.extend(chunk);
+            emit(chunk)?;
         }
         if cached.is_none() {
             self.remember_baselines(key, Arc::new(computed));
         }
+        Ok(())
+    }
+}
+
+impl EngineRunner {
+    /// A chunk on the CPU engine: each population start to finish in one
+    /// task (generated, played, polished, scored, then dropped), so that it
+    /// stays in cache and no core waits for a slower population between
+    /// stages. Generated and PrefLib populations are valid (see [`outcome`]),
+    /// so the self-play skips its input check.
+    fn chunk_on_cpu(
+        &self,
+        cell: &Cell,
+        source: &Source,
+        range: Range<usize>,
+        opts: &SolveOptions,
+        cached: Option<&[Baselines]>,
+        computed: &mut Vec<Baselines>,
+    ) -> Result<Vec<PopulationOutcome>> {
+        crate::dynamics::check_options(cell.k, opts)?;
+        let done: Vec<(PopulationOutcome, Option<Baselines>)> = range
+            .into_par_iter()
+            .map_init(Workspace::default, |ws, i| {
+                let pop = source.population(i)?;
+                let sol = crate::dynamics::run(&pop, cell.k, opts, ws)?;
+                match cached {
+                    Some(all) => Ok((outcome(cell, &pop, sol, &all[i])?, None)),
+                    None => {
+                        let baselines = self.baselines_of(&pop)?;
+                        Ok((outcome(cell, &pop, sol, &baselines)?, Some(baselines)))
+                    }
+                }
+            })
+            .collect::<Result<_>>()?;
+        let mut outcomes = Vec::with_capacity(done.len());
+        for (outcome, baselines) in done {
+            outcomes.push(outcome);
+            computed.extend(baselines);
+        }
         Ok(outcomes)
+    }
+
+    /// A chunk on the GPU engine: the chunk's self-play as one batch, then
+    /// the exact f64 work per population on the CPU.
+    fn chunk_in_batches(
+        &self,
+        cell: &Cell,
+        source: &Source,
+        range: Range<usize>,
+        opts: &SolveOptions,
+        cached: Option<&[Baselines]>,
+        computed: &mut Vec<Baselines>,
+    ) -> Result<Vec<PopulationOutcome>> {
+        let pops: Vec<Population> =
+            range.clone().into_par_iter().map(|i| source.population(i).map(Cow::into_owned)).collect::<Result<_>>()?;
+        let solutions = self.engine.solve_batch(&pops, cell.k, opts)?;
+        let baselines = match cached {
+            Some(all) => &all[range],
+            None => {
+                let first = computed.len();
+                computed.extend(pops.par_iter().map(|pop| self.baselines_of(pop)).collect::<Result<Vec<_>>>()?);
+                &computed[first..]
+            }
+        };
+        pops.par_iter()
+            .zip(solutions)
+            .zip(baselines)
+            .map(|((pop, sol), baselines)| outcome(cell, pop, sol, baselines))
+            .collect()
     }
 }
 
 /// What a sweep reports for one population of a cell: its dynamics run, its
 /// equilibrium and its baselines, all scored exactly in f64.
-fn outcome(
-    cell: &Cell,
-    pop: &Population,
-    sol: Solution,
-    nlhf: &MaximalLottery,
-    rlhf_policy: &[f64],
-) -> Result<PopulationOutcome> {
+fn outcome(cell: &Cell, pop: &Population, sol: Solution, (nlhf, rlhf_policy): &Baselines) -> Result<PopulationOutcome> {
     let (n, k) = (pop.responses, cell.k);
     // Valid by construction when generated (`tests/generate.rs` checks every model
     // against the full validation), validated when loaded from a PrefLib file.

@@ -100,53 +100,65 @@ pub struct CellRecord {
     pub cell: Cell,
     /// Which engine produced it (e.g. `cpu`, `gpu: NVIDIA H100`).
     pub backend: String,
+    pub outcomes: Vec<PopulationOutcome>,
     /// Seconds the cell took. Not reproducible, so it appears only in
     /// `timings.csv` and `manifest.json`, never in the compared tables.
+    /// Last in the file: a cell is saved while it runs, and this is known
+    /// only at its end (files that have it before `outcomes` still load).
     pub wall_s: f64,
-    pub outcomes: Vec<PopulationOutcome>,
 }
 
 /// Populations serialised per block, in parallel.
 const BLOCK: usize = 1024;
-/// Blocks held in memory at once.
-const GROUP: usize = 8 * BLOCK;
 
-impl CellRecord {
-    /// Writes the record as `serde_json::to_writer` does, byte for byte, its
-    /// populations (most of the text) written directly (see
-    /// [`JsonWriter`]) in parallel blocks, a group of blocks at a time into
-    /// buffers reused from group to group, so that little of the text is
-    /// held in memory and its pages are touched once.
-    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+/// A cell file's text a piece at a time, so that a cell is saved while it
+/// is computed: [`CellText::head`], [`CellText::outcomes`] for each chunk
+/// of populations in order, then [`CellText::tail`]. Together the pieces
+/// are `serde_json::to_writer`'s text of the [`CellRecord`], byte for byte,
+/// the populations (most of the text) written directly (see [`JsonWriter`])
+/// in parallel blocks.
+#[derive(Debug, Default)]
+pub struct CellText {
+    /// Populations written so far (all but the first follow a comma).
+    written: usize,
+}
+
+impl CellText {
+    /// The text up to the first population.
+    pub fn head(cell: &Cell, backend: &str) -> Vec<u8> {
         // The fields in `CellRecord`'s order, as its derived `Serialize` writes them.
-        out.write_all(b"{\"cell\":")?;
-        serde_json::to_writer(&mut *out, &self.cell)?;
-        out.write_all(b",\"backend\":")?;
-        serde_json::to_writer(&mut *out, &self.backend)?;
-        out.write_all(b",\"wall_s\":")?;
-        serde_json::to_writer(&mut *out, &self.wall_s)?;
-        out.write_all(b",\"outcomes\":[")?;
-        let mut buffers = vec![Vec::new(); GROUP.div_ceil(BLOCK).min(self.outcomes.len().div_ceil(BLOCK))];
-        for (g, group) in self.outcomes.chunks(GROUP).enumerate() {
-            let texts = &mut buffers[..group.len().div_ceil(BLOCK)];
-            texts.par_iter_mut().zip(group.par_chunks(BLOCK)).for_each(|(text, block)| {
-                text.clear();
-                let mut json = JsonWriter::new(text);
-                for (i, p) in block.iter().enumerate() {
-                    if i > 0 {
-                        json.raw(b",");
-                    }
-                    json.outcome(p);
+        let mut text = b"{\"cell\":".to_vec();
+        serde_json::to_writer(&mut text, cell).expect("a cell serialises");
+        text.extend_from_slice(b",\"backend\":");
+        serde_json::to_writer(&mut text, backend).expect("a string serialises");
+        text.extend_from_slice(b",\"outcomes\":[");
+        text
+    }
+
+    /// The text of the next populations, in blocks (reused: `blocks` keeps
+    /// its buffers from one call to the next).
+    pub fn outcomes(&mut self, outcomes: &[PopulationOutcome], blocks: &mut Vec<Vec<u8>>) {
+        let first = self.written == 0;
+        self.written += outcomes.len();
+        blocks.resize_with(outcomes.len().div_ceil(BLOCK), Vec::new);
+        blocks.par_iter_mut().zip(outcomes.par_chunks(BLOCK)).enumerate().for_each(|(b, (text, block))| {
+            text.clear();
+            let mut json = JsonWriter::new(text);
+            for (i, p) in block.iter().enumerate() {
+                if i > 0 || b > 0 || !first {
+                    json.raw(b",");
                 }
-            });
-            for (b, text) in texts.iter().enumerate() {
-                if g + b > 0 {
-                    out.write_all(b",")?;
-                }
-                out.write_all(text)?;
+                json.outcome(p);
             }
-        }
-        out.write_all(b"]}")
+        });
+    }
+
+    /// The text after the last population.
+    pub fn tail(wall_s: f64) -> Vec<u8> {
+        let mut text = b"],\"wall_s\":".to_vec();
+        serde_json::to_writer(&mut text, &wall_s).expect("a float serialises");
+        text.extend_from_slice(b"}");
+        text
     }
 }
 
@@ -154,16 +166,17 @@ impl CellRecord {
 mod tests {
     use super::*;
 
-    /// The parallel writer's bytes are serde_json's for the whole record.
+    /// The pieces' bytes are serde_json's for the whole record, however the
+    /// populations are cut into chunks.
     #[test]
-    fn write_json_is_serde_json_byte_for_byte() {
+    fn cell_text_is_serde_json_byte_for_byte() {
         let cell: Cell = serde_json::from_str(
             r#"{"index":3,"model":"mallows","responses":5,"types":7,"phi":0.6,"populations":40000,"seed":4,
                 "k":2,"ell":1,"dynamics":"mwu","eta":0.5,"iters":1000,"tol":1e-9}"#,
         )
         .unwrap();
         let m = |x: f64| PolicyMetrics { r: x, e: 1.0 - x, r_ell: (x > 0.5).then_some(x / 7.0) };
-        let outcomes = (0..40_000)
+        let outcomes: Vec<PopulationOutcome> = (0..40_000)
             .map(|i| {
                 let x = (i as f64).sqrt().fract();
                 PopulationOutcome {
@@ -186,11 +199,29 @@ mod tests {
                 }
             })
             .collect();
-        for outcomes in [Vec::new(), outcomes] {
-            let rec = CellRecord { cell: cell.clone(), backend: "gpu: \"x\"".into(), wall_s: 0.1 + 0.2, outcomes };
-            let mut text = Vec::new();
-            rec.write_json(&mut text).unwrap();
-            assert!(text == serde_json::to_vec(&rec).unwrap(), "{} populations", rec.outcomes.len());
+        // Chunks as a cell is saved in them: none, one, and uneven ones that
+        // cut blocks (an empty chunk included).
+        let cases: [(usize, &[usize]); 5] = [
+            (0, &[]),
+            (0, &[0]),
+            (40_000, &[40_000]),
+            (40_000, &[16_384, 16_384, 7_232]),
+            (40_000, &[1, 0, 1023, 1025, 37_951]),
+        ];
+        for (count, sizes) in cases {
+            let outcomes = outcomes[..count].to_vec();
+            let rec = CellRecord { cell: cell.clone(), backend: "gpu: \"x\"".into(), outcomes, wall_s: 0.1 + 0.2 };
+            let mut text = CellText::head(&rec.cell, &rec.backend);
+            let (mut pieces, mut blocks) = (CellText::default(), Vec::new());
+            let mut rest = &rec.outcomes[..];
+            for &size in sizes {
+                let (chunk, after) = rest.split_at(size);
+                pieces.outcomes(chunk, &mut blocks);
+                blocks.iter().for_each(|b| text.extend_from_slice(b));
+                rest = after;
+            }
+            text.extend_from_slice(&CellText::tail(rec.wall_s));
+            assert!(text == serde_json::to_vec(&rec).unwrap(), "{count} populations in chunks of {sizes:?}");
         }
     }
 

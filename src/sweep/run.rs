@@ -25,8 +25,10 @@ pub trait CellRunner: Sync {
     fn check(&self, _cells: &[Cell]) -> Result<()> {
         Ok(())
     }
-    /// The final metrics of each population of `cell`, in population order.
-    fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>>;
+    /// Computes the final metrics of each population of `cell` and hands
+    /// them to `emit` in population order, a chunk at a time as they are
+    /// computed (the driver saves each chunk while the next is computed).
+    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()>;
 }
 
 /// How to run a sweep.
@@ -137,31 +139,34 @@ pub fn run_with(
     // The cells computed now are tabled from memory: a saved cell reads back
     // bit for bit (floats round-trip exactly), so only resumed ones are loaded.
     let mut computed = std::collections::HashMap::new();
+    let mut last_file = None;
     for (i, cell) in todo.iter().enumerate() {
         let t0 = Instant::now();
-        let outcomes = runner.run_cell(cell)?;
-        let rec = CellRecord {
-            cell: (*cell).clone(),
-            backend: backend.clone(),
-            wall_s: t0.elapsed().as_secs_f64(),
-            outcomes,
-        };
-        // The last cell is saved below, while the tables are built.
+        let mut file = store.cell_file(cell, &backend)?;
+        let mut outcomes = Vec::with_capacity(cell.populations);
+        runner.run_cell(cell, &mut |chunk| {
+            file.push(&chunk)?;
+            outcomes.extend(chunk);
+            Ok(())
+        })?;
+        let wall_s = t0.elapsed().as_secs_f64();
+        // The last cell is finished below, while the tables are built.
         if i + 1 < todo.len() {
-            store.save(&rec)?;
+            file.finish(wall_s)?;
+        } else {
+            last_file = Some((file, wall_s));
         }
-        computed.insert(cell.index, rec);
+        computed.insert(cell.index, CellRecord { cell: (*cell).clone(), backend: backend.clone(), outcomes, wall_s });
         progress.cell_done(cell);
     }
     progress.finish();
 
     let records =
         mine.iter().map(|c| computed.remove(&c.index).map_or_else(|| store.load(c), Ok)).collect::<Result<Vec<_>>>()?;
-    let last = todo.last().and_then(|c| records.iter().find(|r| r.cell.index == c.index));
-    // The last cell is saved while the tables are written and the figures
-    // drawn; the manifest says complete only once the cell is on disk.
+    // The last cell's file is finished while the tables are written and the
+    // figures drawn; the manifest says complete only once it is on disk.
     let (saved, written) = std::thread::scope(|scope| {
-        let saving = last.map(|rec| scope.spawn(|| store.save(rec)));
+        let saving = last_file.map(|(file, wall_s)| scope.spawn(move || file.finish(wall_s)));
         let written = store.write_tables(&records, config.checkpoints).map(|tables| {
             let figures = opts.figures.map_or(Ok(Vec::new()), |draw| draw(out, config, &tables));
             (tables, figures)

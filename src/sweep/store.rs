@@ -19,19 +19,21 @@
 //! a killed-and-resumed run and a merge of shards all produce them from the
 //! same bytes.
 
+mod cell_file;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::config::Config;
 use super::grid::Cell;
-use super::outcome::CellRecord;
+use super::outcome::{CellRecord, CellText};
 use super::report;
 use crate::error::{Error, Location, Result};
 pub use crate::results::manifest::{self, Manifest, Timings};
 use crate::results::population_points::PopulationPoints;
 use crate::results::table::{is_temporary, write_atomic, write_atomic_with, Table};
+pub use cell_file::CellFile;
 
 /// FNV-1a, 64 bit: a stable, platform-independent hash for config identity.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
@@ -163,13 +165,11 @@ impl Store {
         write_atomic(&self.manifest_path(), text.as_bytes())
     }
 
-    /// Saves a finished cell (atomically).
-    pub fn save(&self, rec: &CellRecord) -> Result<()> {
-        // Streamed: a cell of many populations is a hundred megabytes of JSON.
-        write_atomic_with(&self.cell_path(rec.cell.index), |file| {
-            rec.write_json(&mut *file)?;
-            file.write_all(b"\n")
-        })
+    /// Starts saving a cell that is about to run: its populations are
+    /// written as they are computed ([`CellFile::push`]), and the file takes
+    /// its name only once [`CellFile::finish`] has it all on disk.
+    pub fn cell_file(&self, cell: &Cell, backend: &str) -> Result<CellFile> {
+        CellFile::create(&self.cell_path(cell.index), CellText::head(cell, backend))
     }
 
     /// The raw bytes of a saved cell (merge copies them unchanged).

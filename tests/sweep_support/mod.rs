@@ -111,8 +111,8 @@ impl CellRunner for SimpleRunner {
     fn backend(&self) -> String {
         "test-cpu".into()
     }
-    fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>> {
-        Ok((0..cell.populations).map(|i| solve(&population(cell, i), cell)).collect())
+    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
+        emit((0..cell.populations).map(|i| solve(&population(cell, i), cell)).collect())
     }
 }
 
@@ -126,11 +126,11 @@ impl CellRunner for AbortAfter {
     fn backend(&self) -> String {
         "test-cpu".into()
     }
-    fn run_cell(&self, cell: &Cell) -> Result<Vec<PopulationOutcome>> {
+    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
         if self.done.fetch_add(1, Ordering::SeqCst) >= self.limit {
             return Err(Error::Other("killed".into()));
         }
-        SimpleRunner.run_cell(cell)
+        SimpleRunner.run_cell(cell, emit)
     }
 }
 

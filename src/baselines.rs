@@ -199,6 +199,9 @@ pub fn rlhf_policy(pop: &Population, beta: Option<f64>) -> Result<Vec<f64>> {
 
 /// [`rlhf_policy`] from the population's pairwise preferences.
 pub fn rlhf_policy_of(pairwise: &Pairwise, beta: Option<f64>) -> Result<Vec<f64>> {
+    if let (None, Some(winner)) = (beta, clear_reward_leader(pairwise)) {
+        return Ok((0..pairwise.n).map(|x| if x == winner { 1.0 } else { 0.0 }).collect());
+    }
     let r = bradley_terry::fit(pairwise);
     let top = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     match beta {
@@ -213,6 +216,40 @@ pub fn rlhf_policy_of(pairwise: &Pairwise, beta: Option<f64>) -> Result<Vec<f64>
         }
         Some(beta) => Err(Error::input("beta", format!("is {beta}"), "the softmax temperature must be finite and > 0")),
     }
+}
+
+/// Lead in fitted reward, far above [`ARGMAX_TIE`] and the fit's error,
+/// that [`clear_reward_leader`] certifies.
+const CLEAR_LEAD: f64 = 1e-6;
+
+/// The response whose fitted Bradley–Terry reward exceeds every other's by
+/// more than [`CLEAR_LEAD`], read from the win totals without the fit; `None`
+/// when the totals are too close to tell (the fit then decides).
+///
+/// Every pair is compared with the same total weight `W` (`P(x≻y) + P(y≻x)`),
+/// so the fit's optimum solves `w_x = W Σ_{y≠x} σ(r_x − r_y) + λ r_x` for
+/// every x, where `w_x = Σ_{y≠x} P(x≻y)` is x's total win probability. For
+/// two responses x and z, each term of `w_x − w_z` has the sign of
+/// `r_x − r_z`: the rewards are ordered exactly as the totals are (Zermelo's
+/// result for complete paired comparisons, kept by the ridge). And since
+/// `σ' ≤ 1/4`, `w_x − w_z ≤ (nW/4 + λ)(r_x − r_z)`: a lead of the totals by
+/// more than `(nW/4 + λ)·CLEAR_LEAD` is a lead of the rewards by more than
+/// `CLEAR_LEAD`, so the argmax policy is that response alone. The rounding of
+/// the totals and of `W` is below 1e-12 of that margin.
+fn clear_reward_leader(pairwise: &Pairwise) -> Option<usize> {
+    let n = pairwise.n;
+    let totals = (0..n).map(|x| (0..n).filter(|&y| y != x).map(|y| pairwise.p[x * n + y]).sum::<f64>());
+    let (mut first, mut second) = ((0, f64::NEG_INFINITY), f64::NEG_INFINITY);
+    for (x, w) in totals.enumerate() {
+        if w > first.1 {
+            second = first.1;
+            first = (x, w);
+        } else {
+            second = second.max(w);
+        }
+    }
+    let margin = (n as f64 * pairwise.weight / 4.0 + BT_RIDGE) * CLEAR_LEAD;
+    (first.1 - second > margin).then_some(first.0)
 }
 
 /// The uniform policy over `n` responses.

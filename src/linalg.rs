@@ -6,42 +6,54 @@
 /// with `rows ≥ cols`, by Householder QR. Returns `None` when `A` is
 /// numerically rank deficient (a diagonal entry of R below `1e-12 · ‖A‖`).
 pub fn least_squares(a: &[f64], rows: usize, cols: usize, b: &[f64]) -> Option<Vec<f64>> {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    least_squares_in_place(&mut a, rows, cols, &mut b).then(|| b[..cols].to_vec())
+}
+
+/// [`least_squares`] without allocating, for the solvers that call it once
+/// per population: overwrites `a` (its upper triangle with R) and `b` (its
+/// first `cols` entries with x); `false` where `least_squares` gives `None`.
+/// Its arithmetic is `least_squares`'s, operation for operation.
+pub fn least_squares_in_place(a: &mut [f64], rows: usize, cols: usize, b: &mut [f64]) -> bool {
     debug_assert!(rows >= cols && a.len() == rows * cols && b.len() == rows);
-    let mut a = a.to_vec();
-    let mut b = b.to_vec();
     let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
     for j in 0..cols {
         let norm = (j..rows).map(|i| a[i * cols + j] * a[i * cols + j]).sum::<f64>().sqrt();
         if norm <= 1e-12 * scale {
-            return None;
+            return false;
         }
-        // Reflect column j onto −sign(a_jj)·norm·e_j (the sign avoids cancellation).
+        // Reflect column j onto −sign(a_jj)·norm·e_j (the sign avoids
+        // cancellation). The reflector v is column j below the diagonal with
+        // v_0 = a_jj − α, read in place: below the diagonal column j is
+        // never read again, so only its diagonal entry is updated, last.
         let alpha = if a[j * cols + j] > 0.0 { -norm } else { norm };
-        let mut v: Vec<f64> = (j..rows).map(|i| a[i * cols + j]).collect();
-        v[0] -= alpha;
-        let vv: f64 = v.iter().map(|x| x * x).sum();
+        let v0 = a[j * cols + j] - alpha;
+        let v = |a: &[f64], i: usize| if i == j { v0 } else { a[i * cols + j] };
+        let vv: f64 = (j..rows).map(|i| v(a, i) * v(a, i)).sum();
         if vv == 0.0 {
             continue;
         }
-        for c in j..cols {
-            let dot: f64 = (j..rows).map(|i| v[i - j] * a[i * cols + c]).sum();
-            let f = 2.0 * dot / vv;
+        let reflect = |a: &[f64], x: &dyn Fn(usize) -> f64| 2.0 * (j..rows).map(|i| v(a, i) * x(i)).sum::<f64>() / vv;
+        for c in j + 1..cols {
+            let f = reflect(a, &|i| a[i * cols + c]);
             for i in j..rows {
-                a[i * cols + c] -= f * v[i - j];
+                a[i * cols + c] -= f * v(a, i);
             }
         }
-        let dot: f64 = (j..rows).map(|i| v[i - j] * b[i]).sum();
-        let f = 2.0 * dot / vv;
+        let f = reflect(a, &|i| b[i]);
         for i in j..rows {
-            b[i] -= f * v[i - j];
+            b[i] -= f * v(a, i);
         }
+        let f = reflect(a, &|i| a[i * cols + j]);
+        a[j * cols + j] -= f * v0;
     }
-    let mut x = vec![0.0; cols];
+    // x overwrites b from the last entry up: entry j of b is read before it
+    // is replaced, and the entries after it are already x.
     for j in (0..cols).rev() {
-        let s: f64 = (j + 1..cols).map(|c| a[j * cols + c] * x[c]).sum();
-        x[j] = (b[j] - s) / a[j * cols + j];
+        let s: f64 = (j + 1..cols).map(|c| a[j * cols + c] * b[c]).sum();
+        b[j] = (b[j] - s) / a[j * cols + j];
     }
-    Some(x)
+    true
 }
 
 /// Solves `A x = b` for a symmetric positive definite row-major `n × n`
@@ -118,4 +130,89 @@ pub fn ldl_solve_in_place(a: &mut [f64], n: usize, b: &mut [f64], work: &mut [f6
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Householder least squares as first written, allocating its
+    /// reflectors: the in-place version must match it bit for bit.
+    fn reference(a: &[f64], rows: usize, cols: usize, b: &[f64]) -> Option<Vec<f64>> {
+        let mut a = a.to_vec();
+        let mut b = b.to_vec();
+        let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+        for j in 0..cols {
+            let norm = (j..rows).map(|i| a[i * cols + j] * a[i * cols + j]).sum::<f64>().sqrt();
+            if norm <= 1e-12 * scale {
+                return None;
+            }
+            let alpha = if a[j * cols + j] > 0.0 { -norm } else { norm };
+            let mut v: Vec<f64> = (j..rows).map(|i| a[i * cols + j]).collect();
+            v[0] -= alpha;
+            let vv: f64 = v.iter().map(|x| x * x).sum();
+            if vv == 0.0 {
+                continue;
+            }
+            for c in j..cols {
+                let dot: f64 = (j..rows).map(|i| v[i - j] * a[i * cols + c]).sum();
+                let f = 2.0 * dot / vv;
+                for i in j..rows {
+                    a[i * cols + c] -= f * v[i - j];
+                }
+            }
+            let dot: f64 = (j..rows).map(|i| v[i - j] * b[i]).sum();
+            let f = 2.0 * dot / vv;
+            for i in j..rows {
+                b[i] -= f * v[i - j];
+            }
+        }
+        let mut x = vec![0.0; cols];
+        for j in (0..cols).rev() {
+            let s: f64 = (j + 1..cols).map(|c| a[j * cols + c] * x[c]).sum();
+            x[j] = (b[j] - s) / a[j * cols + j];
+        }
+        Some(x)
+    }
+
+    #[test]
+    fn least_squares_in_place_is_the_reference_bit_for_bit() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let mut solved = 0;
+        for case in 0..3000 {
+            let cols = 1 + case % 9;
+            let rows = cols + (case / 9) % 3;
+            let mut a: Vec<f64> = (0..rows * cols).map(|_| next()).collect();
+            match case % 5 {
+                // Rank deficient: a repeated column.
+                0 if cols > 1 => {
+                    for i in 0..rows {
+                        a[i * cols + cols - 1] = a[i * cols];
+                    }
+                }
+                // Structured like the support systems: ±1 entries, a zero corner.
+                1 => {
+                    for i in 0..rows.min(cols) {
+                        a[i * cols + cols - 1] = -1.0;
+                        a[(rows - 1) * cols + i] = 1.0;
+                    }
+                    a[rows * cols - 1] = 0.0;
+                }
+                _ => {}
+            }
+            let b: Vec<f64> = (0..rows).map(|_| next()).collect();
+            let want = reference(&a, rows, cols, &b);
+            let got = least_squares(&a, rows, cols, &b);
+            let bits = |x: &Option<Vec<f64>>| x.as_ref().map(|v| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>());
+            assert_eq!(bits(&got), bits(&want), "case {case}: {rows} × {cols}");
+            solved += usize::from(want.is_some());
+        }
+        assert!(solved > 2000, "only {solved} systems were solvable");
+    }
 }

@@ -157,3 +157,37 @@ fn the_fit_matches_the_reference_where_the_ridge_sets_the_gaps() {
     }
     assert!(widest > 600.0, "no case reached the per-pair exponentials (widest range {widest})");
 }
+
+/// The argmax policy is read from the win totals when they single out a
+/// response clearly, and from the fit otherwise: exact ties (a ranking and
+/// its reverse, equal weights: every reward equal), near ties on either side
+/// of the clear lead, and Condorcet cycles, all against the reference fit.
+#[test]
+fn the_argmax_policy_matches_the_reference_at_ties_and_near_ties() {
+    for n in [2usize, 3, 5, 8] {
+        let ranking: Vec<u32> = (0..n as u32).collect();
+        let reversed: Vec<u32> = ranking.iter().rev().copied().collect();
+        let mut rotated = ranking.clone();
+        rotated.rotate_left(1);
+        for eps in [0.0, 1e-12, 1e-9, 1e-7, 3e-7, 1e-6, 1e-5, 1e-3] {
+            let pair = Population::new(
+                n,
+                None,
+                vec![UserType::ranking(0.5 + eps, ranking.clone()), UserType::ranking(0.5 - eps, reversed.clone())],
+            )
+            .unwrap();
+            check(&pair, &format!("n = {n}, a ranking and its reverse, lead {eps}"));
+            let cycle = Population::new(
+                n,
+                None,
+                vec![
+                    UserType::ranking(1.0 / 3.0 + eps, ranking.clone()),
+                    UserType::ranking(1.0 / 3.0, rotated.clone()),
+                    UserType::ranking(1.0 / 3.0 - eps, reversed.clone()),
+                ],
+            )
+            .unwrap();
+            check(&cycle, &format!("n = {n}, three rankings, lead {eps}"));
+        }
+    }
+}

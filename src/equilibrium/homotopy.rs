@@ -189,7 +189,7 @@ pub fn follow(pop: &Population, k: usize, tol: f64, max_steps: usize) -> PathRes
         }
         if x[n] >= next_polish {
             next_polish = 2.0 * x[n].max(next_polish);
-            if let Some(done) = support_newton(pop, k, &path.pi, tol) {
+            if let Some(done) = support_newton(pop, k, &path.pi, None, tol) {
                 return end(&x, &path, Some(done), steps);
             }
         }
@@ -200,7 +200,7 @@ pub fn follow(pop: &Population, k: usize, tol: f64, max_steps: usize) -> PathRes
     // A rejected trial point may be loaded: go back to the last point on the path.
     path.residual(&x);
     let last = path.pi.clone();
-    let finish = support_newton(pop, k, &last, tol);
+    let finish = support_newton(pop, k, &last, None, tol);
     end(&x, &path, finish, steps)
 }
 

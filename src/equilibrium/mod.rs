@@ -109,18 +109,25 @@ pub fn solve_batch(pops: &[Population], k: usize, opts: &EquilibriumOptions) -> 
 /// that does not reach `E_k ≤ tol`, the result of [`solve`].
 pub fn polish(pop: &Population, k: usize, start: &[f64], opts: &EquilibriumOptions) -> Result<Equilibrium> {
     pop.validate()?;
-    polish_on_valid(pop, k, start, opts)
+    polish_on_valid(pop, k, start, None, opts)
 }
 
-/// [`polish`] for a population already validated (the other inputs are
-/// still checked): the sweep polishes populations its self-play has just
-/// validated.
-pub fn polish_on_valid(pop: &Population, k: usize, start: &[f64], opts: &EquilibriumOptions) -> Result<Equilibrium> {
+/// [`polish`] for a population known to be valid (the other inputs are
+/// still checked), from a start whose `g(start)` the caller may already
+/// have (`start_deviation`, e.g. [`Solution`](crate::dynamics::Solution)'s
+/// evaluation): the sweep polishes the last iterates of its self-play.
+pub fn polish_on_valid(
+    pop: &Population,
+    k: usize,
+    start: &[f64],
+    start_deviation: Option<&[f64]>,
+    opts: &EquilibriumOptions,
+) -> Result<Equilibrium> {
     check_options(k, opts)?;
     if start.len() != pop.responses || start.iter().any(|p| !p.is_finite()) {
         check_policy(start, pop.responses)?;
     }
-    if let Some(done) = newton::support_newton(pop, k, start, opts.tol) {
+    if let Some(done) = newton::support_newton(pop, k, start, start_deviation, opts.tol) {
         let found = finish_newton(k, opts, done, Method::Polish, 0, 0.0);
         if found.converged {
             return Ok(found);
@@ -154,7 +161,7 @@ fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilib
     // exact and the f64 re-evaluation confirms it. Otherwise the homotopy.
     if let Some(run) = opts.fast_path.then(|| dynamics::solve(pop, k, &FAST_PATH).ok()).flatten() {
         if run.evaluation.exploitability <= FAST_PATH_HANDOVER {
-            if let Some(done) = newton::support_newton(pop, k, &run.policy, opts.tol) {
+            if let Some(done) = newton::support_newton(pop, k, &run.policy, Some(&run.evaluation.deviation), opts.tol) {
                 let found = finish_newton(k, opts, done, Method::PgaPolish, 0, 0.0);
                 if found.converged {
                     return found;
@@ -176,7 +183,7 @@ fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilib
         }
         let warm = SolveOptions { dynamics, eta, iters: 200_000, tol: 1e-6, checkpoints: 0 };
         let Ok(run) = dynamics::solve(pop, k, &warm) else { continue };
-        let candidate = match newton::support_newton(pop, k, &run.policy, opts.tol) {
+        let candidate = match newton::support_newton(pop, k, &run.policy, Some(&run.evaluation.deviation), opts.tol) {
             Some(done) => finish_newton(k, opts, done, method, 0, 0.0),
             None => finish(pop, k, opts, run.policy, method, 0, 0, 0.0),
         };

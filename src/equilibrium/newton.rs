@@ -14,7 +14,7 @@
 
 use super::jacobian::jacobian_on;
 use crate::cpu::{deviation_into, with_scratch, Scratch};
-use crate::linalg::least_squares;
+use crate::linalg::least_squares_in_place;
 use crate::population::Population;
 
 /// Mass below which a starting policy's response is taken off the support.
@@ -35,32 +35,75 @@ pub struct NewtonResult {
     pub steps: usize,
 }
 
-/// Runs the active-set Newton method from `start`. Returns `None` when the
-/// support system is singular or stops improving before a policy with
-/// `E_k ≤ tol` is reached (the caller then moves on to a better start).
-pub fn support_newton(pop: &Population, k: usize, start: &[f64], tol: f64) -> Option<NewtonResult> {
-    with_scratch(|scratch| support_newton_with(pop, k, start, tol, scratch))
+/// Runs the active-set Newton method from `start`, whose `g(start)` the
+/// caller may pass (`start_deviation`, as [`deviation_into`] computes it:
+/// a dynamics run ends with it) to spare its evaluation. Returns `None`
+/// when the support system is singular or stops improving before a policy
+/// with `E_k ≤ tol` is reached (the caller then moves on to a better start).
+pub fn support_newton(
+    pop: &Population,
+    k: usize,
+    start: &[f64],
+    start_deviation: Option<&[f64]>,
+    tol: f64,
+) -> Option<NewtonResult> {
+    with_scratch(|scratch| {
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buffers) => support_newton_with(pop, k, start, start_deviation, tol, scratch, &mut buffers),
+            Err(_) => support_newton_with(pop, k, start, start_deviation, tol, scratch, &mut Buffers::default()),
+        })
+    })
+}
+
+/// The working arrays of a Newton solve, kept per thread: a sweep polishes
+/// each population in about one Newton step, and allocating them for every
+/// solve cost about as much as the step's linear algebra.
+#[derive(Default)]
+struct Buffers {
+    support: Vec<usize>,
+    in_support: Vec<bool>,
+    jacobian: Vec<f64>,
+    /// The support system `a · delta = rhs` (`rhs` then holds `delta`).
+    a: Vec<f64>,
+    rhs: Vec<f64>,
+}
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<Buffers> = std::cell::RefCell::default();
 }
 
 fn support_newton_with(
     pop: &Population,
     k: usize,
     start: &[f64],
+    start_deviation: Option<&[f64]>,
     tol: f64,
     scratch: &mut Scratch,
+    buffers: &mut Buffers,
 ) -> Option<NewtonResult> {
     let n = pop.responses;
     let fair = 1.0 / (k as f64 + 1.0);
     let top = start.iter().cloned().fold(0.0, f64::max);
     let mut policy: Vec<f64> = start.iter().map(|&p| if p > SUPPORT_THRESHOLD * top { p } else { 0.0 }).collect();
     normalise(&mut policy)?;
-    let mut support: Vec<usize> = (0..n).filter(|&y| policy[y] > 0.0).collect();
-    let mut g = vec![0.0; n];
-    let mut jac = Vec::new();
+    buffers.support.clear();
+    buffers.support.extend((0..n).filter(|&y| policy[y] > 0.0));
+    // g(start) holds for the policy only if cutting small masses and
+    // rescaling left it unchanged.
+    let mut g = match start_deviation.filter(|g| g.len() == n && policy == start) {
+        Some(start_g) => start_g.to_vec(),
+        None => {
+            let mut g = vec![0.0; n];
+            deviation_into(pop, &policy, k, &mut g, scratch);
+            g
+        }
+    };
     let mut steps = 0;
     // Every change of support is one round; a correct start needs none.
+    // Each round starts from, and leaves, `g = g(policy)`.
     for _round in 0..(2 * n + 8) {
-        let c = solve_on_support(pop, k, &mut policy, &mut support, &mut g, scratch, &mut jac, &mut steps)?;
+        let c = solve_on_support(pop, k, &mut policy, &mut g, scratch, buffers, &mut steps)?;
+        let support = &mut buffers.support;
         let entering = (0..n)
             .filter(|y| !support.contains(y))
             .map(|y| (y, g[y] - c))
@@ -80,33 +123,30 @@ fn support_newton_with(
     None
 }
 
-/// Newton on the support system; returns `c`. Responses whose mass would go
-/// negative leave `support` (their mass set to 0). Leaves `g = g(policy)`.
-#[allow(clippy::too_many_arguments)]
+/// Newton on the support system from `g = g(policy)`; returns `c`.
+/// Responses whose mass would go negative leave `support` (their mass set
+/// to 0). Leaves `g = g(policy)`.
 fn solve_on_support(
     pop: &Population,
     k: usize,
     policy: &mut [f64],
-    support: &mut Vec<usize>,
     g: &mut [f64],
     scratch: &mut Scratch,
-    jac: &mut Vec<f64>,
+    buffers: &mut Buffers,
     steps: &mut usize,
 ) -> Option<f64> {
     let n = pop.responses;
-    deviation_into(pop, policy, k, g, scratch);
+    let Buffers { support, in_support, jacobian: jac, a, rhs } = buffers;
     let mut c = support.iter().map(|&y| policy[y] * g[y]).sum::<f64>();
     let mut best = f64::INFINITY;
     let mut stalled = 0;
-    let mut in_support: Vec<bool> = Vec::new();
     for _ in 0..MAX_NEWTON {
         let s = support.len();
-        let residual: Vec<f64> = support
-            .iter()
-            .map(|&y| g[y] - c)
-            .chain(std::iter::once(support.iter().map(|&y| policy[y]).sum::<f64>() - 1.0))
-            .collect();
-        let size = residual.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+        // The residual, negated: the right-hand side of the Newton step.
+        rhs.clear();
+        rhs.extend(support.iter().map(|&y| g[y] - c));
+        rhs.push(support.iter().map(|&y| policy[y]).sum::<f64>() - 1.0);
+        let size = rhs.iter().fold(0.0f64, |m, r| m.max(r.abs()));
         if size <= SOLVED {
             return Some(c);
         }
@@ -126,7 +166,8 @@ fn solve_on_support(
         jacobian_on(pop, policy, k, Some(&in_support), jac);
         // Unknowns (π_S, c): rows g_y − c for y ∈ S, then Σ_S π − 1.
         let dim = s + 1;
-        let mut a = vec![0.0; dim * dim];
+        a.clear();
+        a.resize(dim * dim, 0.0);
         for (i, &y) in support.iter().enumerate() {
             for (j, &z) in support.iter().enumerate() {
                 a[i * dim + j] = jac[y * n + z];
@@ -134,8 +175,11 @@ fn solve_on_support(
             a[i * dim + s] = -1.0;
             a[s * dim + i] = 1.0;
         }
-        let rhs: Vec<f64> = residual.iter().map(|r| -r).collect();
-        let delta = least_squares(&a, dim, dim, &rhs)?;
+        rhs.iter_mut().for_each(|r| *r = -*r);
+        if !least_squares_in_place(a, dim, dim, rhs) {
+            return None;
+        }
+        let delta = &rhs[..];
         *steps += 1;
         // Full step; every response whose mass would go to 0 or below leaves
         // the support at once (one at a time would cost a Newton step each).

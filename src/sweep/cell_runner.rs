@@ -353,7 +353,13 @@ fn outcome(cell: &Cell, pop: &Population, sol: Solution, (nlhf, rlhf_policy): &B
 /// at the solver's tolerance 1e-9; one the solver could not certify is kept
 /// out of the equilibrium statistics (see `report`).
 fn equilibrium_of(pop: &Population, k: usize, sol: &Solution) -> Result<Equilibrium> {
-    crate::equilibrium::polish_on_valid(pop, k, &sol.policy, &EquilibriumOptions::default())
+    crate::equilibrium::polish_on_valid(
+        pop,
+        k,
+        &sol.policy,
+        Some(&sol.evaluation.deviation),
+        &EquilibriumOptions::default(),
+    )
 }
 
 /// Runs a sweep with the engine the config (or `opts.backend`) asks for.

@@ -47,3 +47,33 @@ fn planted_condorcet_winner_nlhf_stays_while_the_equilibrium_reaches_the_bound()
     ualign::plot::default_figures(&dir).unwrap();
     assert!(dir.join("figures/ell.png").exists());
 }
+
+/// Cells that share their populations (here they differ only in k) compute
+/// the baseline policies once: the later cell's baselines, taken from the
+/// earlier one, are those of a sweep of that cell alone.
+#[test]
+fn cells_sharing_populations_report_the_baselines_of_a_cell_run_alone() {
+    let config = |k: &str| {
+        let text = format!(
+            "title = \"shared\"\nbackend = \"cpu\"\nmodel = \"impartial\"\nresponses = 5\ntypes = 7\n\
+             k = {k}\npopulations = 300\nseed = 3\n"
+        );
+        Config::parse(&text, std::path::Path::new("shared.toml")).unwrap()
+    };
+    let both = tmp("engine-shared-both");
+    let alone = tmp("engine-shared-alone");
+    ualign::sweep::run(&config("[2, 3]"), &both, &RunOptions::default()).unwrap();
+    ualign::sweep::run(&config("[3]"), &alone, &RunOptions::default()).unwrap();
+    let rows = |dir: &std::path::Path| {
+        let t = Table::read(&dir.join("populations.csv")).unwrap();
+        let cols: Vec<usize> = ["k", "population", "nlhf_r", "nlhf_e", "rlhf_r", "rlhf_e", "uniform_r", "nlhf_unique"]
+            .iter()
+            .map(|c| t.column(c).unwrap())
+            .collect();
+        let picked: Vec<Vec<String>> = t.rows.iter().map(|r| cols.iter().map(|&c| r[c].clone()).collect()).collect();
+        picked.into_iter().filter(|r| r[0] == "3").collect::<Vec<_>>()
+    };
+    let (shared, single) = (rows(&both), rows(&alone));
+    assert_eq!(shared.len(), 300);
+    assert_eq!(shared, single);
+}

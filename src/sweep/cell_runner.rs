@@ -9,6 +9,7 @@
 //! rasteriser runs the same work slower than the native CPU engine.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -86,6 +87,16 @@ pub struct EngineRunner {
     rlhf_beta: Option<f64>,
     /// Baseline policies of recent cells' populations, by population set.
     baselines: Mutex<Vec<(String, BaselinePolicies)>>,
+    /// The population sets of more than one cell of the grid: only theirs
+    /// are kept.
+    shared: HashSet<String>,
+}
+
+/// A cell's baseline policies: an earlier cell's of the same populations,
+/// or computed chunk by chunk (and kept if a later cell shares them).
+enum CellBaselines {
+    Cached(BaselinePolicies),
+    Computed { keep: bool, all: Vec<Baselines> },
 }
 
 /// The NLHF and RLHF policies of each population of a cell. They depend on
@@ -124,11 +135,14 @@ impl EngineRunner {
         let populations = config.cells().iter().map(|c| c.populations).max().unwrap_or(0);
         let engine = Engine::select(backend, None, Workload::SelfPlay { populations })?;
         engine.take_notices().into_iter().for_each(|line| notice(format!("sweep: {line}")));
+        let mut seen = HashSet::new();
+        let shared = config.cells().iter().map(population_key).filter(|key| !seen.insert(key.clone())).collect();
         Ok(EngineRunner {
             engine,
             checkpoints: config.checkpoints,
             rlhf_beta: config.rlhf_beta,
             baselines: Mutex::default(),
+            shared,
         })
     }
 
@@ -209,33 +223,21 @@ impl CellRunner for EngineRunner {
         };
         let source = Source::of(cell)?;
         let key = population_key(cell);
-        let cached = self.cached_baselines(&key);
-        let mut computed = Vec::new();
+        let mut baselines = match self.cached_baselines(&key) {
+            Some(all) => CellBaselines::Cached(all),
+            None => CellBaselines::Computed { keep: self.shared.contains(&key), all: Vec::new() },
+        };
         for start in (0..source.count()).step_by(CHUNK) {
             let range = start..(start + CHUNK).min(source.count());
             let chunk = if self.engine.runs_on_cpu() {
-                self.chunk_on_cpu(
-                    cell,
-                    &source,
-                    range,
-                    &opts,
-                    cached.as_ref().map(|all| all.as_slice()),
-                    &mut computed,
-                )?
+                self.chunk_on_cpu(cell, &source, range, &opts, &mut baselines)?
             } else {
-                self.chunk_in_batches(
-                    cell,
-                    &source,
-                    range,
-                    &opts,
-                    cached.as_ref().map(|all| all.as_slice()),
-                    &mut computed,
-                )?
+                self.chunk_in_batches(cell, &source, range, &opts, &mut baselines)?
             };
             emit(chunk)?;
         }
-        if cached.is_none() {
-            self.remember_baselines(key, Arc::new(computed));
+        if let CellBaselines::Computed { keep: true, all } = baselines {
+            self.remember_baselines(key, Arc::new(all));
         }
         Ok(())
     }
@@ -253,10 +255,13 @@ impl EngineRunner {
         source: &Source,
         range: Range<usize>,
         opts: &SolveOptions,
-        cached: Option<&[Baselines]>,
-        computed: &mut Vec<Baselines>,
+        baselines: &mut CellBaselines,
     ) -> Result<Vec<PopulationOutcome>> {
         crate::dynamics::check_options(cell.k, opts)?;
+        let (cached, keep) = match baselines {
+            CellBaselines::Cached(all) => (Some(&all[..]), false),
+            CellBaselines::Computed { keep, .. } => (None, *keep),
+        };
         let done: Vec<(PopulationOutcome, Option<Baselines>)> = range
             .into_par_iter()
             .map_init(Workspace::default, |ws, i| {
@@ -265,16 +270,18 @@ impl EngineRunner {
                 match cached {
                     Some(all) => Ok((outcome(cell, &pop, sol, &all[i])?, None)),
                     None => {
-                        let baselines = self.baselines_of(&pop)?;
-                        Ok((outcome(cell, &pop, sol, &baselines)?, Some(baselines)))
+                        let computed = self.baselines_of(&pop)?;
+                        Ok((outcome(cell, &pop, sol, &computed)?, Some(computed).filter(|_| keep)))
                     }
                 }
             })
             .collect::<Result<_>>()?;
         let mut outcomes = Vec::with_capacity(done.len());
-        for (outcome, baselines) in done {
+        for (outcome, computed) in done {
             outcomes.push(outcome);
-            computed.extend(baselines);
+            if let (CellBaselines::Computed { all, .. }, Some(computed)) = (&mut *baselines, computed) {
+                all.push(computed);
+            }
         }
         Ok(outcomes)
     }
@@ -287,25 +294,30 @@ impl EngineRunner {
         source: &Source,
         range: Range<usize>,
         opts: &SolveOptions,
-        cached: Option<&[Baselines]>,
-        computed: &mut Vec<Baselines>,
+        baselines: &mut CellBaselines,
     ) -> Result<Vec<PopulationOutcome>> {
         let pops: Vec<Population> =
             range.clone().into_par_iter().map(|i| source.population(i).map(Cow::into_owned)).collect::<Result<_>>()?;
         let solutions = self.engine.solve_batch(&pops, cell.k, opts)?;
-        let baselines = match cached {
-            Some(all) => &all[range],
-            None => {
-                let first = computed.len();
-                computed.extend(pops.par_iter().map(|pop| self.baselines_of(pop)).collect::<Result<Vec<_>>>()?);
-                &computed[first..]
-            }
+        let score = |chunk_baselines: &[Baselines]| {
+            pops.par_iter()
+                .zip(solutions)
+                .zip(chunk_baselines)
+                .map(|((pop, sol), baselines)| outcome(cell, pop, sol, baselines))
+                .collect()
         };
-        pops.par_iter()
-            .zip(solutions)
-            .zip(baselines)
-            .map(|((pop, sol), baselines)| outcome(cell, pop, sol, baselines))
-            .collect()
+        match baselines {
+            CellBaselines::Cached(all) => score(&all[range]),
+            CellBaselines::Computed { keep, all } => {
+                let computed: Vec<Baselines> =
+                    pops.par_iter().map(|pop| self.baselines_of(pop)).collect::<Result<_>>()?;
+                let outcomes = score(&computed);
+                if *keep {
+                    all.extend(computed);
+                }
+                outcomes
+            }
+        }
     }
 }
 

@@ -188,6 +188,7 @@ pub fn run_with(
     manifest.timings.finished_unix = unix_now();
     store.write_manifest(&manifest)?;
     files.extend(figures?);
+    drop_in_background(records);
     Ok(Summary {
         grid_cells: cells.len(),
         cells: mine.len(),
@@ -198,6 +199,13 @@ pub fn run_with(
         files,
         tables,
     })
+}
+
+/// Frees the records on a thread of their own: a large sweep's outcomes are
+/// a few allocations per population, and the caller need not wait for them.
+/// (Where no thread can be started, the refused closure frees them here.)
+fn drop_in_background(records: Vec<CellRecord>) {
+    let _ = std::thread::Builder::new().name("ualign-free".into()).spawn(move || drop(records));
 }
 
 fn seeds(cells: &[Cell]) -> Vec<u64> {

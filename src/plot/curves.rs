@@ -120,7 +120,10 @@ where
                 let style = colour.stroke_width(if l.stroke == Stroke::Dashed { 2 } else { 3 });
                 let series = match l.stroke {
                     Stroke::Points => {
-                        chart.draw_series(pts.iter().map(|&q| Circle::new(q, 4, colour.mix(0.6).filled())))?
+                        let stacks = pixel_stacks(pts.iter().map(|q| (*q, chart.backend_coord(q))));
+                        chart.draw_series(stacks.into_iter().map(|(q, count)| {
+                            Circle::new(q, 4, colour.mix(stack_opacity(POINT_OPACITY, count)).filled())
+                        }))?
                     }
                     Stroke::Dashed => chart.draw_series(DashedLineSeries::new(pts.iter().copied(), 10, 6, style))?,
                     Stroke::Solid => chart.draw_series(LineSeries::new(pts.iter().copied(), style))?,
@@ -151,6 +154,38 @@ where
         (true, true) => finish!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?),
     }
     Ok(())
+}
+
+/// Opacity of one scatter point.
+const POINT_OPACITY: f64 = 0.6;
+
+/// A scatter's points grouped by the pixel they are drawn at, in order of
+/// first appearance: (the first point, how many land there). Points on one
+/// pixel draw the same circle, and `count` copies of a colour at opacity
+/// `a` composite as one at `1 − (1 − a)^count` in whatever order, so one
+/// circle per pixel draws the same picture, except on the anti-aliased rim
+/// of a stack, which stays one circle's rim instead of darkening with each
+/// copy. A sweep's scatter of a point per population then costs what its
+/// distinct pixels do, and its SVG holds a circle per pixel (130 for the
+/// 65,536 populations of one impartial-culture cell) rather than per
+/// population.
+fn pixel_stacks(points: impl Iterator<Item = ((f64, f64), (i32, i32))>) -> Vec<((f64, f64), u32)> {
+    let mut at = std::collections::HashMap::new();
+    let mut stacks: Vec<((f64, f64), u32)> = Vec::new();
+    for (point, pixel) in points {
+        let slot = *at.entry(pixel).or_insert_with(|| {
+            stacks.push((point, 0));
+            stacks.len() - 1
+        });
+        stacks[slot].1 += 1;
+    }
+    stacks
+}
+
+/// The opacity of `count` copies of a colour of opacity `a` drawn over each
+/// other.
+fn stack_opacity(a: f64, count: u32) -> f64 {
+    1.0 - (1.0 - a).powi(count as i32)
 }
 
 /// Rows of cells.csv grouped by every varying parameter except `except`,
@@ -365,4 +400,72 @@ pub fn ell(res: &Results) -> Result<Lines> {
         y_label: format!("R_{{k,{}}}", short("ell")),
         panels,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scatter drawn a circle per point and a circle per pixel stack.
+    fn render(points: &[(f64, f64)], stacked: bool) -> (Vec<u8>, usize) {
+        let size = (240, 180);
+        let mut pixels = vec![0u8; 240 * 180 * 3];
+        let mut circles = 0;
+        {
+            let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+            root.fill(&WHITE).unwrap();
+            let mut chart = ChartBuilder::on(&root).margin(5).build_cartesian_2d(0.0..1.0, 0.0..1.0).unwrap();
+            let colour = line_colour(0);
+            let circle = |q, opacity| Circle::new(q, 4, colour.mix(opacity).filled());
+            if stacked {
+                let stacks = pixel_stacks(points.iter().map(|q| (*q, chart.backend_coord(q))));
+                circles = stacks.len();
+                chart.draw_series(stacks.into_iter().map(|(q, n)| circle(q, stack_opacity(POINT_OPACITY, n)))).unwrap();
+            } else {
+                circles = points.len();
+                chart.draw_series(points.iter().map(|&q| circle(q, POINT_OPACITY))).unwrap();
+            }
+            root.present().unwrap();
+        }
+        (pixels, circles)
+    }
+
+    /// Stacking points per pixel draws the picture of a circle per point
+    /// with far fewer circles: inside the circles the same colours (up to
+    /// the rounding of each composite to 8 bits); on their anti-aliased rims
+    /// a stack's rim is one circle's, where copies drawn one by one would
+    /// darken a partly covered pixel with each copy. So no pixel is darker,
+    /// and few are lighter.
+    #[test]
+    fn a_circle_per_pixel_stack_draws_the_scatter_of_every_point() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Clustered, as a sweep's populations are, with some alone.
+        let points: Vec<(f64, f64)> = (0..20_000)
+            .map(|i| {
+                let x = if i % 50 == 0 { next() } else { 0.7 + 0.1 * next().powi(3) };
+                (x, x + 0.002 * (next() - 0.5))
+            })
+            .collect();
+        let (every, drawn) = render(&points, false);
+        let (stacked, stacks) = render(&points, true);
+        assert_eq!(drawn, 20_000);
+        assert!(stacks < 2_000, "{stacks} stacks");
+        let darker = every.iter().zip(&stacked).map(|(e, s)| e.saturating_sub(*s)).max().unwrap();
+        assert!(darker <= 2, "a channel is darker by {darker}");
+        let lighter = every.iter().zip(&stacked).filter(|(e, s)| i32::from(**s) > i32::from(**e) + 2).count();
+        assert!(lighter * 100 < every.len(), "{lighter} of {} channels are lighter", every.len());
+        assert!(lighter > 0, "the rims differ (else this test checks nothing about them)");
+    }
+
+    #[test]
+    fn stacks_keep_the_first_point_and_count_the_rest() {
+        let points = [((0.1, 0.2), (3, 4)), ((0.5, 0.5), (9, 9)), ((0.11, 0.21), (3, 4)), ((0.12, 0.2), (3, 4))];
+        assert_eq!(pixel_stacks(points.into_iter()), vec![((0.1, 0.2), 3), ((0.5, 0.5), 1)]);
+        assert_eq!(stack_opacity(0.6, 1), 0.6);
+        assert!((stack_opacity(0.6, 3) - (1.0 - 0.4f64.powi(3))).abs() < 1e-15);
+    }
 }

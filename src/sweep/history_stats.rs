@@ -3,15 +3,15 @@
 //! worst `E_k`, the mean `R_k`, the mean `R(μ_t)`, and the mean and worst
 //! gap `bound − R(μ_t)`.
 //!
-//! Only the median needs order, and only of `E_k`: a grid point costs one
-//! pass over the populations' current values (the sums, the extremes, the
-//! `E_k` values gathered) and one selection of the median, no sort. From one
-//! grid point to the next only the populations that reach a new checkpoint
-//! are read again (most stop early, and the grid is finer than the
-//! checkpoints late in a run).
-//!
-//! The means sum in population order, left to right, so they do not depend
-//! on threads; the medians and worsts are the values a sort would give.
+//! Only the median needs order, and only of `E_k`: per grid point, sums,
+//! extremes and one selection, no sort. The histories are read population
+//! by population, each from its start to its end, its values added to every
+//! grid point's statistics: each history is an allocation of its own, and
+//! reading them in this order streams through memory where visiting every
+//! population again at every grid point would wait on a cache miss per
+//! population and grid point. So the means sum in population order, left to
+//! right, and do not depend on threads; the medians and worsts are the
+//! values a sort would give.
 
 use super::percentile::percentile_unsorted;
 use crate::dynamics::Checkpoint;
@@ -34,41 +34,116 @@ pub struct Stats {
     pub gap_worst: f64,
 }
 
-pub struct HistoryStats<'h> {
-    histories: Vec<&'h [Checkpoint]>,
-    bound: f64,
-    /// Per population: its next checkpoint not yet reached.
-    cursors: Vec<Cursor>,
-    /// The populations with checkpoints ahead.
-    active: Vec<usize>,
-    /// Per population: `E_k`, `R_k` and `R(μ_t)` of its latest checkpoint,
-    /// NaN before its first (left out as NaN values are).
-    current: Vec<[f64; 3]>,
-    last_it: usize,
-    populations: usize,
-    /// The `E_k` values of an iteration, reused: arrays of a value per
-    /// population are large enough to be returned to the system when freed.
-    e: Vec<f64>,
+/// Grid points whose `E_k` values are held at once (a value per population
+/// each), so that a fine grid does not hold them all. Each block reads the
+/// histories again from where the last one left them: the default grid (24
+/// points) is one block.
+const BLOCK: usize = 32;
+
+/// The statistics at each iteration of `grid` (non-decreasing) of
+/// `histories` (one per population, in its order; empty ones never count),
+/// the gap measured from `bound`.
+pub fn history_stats(histories: &[&[Checkpoint]], grid: &[usize], bound: f64) -> Vec<Stats> {
+    let mut stats = Vec::with_capacity(grid.len());
+    // Per population: its checkpoints before the current block's end.
+    let mut reached = vec![0usize; histories.len()];
+    let point = || Point::empty(Vec::with_capacity(histories.len()));
+    let mut points: Vec<Point> = (0..BLOCK.min(grid.len())).map(|_| point()).collect();
+    for block in grid.chunks(BLOCK) {
+        let points = &mut points[..block.len()];
+        points.iter_mut().for_each(Point::clear);
+        for (h, reached) in histories.iter().zip(&mut reached) {
+            for (point, &it) in points.iter_mut().zip(block) {
+                while *reached < h.len() && h[*reached].iteration <= it {
+                    *reached += 1;
+                }
+                if let Some(c) = reached.checked_sub(1).map(|i| &h[i]) {
+                    point.add(c, bound);
+                }
+            }
+        }
+        stats.extend(points.iter_mut().map(|p| p.stats(bound)));
+    }
+    stats
 }
 
-#[derive(Clone, Copy)]
-struct Cursor {
-    next: usize,
-    /// The iteration of `next` (`usize::MAX` past the end): most populations
-    /// reach no checkpoint at an iteration, and this spares reading their
-    /// history (an allocation of its own, out of cache).
-    next_iteration: usize,
+/// The statistics of one grid point as populations are added.
+struct Point {
+    populations: usize,
+    e: Sum,
+    r: Sum,
+    avg: Sum,
+    gap: Sum,
+    /// The extremes by `total_cmp` (a sort's ends), NaN until a value.
+    e_max: f64,
+    avg_min: f64,
+    /// The `E_k` values, reused from one block to the next: arrays of a
+    /// value per population are large enough to be returned to the system
+    /// when freed.
+    e_values: Vec<f64>,
+}
+
+impl Point {
+    fn empty(e_values: Vec<f64>) -> Point {
+        let sum = Sum::EMPTY;
+        Point { populations: 0, e: sum, r: sum, avg: sum, gap: sum, e_max: f64::NAN, avg_min: f64::NAN, e_values }
+    }
+
+    fn clear(&mut self) {
+        let mut e_values = std::mem::take(&mut self.e_values);
+        e_values.clear();
+        *self = Point::empty(e_values);
+    }
+
+    fn add(&mut self, c: &Checkpoint, bound: f64) {
+        self.populations += 1;
+        let (e, r, avg) = (c.exploitability, c.robust_alignment, c.average_robust_alignment);
+        if !e.is_nan() {
+            self.e.add(e);
+            extreme(&mut self.e_max, e, std::cmp::Ordering::Greater);
+            self.e_values.push(e);
+        }
+        if !r.is_nan() {
+            self.r.add(r);
+        }
+        if !avg.is_nan() {
+            self.avg.add(avg);
+            // Never NaN: `bound` is finite.
+            self.gap.add(bound - avg);
+            extreme(&mut self.avg_min, avg, std::cmp::Ordering::Less);
+        }
+    }
+
+    fn stats(&mut self, bound: f64) -> Stats {
+        Stats {
+            populations: self.populations,
+            e_mean: self.e.mean(),
+            e_median: percentile_unsorted(&mut self.e_values, 0.5),
+            e_worst: self.e_max,
+            r_mean: self.r.mean(),
+            avg_r_mean: self.avg.mean(),
+            gap_mean: self.gap.mean(),
+            gap_worst: bound - self.avg_min,
+        }
+    }
+}
+
+/// `best` replaced by `x` where `x` compares to it as `keep` (or it is NaN).
+fn extreme(best: &mut f64, x: f64, keep: std::cmp::Ordering) {
+    if best.is_nan() || x.total_cmp(best) == keep {
+        *best = x;
+    }
 }
 
 /// A running sum in the order values arrive, and how many arrived.
 #[derive(Clone, Copy)]
 struct Sum {
-    // From −0 as `Iterator::sum`: values that are all −0 sum to −0.
     total: f64,
     count: usize,
 }
 
 impl Sum {
+    // From −0 as `Iterator::sum`: values that are all −0 sum to −0.
     const EMPTY: Sum = Sum { total: -0.0, count: 0 };
 
     fn add(&mut self, x: f64) {
@@ -79,87 +154,6 @@ impl Sum {
     /// NaN when empty (`0 / 0`).
     fn mean(self) -> f64 {
         self.total / self.count as f64
-    }
-}
-
-impl<'h> HistoryStats<'h> {
-    /// The statistics of `histories` (one per population, in its order;
-    /// empty ones never count) with the gap measured from `bound`.
-    pub fn new(histories: &[&'h [Checkpoint]], bound: f64) -> Self {
-        let histories: Vec<&[Checkpoint]> = histories.iter().copied().filter(|h| !h.is_empty()).collect();
-        let cursors: Vec<Cursor> =
-            histories.iter().map(|h| Cursor { next: 0, next_iteration: h[0].iteration }).collect();
-        HistoryStats {
-            active: (0..cursors.len()).collect(),
-            current: vec![[f64::NAN; 3]; cursors.len()],
-            e: Vec::with_capacity(cursors.len()),
-            histories,
-            cursors,
-            bound,
-            last_it: 0,
-            populations: 0,
-        }
-    }
-
-    /// The statistics of each population's latest checkpoint at or before
-    /// `it`; `it` must not decrease from one call to the next.
-    pub fn at(&mut self, it: usize) -> Stats {
-        assert!(it >= self.last_it, "iterations are visited in increasing order");
-        self.last_it = it;
-        for &p in &self.active {
-            let c = &mut self.cursors[p];
-            if c.next_iteration > it {
-                continue;
-            }
-            if c.next == 0 {
-                self.populations += 1;
-            }
-            let h = self.histories[p];
-            while c.next < h.len() && h[c.next].iteration <= it {
-                c.next += 1;
-            }
-            c.next_iteration = h.get(c.next).map_or(usize::MAX, |n| n.iteration);
-            let now = &h[c.next - 1];
-            self.current[p] = [now.exploitability, now.robust_alignment, now.average_robust_alignment];
-        }
-        let cursors = &self.cursors;
-        self.active.retain(|&p| cursors[p].next_iteration != usize::MAX);
-
-        let (mut e_sum, mut r_sum, mut avg_sum, mut gap_sum) = (Sum::EMPTY, Sum::EMPTY, Sum::EMPTY, Sum::EMPTY);
-        let (mut e_max, mut avg_min) = (f64::NAN, f64::NAN);
-        // The extremes by `total_cmp` (a sort's ends), NaN until a value.
-        let extreme = |best: &mut f64, x: f64, keep: std::cmp::Ordering| {
-            if best.is_nan() || x.total_cmp(best) == keep {
-                *best = x;
-            }
-        };
-        self.e.clear();
-        for &[e, r, avg] in &self.current {
-            if !e.is_nan() {
-                e_sum.add(e);
-                extreme(&mut e_max, e, std::cmp::Ordering::Greater);
-                self.e.push(e);
-            }
-            if !r.is_nan() {
-                r_sum.add(r);
-            }
-            if !avg.is_nan() {
-                avg_sum.add(avg);
-                // Never NaN: `bound` is finite.
-                gap_sum.add(self.bound - avg);
-                extreme(&mut avg_min, avg, std::cmp::Ordering::Less);
-            }
-        }
-        Stats {
-            populations: self.populations,
-            e_mean: e_sum.mean(),
-            e_median: percentile_unsorted(&mut self.e, 0.5),
-            e_worst: e_max,
-            r_mean: r_sum.mean(),
-            avg_r_mean: avg_sum.mean(),
-            gap_mean: gap_sum.mean(),
-            gap_worst: self.bound - avg_min,
-        }
     }
 }
 
@@ -226,13 +220,15 @@ mod tests {
             let histories = histories(3000, seed);
             let refs: Vec<&[Checkpoint]> = histories.iter().map(|h| h.as_slice()).collect();
             let bound = 0.75;
-            let mut stats = HistoryStats::new(&refs, bound);
-            // Repeated and close iterations change few values, far apart
-            // ones most; past the last checkpoint, none.
-            for it in [0, 0, 1, 2, 3, 3, 5, 6, 8, 13, 21, 22, 34, 55, 60] {
+            // Repeated iterations, more grid points than a block holds, the
+            // last ones past every checkpoint.
+            let grid: Vec<usize> = (0..40).flat_map(|i| vec![i; 1 + (i % 7 == 0) as usize]).chain([55, 60]).collect();
+            assert!(grid.len() > BLOCK);
+            let stats = history_stats(&refs, &grid, bound);
+            assert_eq!(stats.len(), grid.len());
+            for (&it, &got) in grid.iter().zip(&stats) {
                 let at: Vec<&Checkpoint> =
                     refs.iter().filter_map(|h| h.iter().take_while(|c| c.iteration <= it).last()).collect();
-                let got = stats.at(it);
                 let what = |m: &str| format!("seed {seed}, iteration {it}, {m}");
                 assert_eq!(got.populations, at.len(), "{}", what("populations"));
                 let values = |f: fn(&Checkpoint) -> f64| -> Vec<f64> {
@@ -273,7 +269,7 @@ mod tests {
         let h =
             [vec![checkpoint(1, 1e16)], vec![checkpoint(0, 1.0)], vec![checkpoint(2, -1e16)], vec![checkpoint(0, 1.0)]];
         let refs: Vec<&[Checkpoint]> = h.iter().map(|h| h.as_slice()).collect();
-        let got = HistoryStats::new(&refs, 0.75).at(2);
+        let [got] = history_stats(&refs, &[2], 0.75)[..] else { panic!("one grid point") };
         assert_eq!((got.e_mean, got.r_mean, got.avg_r_mean), (0.25, 0.25, 0.25));
         assert_eq!(got.e_median, 1.0);
     }
@@ -289,11 +285,8 @@ mod tests {
         };
         let h = [vec![], vec![nan]];
         let refs: Vec<&[Checkpoint]> = h.iter().map(|h| h.as_slice()).collect();
-        let mut stats = HistoryStats::new(&refs, 0.75);
-        let before = stats.at(2);
-        assert_eq!(before.populations, 0);
-        let after = stats.at(3);
-        assert_eq!(after.populations, 1);
+        let [before, after] = history_stats(&refs, &[2, 3], 0.75)[..] else { panic!("two grid points") };
+        assert_eq!((before.populations, after.populations), (0, 1));
         for s in [before, after] {
             let all = [s.e_mean, s.e_median, s.e_worst, s.r_mean, s.avg_r_mean, s.gap_mean, s.gap_worst];
             assert!(all.iter().all(|x| x.is_nan()));

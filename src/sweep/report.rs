@@ -23,7 +23,7 @@
 //!   seed and backend.
 
 use super::grid::PARAMETERS;
-use super::history_stats::HistoryStats;
+use super::history_stats::history_stats;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
 use super::percentile::percentile;
 use super::radix::sort_total;
@@ -354,10 +354,9 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
         let mut ends: Vec<usize> = hists.iter().map(|h| h[h.len() - 1].iteration).collect();
         ends.sort_unstable();
         let last = ends.last().copied().unwrap_or(first);
-        let mut stats = HistoryStats::new(&hists, rec.cell.bound());
-        for it in iteration_grid(first, last, points) {
-            // Each population's latest checkpoint at or before `it`.
-            let s = stats.at(it);
+        let grid = iteration_grid(first, last, points);
+        for (&it, s) in grid.iter().zip(history_stats(&hists, &grid, rec.cell.bound())) {
+            // Over each population's latest checkpoint at or before `it`.
             if s.populations == 0 {
                 continue;
             }

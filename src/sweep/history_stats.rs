@@ -201,7 +201,9 @@ mod tests {
     }
 
     /// `got` is `want` up to the rounding of a sum in another order: within
-    /// a few ulps of the sum of magnitudes; the same bits when not finite.
+    /// 1e-13 of the values' mean magnitude (the rounding error of a mean of
+    /// n values is at most about n ulps of it, and typically √n), the same
+    /// bits when not finite.
     fn assert_mean(got: f64, want: f64, values: &[f64], what: &str) {
         if !want.is_finite() {
             assert_eq!(got.to_bits(), want.to_bits(), "{what}: {got} against {want}");

@@ -9,8 +9,9 @@
 //! - [`cell_runner`]: the engine-backed runner of one cell (populations,
 //!   dynamics, equilibrium, baselines, metrics);
 //! - [`store`] / [`report`]: writing the results directory and its tables
-//!   (their schema is [`crate::results`]); [`history_samples`]: the sorted
-//!   checkpoint metrics behind `history.csv`; [`radix`]: their sort;
+//!   (their schema is [`crate::results`]); [`history_stats`]: the
+//!   checkpoint statistics behind `history.csv`; [`percentile`] and
+//!   [`radix`]: the tables' percentiles and sort;
 //! - [`merge`]: combining shard directories.
 //!
 //! A sweep writes tables only; the caller draws the figures from them
@@ -19,9 +20,10 @@
 pub mod cell_runner;
 pub mod config;
 pub mod grid;
-pub mod history_samples;
+pub mod history_stats;
 pub mod merge;
 pub mod outcome;
+pub mod percentile;
 pub mod radix;
 pub mod report;
 pub mod run;

@@ -37,33 +37,14 @@ fn digit(k: u64, pass: usize) -> usize {
 
 /// Sorts `v` as `v.sort_by(f64::total_cmp)` would.
 pub fn sort_total(v: &mut [f64]) {
-    sort_total_with(v, &mut Scratch::default());
-}
-
-/// The buffers of [`sort_total_with`], kept by a caller that sorts many
-/// times: arrays this large are returned to the system when freed, and
-/// each new one is paid for again page by page.
-#[derive(Default)]
-pub struct Scratch {
-    keys: Vec<u64>,
-    other: Vec<u64>,
-    counts: Vec<[usize; BUCKETS]>,
-}
-
-/// [`sort_total`] with buffers reused from one call to the next.
-pub fn sort_total_with(v: &mut [f64], scratch: &mut Scratch) {
     if v.len() < SMALL {
         v.sort_unstable_by(f64::total_cmp);
         return;
     }
-    let Scratch { keys, other, counts } = scratch;
-    keys.clear();
-    keys.extend(v.iter().map(|&x| key(x)));
-    other.clear();
-    other.resize(keys.len(), 0);
+    let mut keys: Vec<u64> = v.iter().map(|&x| key(x)).collect();
+    let mut other = vec![0; keys.len()];
     // Every pass's digit counts, from one read of the keys.
-    counts.clear();
-    counts.resize(PASSES, [0; BUCKETS]);
+    let mut counts = vec![[0usize; BUCKETS]; PASSES];
     for &k in keys.iter() {
         for (pass, c) in counts.iter_mut().enumerate() {
             c[digit(k, pass)] += 1;
@@ -84,7 +65,7 @@ pub fn sort_total_with(v: &mut [f64], scratch: &mut Scratch) {
             other[c[d]] = k;
             c[d] += 1;
         }
-        std::mem::swap(keys, other);
+        std::mem::swap(&mut keys, &mut other);
     }
     v.iter_mut().zip(keys.iter()).for_each(|(x, &k)| *x = value(k));
 }
@@ -104,7 +85,6 @@ mod tests {
             state
         };
         let special = [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN, 5e-324, -5e-324, 1.0, -1.0];
-        let mut scratch = Scratch::default();
         for len in [0, 1, 7, 600, 5000, 900] {
             for kind in 0..3 {
                 let mut v: Vec<f64> = (0..len)
@@ -116,14 +96,7 @@ mod tests {
                     .collect();
                 let mut want = v.clone();
                 want.sort_by(f64::total_cmp);
-                // A scratch used before, for a longer sample, sorts as a new one.
-                let mut again = v.clone();
-                sort_total_with(&mut again, &mut scratch);
                 sort_total(&mut v);
-                assert_eq!(
-                    v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-                    again.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
-                );
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&v), bits(&want), "length {len}, kind {kind}");
             }

@@ -23,23 +23,14 @@
 //!   seed and backend.
 
 use super::grid::PARAMETERS;
-use super::history_samples::HistorySamples;
+use super::history_stats::history_stats;
 use super::outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
+use super::percentile::percentile;
 use super::radix::sort_total;
 use crate::dynamics::Checkpoint;
 use crate::results::population_points::{written, PopulationPoints};
 use crate::results::table::{csv_text, fmt_f64, push_f64, Table};
 use rayon::prelude::*;
-
-/// Linear-interpolation percentile (`q` in [0, 1]) of sorted values.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
 
 /// Mean, median, bad-side 5% tail and worst of a sample. `high_is_bad`
 /// selects the side (E and gap: high is bad; R: low is bad).
@@ -363,32 +354,24 @@ pub fn history_table(records: &[CellRecord], points: usize) -> Table {
         let mut ends: Vec<usize> = hists.iter().map(|h| h[h.len() - 1].iteration).collect();
         ends.sort_unstable();
         let last = ends.last().copied().unwrap_or(first);
-        let mut samples = HistorySamples::new(&hists, rec.cell.bound());
-        for it in iteration_grid(first, last, points) {
-            // Each population's latest checkpoint at or before `it`.
-            let at = samples.at(it);
-            if at.populations == 0 {
+        let grid = iteration_grid(first, last, points);
+        for (&it, s) in grid.iter().zip(history_stats(&hists, &grid, rec.cell.bound())) {
+            // Over each population's latest checkpoint at or before `it`.
+            if s.populations == 0 {
                 continue;
             }
             let running = ends.len() - ends.partition_point(|&end| end < it);
-            let [e, r, avg_r, gap] = at.sorted;
-            let (e, r, avg_r, gap) = (
-                summarize_sorted(e, true),
-                summarize_sorted(r, false),
-                summarize_sorted(avg_r, false),
-                summarize_sorted(gap, true),
-            );
             t.push(vec![
                 rec.cell.index.to_string(),
                 it.to_string(),
                 running.to_string(),
-                fmt_f64(e[0]),
-                fmt_f64(e[1]),
-                fmt_f64(e[3]),
-                fmt_f64(r[0]),
-                fmt_f64(avg_r[0]),
-                fmt_f64(gap[0]),
-                fmt_f64(gap[3]),
+                fmt_f64(s.e_mean),
+                fmt_f64(s.e_median),
+                fmt_f64(s.e_worst),
+                fmt_f64(s.r_mean),
+                fmt_f64(s.avg_r_mean),
+                fmt_f64(s.gap_mean),
+                fmt_f64(s.gap_worst),
             ]);
         }
     }

@@ -1,7 +1,9 @@
 //! Per-population cost of the sweep's baselines on one thread: the pairwise
-//! matrix, the NLHF maximal lottery and the RLHF Bradley–Terry fit (argmax
-//! policy), each from a shared `Pairwise` as `sweep` computes them, on
-//! impartial cultures and Plackett–Luce mixtures (m = 16 types).
+//! matrix, the NLHF maximal lottery and the RLHF policy, each from a shared
+//! `Pairwise` as `sweep` computes them, on impartial cultures and
+//! Plackett–Luce mixtures (m = 16 types). The RLHF argmax policy is read from
+//! the win totals where they single out a response (the fit decides near
+//! ties); the softmax policy (β = 1) always takes the Bradley–Terry fit.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
@@ -31,6 +33,9 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("rlhf", &case), &pairs, |b, pairs| {
             b.iter(|| pairs.iter().map(|p| black_box(rlhf_policy_of(p, None).unwrap())[0]).sum::<f64>())
+        });
+        group.bench_with_input(BenchmarkId::new("rlhf_softmax", &case), &pairs, |b, pairs| {
+            b.iter(|| pairs.iter().map(|p| black_box(rlhf_policy_of(p, Some(1.0)).unwrap())[0]).sum::<f64>())
         });
     }
     group.finish();

@@ -74,10 +74,10 @@ impl Source {
 }
 
 /// Populations a cell runs at a time, start to finish (generated, played,
-/// polished, scored). A chunk's populations and solutions are freed before
-/// the next is generated, so a cell holds its outcomes and one chunk, and
-/// the allocator reuses the chunk's memory instead of faulting in new pages
-/// for every population. Large enough to fill a GPU batch.
+/// polished, scored) before they are handed on to be saved, so the cell
+/// file's writing and flushing to disk of one chunk overlap the next chunk,
+/// and a cell holds its outcomes and at most one chunk's populations.
+/// Large enough to fill a GPU batch.
 const CHUNK: usize = 16_384;
 
 /// Runs cells with the CPU or GPU engine and the exact baselines.

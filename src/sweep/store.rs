@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! DIR/manifest.json    config, ualign version, backend/adapter, seeds, shard, timings
-//! DIR/cells/NNNNNN.json  one finished cell each, written atomically as it finishes
+//! DIR/cells/NNNNNN.json  one finished cell each, written while it runs and named once complete
 //!                        (a `CellRecord`; checkpoints as arrays, see `PopulationOutcome::history`)
 //! DIR/cells.csv  populations.csv  history.csv   reproducible tables (from cells/)
 //! DIR/timings.csv      wall time per cell (not reproducible)

@@ -159,8 +159,26 @@ impl Sum {
 
 #[cfg(test)]
 mod tests {
-    use super::super::report::summarize;
+    use super::super::percentile::percentile;
     use super::*;
+
+    /// The oracle, as `cells.csv` summarizes a sample: the values sorted
+    /// (NaN left out), the mean summed in that order, the median and the
+    /// worst by rank.
+    fn summarize(values: &[f64], high_is_bad: bool) -> [f64; 4] {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return [f64::NAN; 4];
+        }
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let median = percentile(&v, 0.5);
+        if high_is_bad {
+            [mean, median, percentile(&v, 0.95), v[v.len() - 1]]
+        } else {
+            [mean, median, percentile(&v, 0.05), v[0]]
+        }
+    }
 
     /// Random histories: some empty, some stopping early, several
     /// checkpoints at one iteration, NaN in each metric on its own, signed

@@ -226,29 +226,32 @@ const CLEAR_LEAD: f64 = 1e-6;
 /// more than [`CLEAR_LEAD`], read from the win totals without the fit; `None`
 /// when the totals are too close to tell (the fit then decides).
 ///
-/// Every pair is compared with the same total weight `W` (`P(x≻y) + P(y≻x)`),
-/// so the fit's optimum solves `w_x = W Σ_{y≠x} σ(r_x − r_y) + λ r_x` for
-/// every x, where `w_x = Σ_{y≠x} P(x≻y)` is x's total win probability. For
-/// two responses x and z, each term of `w_x − w_z` has the sign of
-/// `r_x − r_z`: the rewards are ordered exactly as the totals are (Zermelo's
-/// result for complete paired comparisons, kept by the ridge). And since
-/// `σ' ≤ 1/4`, `w_x − w_z ≤ (nW/4 + λ)(r_x − r_z)`: a lead of the totals by
-/// more than `(nW/4 + λ)·CLEAR_LEAD` is a lead of the rewards by more than
-/// `CLEAR_LEAD`, so the argmax policy is that response alone. The rounding of
-/// the totals and of `W` is below 1e-12 of that margin.
+/// The fit compares every pair with the same total weight `W`, taking
+/// `W − P(x≻y)` for `P(y≻x)` (see [`rlhf_rewards`]), so its optimum solves
+/// `w_x = W Σ_{y≠x} σ(r_x − r_y) + λ r_x` for every x, where `w_x` is x's
+/// total win probability as the fit reads it: `P(x≻y)` for `y > x`,
+/// `W − P(y≻x)` for `y < x`. For two responses x and z, each term of
+/// `w_x − w_z` has the sign of `r_x − r_z`: the rewards are ordered exactly
+/// as the totals are (Zermelo's result for complete paired comparisons, kept
+/// by the ridge). And since `σ' ≤ 1/4`, `w_x − w_z ≤ (nW/4 + λ)(r_x − r_z)`:
+/// a lead of the totals by more than `(nW/4 + λ)·CLEAR_LEAD` is a lead of the
+/// rewards by more than `CLEAR_LEAD`, so the argmax policy is that response
+/// alone. The totals are sums of `n` terms, so their rounding is below
+/// `n·1e-9` of that margin. (This is the fit's own answer wherever the fit
+/// converges, as its Newton steps do on every population the tests try.)
 fn clear_reward_leader(pairwise: &Pairwise) -> Option<usize> {
-    let n = pairwise.n;
-    let totals = (0..n).map(|x| (0..n).filter(|&y| y != x).map(|y| pairwise.p[x * n + y]).sum::<f64>());
+    let (n, p, w) = (pairwise.n, &pairwise.p, pairwise.weight);
+    let total = |x: usize| (0..x).map(|y| w - p[y * n + x]).chain((x + 1..n).map(|y| p[x * n + y])).sum::<f64>();
     let (mut first, mut second) = ((0, f64::NEG_INFINITY), f64::NEG_INFINITY);
-    for (x, w) in totals.enumerate() {
-        if w > first.1 {
+    for (x, t) in (0..n).map(|x| (x, total(x))) {
+        if t > first.1 {
             second = first.1;
-            first = (x, w);
+            first = (x, t);
         } else {
-            second = second.max(w);
+            second = second.max(t);
         }
     }
-    let margin = (n as f64 * pairwise.weight / 4.0 + BT_RIDGE) * CLEAR_LEAD;
+    let margin = (n as f64 * w / 4.0 + BT_RIDGE) * CLEAR_LEAD;
     (first.1 - second > margin).then_some(first.0)
 }
 

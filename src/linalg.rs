@@ -136,8 +136,9 @@ pub fn ldl_solve_in_place(a: &mut [f64], n: usize, b: &mut [f64], work: &mut [f6
 mod tests {
     use super::*;
 
-    /// The Householder least squares as first written, allocating its
-    /// reflectors: the in-place version must match it bit for bit.
+    /// The reference: the same Householder least squares with its reflectors
+    /// in vectors of their own, which the in-place version must match bit
+    /// for bit.
     fn reference(a: &[f64], rows: usize, cols: usize, b: &[f64]) -> Option<Vec<f64>> {
         let mut a = a.to_vec();
         let mut b = b.to_vec();

@@ -89,8 +89,10 @@ fn support_newton_with(
     buffers.support.clear();
     buffers.support.extend((0..n).filter(|&y| policy[y] > 0.0));
     // g(start) holds for the policy only if cutting small masses and
-    // rescaling left it unchanged.
-    let mut g = match start_deviation.filter(|g| g.len() == n && policy == start) {
+    // rescaling left it unchanged, bit for bit.
+    let mut g = match start_deviation
+        .filter(|g| g.len() == n && policy.iter().zip(start).all(|(p, s)| p.to_bits() == s.to_bits()))
+    {
         Some(start_g) => start_g.to_vec(),
         None => {
             let mut g = vec![0.0; n];

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! DIR/manifest.json    config, ualign version, backend/adapter, seeds, shard, timings
-//! DIR/cells/NNNNNN.json  one finished cell each, written atomically as it finishes
+//! DIR/cells/NNNNNN.json  one finished cell each, written while it runs and named once complete
 //! DIR/cells.csv  populations.csv  history.csv   reproducible tables (from cells/)
 //! DIR/timings.csv      wall time per cell (not reproducible)
 //! DIR/figures/         default figures (PNG and SVG)

@@ -1,9 +1,11 @@
 //! Result files: atomic writes, CSV tables and reading them back.
 //!
-//! Every file a sweep leaves behind is written through [`write_atomic`]
-//! (temporary file in the same directory, flushed, then renamed), so a run
-//! killed at any moment leaves either the old file or the new one, never half
-//! of one. Numbers are written with [`fmt_f64`], the shortest text that parses
+//! Every file a sweep leaves behind is written to a temporary file in the
+//! same directory ([`temporary_for`]), flushed, then renamed: through
+//! [`write_atomic`], or, for a cell file written while its cell runs, by
+//! `sweep::store::CellFile`. So a run killed at any moment leaves either the
+//! old file or the new one, never half of one (and perhaps a temporary file,
+//! which readers skip and a resumed run deletes). Numbers are written with [`fmt_f64`], the shortest text that parses
 //! back to the same f64, so re-reading and re-writing a table is lossless and
 //! byte-stable.
 
@@ -50,8 +52,9 @@ pub fn temporary_for(path: &Path) -> Result<PathBuf> {
     Ok(dir.join(format!(".{name}.tmp-{}", std::process::id())))
 }
 
-/// True for the temporary files [`write_atomic`] leaves behind when killed
-/// mid-write; readers skip them and a resumed run deletes them.
+/// True for the temporary files a run killed mid-write leaves behind (those
+/// of [`write_atomic`], and the cell files being written, see
+/// [`temporary_for`]); readers skip them and a resumed run deletes them.
 pub fn is_temporary(path: &Path) -> bool {
     path.file_name().map(|n| n.to_string_lossy().contains(".tmp-")).unwrap_or(false)
 }

@@ -34,7 +34,7 @@ use crate::population::{check_policy, Population};
 /// the one population of the PrefLib file.
 pub fn populations(cell: &Cell) -> Result<Vec<Population>> {
     let source = Source::of(cell)?;
-    (0..source.count()).into_par_iter().map(|i| source.population(i).map(Cow::into_owned)).collect()
+    source.populations(0..source.count())
 }
 
 /// Where a cell's populations come from.
@@ -62,6 +62,11 @@ impl Source {
             Source::Generated { count, .. } => *count,
             Source::Loaded(_) => 1,
         }
+    }
+
+    /// Populations `range` (within `count`), generated in parallel.
+    fn populations(&self, range: Range<usize>) -> Result<Vec<Population>> {
+        range.into_par_iter().map(|i| self.population(i).map(Cow::into_owned)).collect()
     }
 
     /// Population `i` (`i < count`).
@@ -132,11 +137,12 @@ impl EngineRunner {
     /// Opens the backend; `notice` receives the one-line notice saying which
     /// engine was chosen.
     pub fn new(config: &Config, backend: BackendChoice, notice: &mut dyn FnMut(String)) -> Result<EngineRunner> {
-        let populations = config.cells().iter().map(|c| c.populations).max().unwrap_or(0);
+        let cells = config.cells();
+        let populations = cells.iter().map(|c| c.populations).max().unwrap_or(0);
         let engine = Engine::select(backend, None, Workload::SelfPlay { populations })?;
         engine.take_notices().into_iter().for_each(|line| notice(format!("sweep: {line}")));
         let mut seen = HashSet::new();
-        let shared = config.cells().iter().map(population_key).filter(|key| !seen.insert(key.clone())).collect();
+        let shared = cells.iter().map(population_key).filter(|key| !seen.insert(key.clone())).collect();
         Ok(EngineRunner {
             engine,
             checkpoints: config.checkpoints,
@@ -296,8 +302,7 @@ impl EngineRunner {
         opts: &SolveOptions,
         baselines: &mut CellBaselines,
     ) -> Result<Vec<PopulationOutcome>> {
-        let pops: Vec<Population> =
-            range.clone().into_par_iter().map(|i| source.population(i).map(Cow::into_owned)).collect::<Result<_>>()?;
+        let pops = source.populations(range.clone())?;
         let solutions = self.engine.solve_batch(&pops, cell.k, opts)?;
         let score = |chunk_baselines: &[Baselines]| {
             pops.par_iter()

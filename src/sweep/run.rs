@@ -1,7 +1,7 @@
 //! Running a sweep: the cells of this shard, in order, each saved while it
-//! runs (a chunk of populations at a time) and named once complete; then the tables, the figures the caller draws from them
-//! ([`RunOptions::figures`], e.g. `plot::default_figures_of`) and the
-//! manifest.
+//! runs (a chunk of populations at a time) and named once complete; then the
+//! tables, the figures the caller draws from them ([`RunOptions::figures`],
+//! e.g. `plot::default_figures_of`) and the manifest.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

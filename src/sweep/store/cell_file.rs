@@ -21,9 +21,12 @@ pub struct CellFile {
     path: PathBuf,
     tmp: PathBuf,
     text: CellText,
-    /// Formatted text to the writer thread (at most one chunk waits, so the
-    /// text held in memory stays near two chunks' worth).
-    to_writer: Option<SyncSender<Vec<Vec<u8>>>>,
+    /// The text before the first population, written with the first chunk.
+    head: Option<Vec<u8>>,
+    /// Formatted text to the writer thread, and whether to flush it to disk
+    /// (at most one chunk waits, so the text held in memory stays within
+    /// three chunks' worth: one written, one waiting, one formatted).
+    to_writer: Option<SyncSender<(Vec<Vec<u8>>, bool)>>,
     /// Buffers the writer has emptied, for the next chunk.
     emptied: Receiver<Vec<Vec<u8>>>,
     writer: Option<JoinHandle<io::Result<()>>>,
@@ -33,47 +36,57 @@ impl CellFile {
     pub(super) fn create(path: &Path, head: Vec<u8>) -> Result<CellFile> {
         let tmp = temporary_for(path)?;
         let file = File::create(&tmp).map_err(|e| Error::io(tmp.display().to_string(), e))?;
-        let (to_writer, text) = sync_channel::<Vec<Vec<u8>>>(1);
+        let (to_writer, text) = sync_channel::<(Vec<Vec<u8>>, bool)>(1);
         let (give_back, emptied) = channel();
-        let writer = std::thread::spawn(move || {
+        let writer = std::thread::Builder::new().name("ualign-cell-file".into()).spawn(move || {
             let mut file = file;
-            for blocks in text {
+            for (blocks, flush) in text {
                 blocks.iter().try_for_each(|b| file.write_all(b))?;
                 // The disk works on this chunk while the next is computed,
                 // rather than on the whole file at the end.
-                file.sync_data()?;
+                if flush {
+                    file.sync_data()?;
+                }
                 let _ = give_back.send(blocks);
             }
             file.sync_all()
         });
-        let mut cell_file = CellFile {
+        let writer = writer.map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::io(path.display().to_string(), e)
+        })?;
+        Ok(CellFile {
             path: path.to_path_buf(),
             tmp,
             text: CellText::default(),
+            head: Some(head),
             to_writer: Some(to_writer),
             emptied,
             writer: Some(writer),
-        };
-        cell_file.send(vec![head])?;
-        Ok(cell_file)
+        })
     }
 
     /// Writes the next populations of the cell (in population order).
     pub fn push(&mut self, outcomes: &[PopulationOutcome]) -> Result<()> {
         let mut blocks = self.emptied.try_recv().unwrap_or_default();
         self.text.outcomes(outcomes, &mut blocks);
-        self.send(blocks)
+        if let Some(head) = self.head.take() {
+            blocks.insert(0, head);
+        }
+        self.send(blocks, true)
     }
 
-    /// Writes the end of the cell, waits until all of it is on disk and
-    /// gives the file its name.
+    /// Writes the end of the cell, waits until all of it is on disk (one
+    /// flush of the whole file) and gives the file its name.
     pub fn finish(mut self, wall_s: f64) -> Result<()> {
-        self.send(vec![CellText::tail(wall_s), b"\n".to_vec()])?;
+        let tail = [CellText::tail(wall_s), b"\n".to_vec()];
+        let rest = self.head.take().into_iter().chain(tail).collect();
+        self.send(rest, false)?;
         self.stop_writer().and_then(|()| fs::rename(&self.tmp, &self.path)).map_err(|e| self.failed(e))
     }
 
-    fn send(&mut self, blocks: Vec<Vec<u8>>) -> Result<()> {
-        let sent = self.to_writer.as_ref().is_some_and(|w| w.send(blocks).is_ok());
+    fn send(&mut self, blocks: Vec<Vec<u8>>, flush: bool) -> Result<()> {
+        let sent = self.to_writer.as_ref().is_some_and(|w| w.send((blocks, flush)).is_ok());
         if sent {
             return Ok(());
         }
@@ -87,7 +100,7 @@ impl CellFile {
         drop(self.to_writer.take());
         match self.writer.take().map(JoinHandle::join) {
             Some(Ok(written)) => written,
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            Some(Err(_)) => Err(io::Error::other("the cell file's writer thread panicked")),
             None => Ok(()),
         }
     }
@@ -174,6 +187,10 @@ mod tests {
         let text = fs::read(store.cell_path(7)).unwrap();
         assert!(text == [serde_json::to_vec(&rec).unwrap(), b"\n".to_vec()].concat());
         assert_eq!(store.load(&rec.cell).unwrap(), rec);
+        // A cell without populations: the head and the tail alone.
+        let empty = CellRecord { outcomes: Vec::new(), ..rec };
+        store.cell_file(&empty.cell, &empty.backend).unwrap().finish(empty.wall_s).unwrap();
+        assert_eq!(store.load(&empty.cell).unwrap(), empty);
         fs::remove_dir_all(&dir).unwrap();
     }
 

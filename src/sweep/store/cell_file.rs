@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 use crate::results::table::temporary_for;
 use crate::sweep::outcome::{CellText, PopulationOutcome};
 
+/// Bytes written before the writer flushes them to disk (a few chunks of a
+/// large cell, none of a small one).
+const FLUSH_EVERY: usize = 8 << 20;
+
 /// A cell file being written; see [`super::Store::cell_file`].
 pub struct CellFile {
     path: PathBuf,
@@ -40,12 +44,16 @@ impl CellFile {
         let (give_back, emptied) = channel();
         let writer = std::thread::Builder::new().name("ualign-cell-file".into()).spawn(move || {
             let mut file = file;
+            let mut unflushed = 0;
             for (blocks, flush) in text {
                 blocks.iter().try_for_each(|b| file.write_all(b))?;
-                // The disk works on this chunk while the next is computed,
-                // rather than on the whole file at the end.
-                if flush {
+                unflushed += blocks.iter().map(Vec::len).sum::<usize>();
+                // The disk works on a large cell's chunks while the next is
+                // computed, rather than on the whole file at the end; a small
+                // cell is flushed once, at the end.
+                if flush && unflushed >= FLUSH_EVERY {
                     file.sync_data()?;
+                    unflushed = 0;
                 }
                 let _ = give_back.send(blocks);
             }

@@ -169,22 +169,7 @@ impl Decimal {
             out.extend_from_slice(&self.digits[1..self.len]);
         }
         out.push(b'e');
-        let exponent = self.point - 1;
-        if exponent < 0 {
-            out.push(b'-');
-        }
-        let mut e = exponent.unsigned_abs();
-        let mut text = [0u8; 3];
-        let mut start = text.len();
-        loop {
-            start -= 1;
-            text[start] = b'0' + (e % 10) as u8;
-            e /= 10;
-            if e == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(&text[start..]);
+        out.extend_from_slice(itoa::Buffer::new().format(self.point - 1).as_bytes());
     }
 }
 

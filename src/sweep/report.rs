@@ -273,18 +273,8 @@ fn population_row(out: &mut Vec<u8>, cell: usize, i: usize, params: &[u8], bound
 }
 
 /// `n` as `{}` writes it.
-fn push_usize(out: &mut Vec<u8>, mut n: usize) {
-    let mut text = [0u8; 20];
-    let mut start = text.len();
-    loop {
-        start -= 1;
-        text[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&text[start..]);
+fn push_usize(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `b` as `{}` writes it.

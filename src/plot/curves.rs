@@ -410,7 +410,7 @@ mod tests {
     fn render(points: &[(f64, f64)], stacked: bool) -> (Vec<u8>, usize) {
         let size = (240, 180);
         let mut pixels = vec![0u8; 240 * 180 * 3];
-        let mut circles = 0;
+        let circles;
         {
             let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
             root.fill(&WHITE).unwrap();

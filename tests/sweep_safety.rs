@@ -8,7 +8,7 @@ mod sweep_support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sweep_support::*;
-use ualign::sweep::{Cell, CellRunner, PopulationOutcome, RunOptions, Shard};
+use ualign::sweep::{Cell, CellRunner, Emit, PopulationOutcome, RunOptions, Shard};
 use ualign::Result;
 
 fn quick() -> RunOptions {
@@ -22,7 +22,7 @@ impl CellRunner for Counting {
     fn backend(&self) -> String {
         "test-cpu".into()
     }
-    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
+    fn run_cell(&self, cell: &Cell, emit: &mut Emit<'_>) -> Result<()> {
         self.0.fetch_add(1, Ordering::SeqCst);
         SimpleRunner.run_cell(cell, emit)
     }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::config::Config;
 use super::grid::{gen_spec, Cell};
 use super::outcome::{PolicyMetrics, PopulationOutcome};
-use super::run::{run_with, CellRunner, RunOptions, Summary};
+use super::run::{run_with, CellRunner, Emit, RunOptions, Summary};
 use crate::cpu::selfplay::Workspace;
 use crate::dynamics::{Solution, SolveOptions};
 use crate::engine::{BackendChoice, Engine, Workload};
@@ -84,6 +84,9 @@ impl Source {
 /// and a cell holds its outcomes and at most one chunk's populations.
 /// Large enough to fill a GPU batch.
 const CHUNK: usize = 16_384;
+
+/// The most populations one CPU task runs (a few milliseconds of work).
+const TASK: usize = 64;
 
 /// Runs cells with the CPU or GPU engine and the exact baselines.
 pub struct EngineRunner {
@@ -219,7 +222,7 @@ impl CellRunner for EngineRunner {
         Ok(())
     }
 
-    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
+    fn run_cell(&self, cell: &Cell, emit: &mut Emit<'_>) -> Result<()> {
         let opts = SolveOptions {
             dynamics: cell.dynamics,
             eta: cell.eta,
@@ -233,15 +236,27 @@ impl CellRunner for EngineRunner {
             Some(all) => CellBaselines::Cached(all),
             None => CellBaselines::Computed { keep: self.shared.contains(&key), all: Vec::new() },
         };
+        // Each chunk is emitted (saved) while the next is computed: the
+        // saving's parallel blocks fill the cores that the last populations
+        // of a chunk leave idle, and its serial parts (the copies into the
+        // cell's outcomes) overlap the computation.
+        let mut computed: Option<Vec<PopulationOutcome>> = None;
         for start in (0..source.count()).step_by(CHUNK) {
             let range = start..(start + CHUNK).min(source.count());
-            let chunk = if self.engine.runs_on_cpu() {
-                self.chunk_on_cpu(cell, &source, range, &opts, &mut baselines)?
-            } else {
-                self.chunk_in_batches(cell, &source, range, &opts, &mut baselines)?
-            };
-            emit(chunk)?;
+            let (chunk, emitted) = rayon::join(
+                || {
+                    if self.engine.runs_on_cpu() {
+                        self.chunk_on_cpu(cell, &source, range, &opts, &mut baselines)
+                    } else {
+                        self.chunk_in_batches(cell, &source, range, &opts, &mut baselines)
+                    }
+                },
+                || computed.take().map_or(Ok(()), &mut *emit),
+            );
+            emitted?;
+            computed = Some(chunk?);
         }
+        computed.map_or(Ok(()), emit)?;
         if let CellBaselines::Computed { keep: true, all } = baselines {
             self.remember_baselines(key, Arc::new(all));
         }
@@ -268,8 +283,12 @@ impl EngineRunner {
             CellBaselines::Cached(all) => (Some(&all[..]), false),
             CellBaselines::Computed { keep, .. } => (None, *keep),
         };
-        let done: Vec<(PopulationOutcome, Option<Baselines>)> = range
+        // Collected in place (an indexed collect, errors checked after), and
+        // in tasks of at most TASK populations, so that no core waits long
+        // for the last populations of the chunk.
+        let done: Vec<Result<(PopulationOutcome, Option<Baselines>)>> = range
             .into_par_iter()
+            .with_max_len(TASK)
             .map_init(Workspace::default, |ws, i| {
                 let pop = source.population(i)?;
                 let sol = crate::dynamics::run(&pop, cell.k, opts, ws)?;
@@ -281,9 +300,10 @@ impl EngineRunner {
                     }
                 }
             })
-            .collect::<Result<_>>()?;
+            .collect();
         let mut outcomes = Vec::with_capacity(done.len());
-        for (outcome, computed) in done {
+        for result in done {
+            let (outcome, computed) = result?;
             outcomes.push(outcome);
             if let (CellBaselines::Computed { all, .. }, Some(computed)) = (&mut *baselines, computed) {
                 all.push(computed);

@@ -35,5 +35,5 @@ pub use config::Config;
 pub use grid::Cell;
 pub use merge::merge;
 pub use outcome::{CellRecord, PolicyMetrics, PopulationOutcome};
-pub use run::{run_with, CellRunner, RunOptions, Summary};
+pub use run::{run_with, CellRunner, Emit, RunOptions, Summary};
 pub use shard::Shard;

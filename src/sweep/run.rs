@@ -27,9 +27,13 @@ pub trait CellRunner: Sync {
     }
     /// Computes the final metrics of each population of `cell` and hands
     /// them to `emit` in population order, a chunk at a time as they are
-    /// computed (the driver saves each chunk while the next is computed).
-    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()>;
+    /// computed (the driver saves each chunk; a runner may emit one chunk
+    /// while it computes the next, hence `Send`).
+    fn run_cell(&self, cell: &Cell, emit: &mut Emit<'_>) -> Result<()>;
 }
+
+/// Receives a cell's outcomes, a chunk at a time in population order.
+pub type Emit<'a> = dyn FnMut(Vec<PopulationOutcome>) -> Result<()> + Send + 'a;
 
 /// How to run a sweep.
 #[derive(Clone, Debug, Default)]

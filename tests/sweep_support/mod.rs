@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ualign::cpu::{deviation, dynamics_step, reduce_metrics, StepRule};
 use ualign::dynamics::Checkpoint;
-use ualign::sweep::{Cell, CellRunner, Config, PolicyMetrics, PopulationOutcome, RunOptions, Summary};
+use ualign::sweep::{Cell, CellRunner, Emit, Config, PolicyMetrics, PopulationOutcome, RunOptions, Summary};
 use ualign::{Error, Population, Result};
 
 use crate::common;
@@ -111,7 +111,7 @@ impl CellRunner for SimpleRunner {
     fn backend(&self) -> String {
         "test-cpu".into()
     }
-    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
+    fn run_cell(&self, cell: &Cell, emit: &mut Emit<'_>) -> Result<()> {
         emit((0..cell.populations).map(|i| solve(&population(cell, i), cell)).collect())
     }
 }
@@ -126,7 +126,7 @@ impl CellRunner for AbortAfter {
     fn backend(&self) -> String {
         "test-cpu".into()
     }
-    fn run_cell(&self, cell: &Cell, emit: &mut dyn FnMut(Vec<PopulationOutcome>) -> Result<()>) -> Result<()> {
+    fn run_cell(&self, cell: &Cell, emit: &mut Emit<'_>) -> Result<()> {
         if self.done.fetch_add(1, Ordering::SeqCst) >= self.limit {
             return Err(Error::Other("killed".into()));
         }

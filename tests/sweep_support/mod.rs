@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ualign::cpu::{deviation, dynamics_step, reduce_metrics, StepRule};
 use ualign::dynamics::Checkpoint;
-use ualign::sweep::{Cell, CellRunner, Emit, Config, PolicyMetrics, PopulationOutcome, RunOptions, Summary};
+use ualign::sweep::{Cell, CellRunner, Config, Emit, PolicyMetrics, PopulationOutcome, RunOptions, Summary};
 use ualign::{Error, Population, Result};
 
 use crate::common;

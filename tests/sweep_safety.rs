@@ -8,7 +8,7 @@ mod sweep_support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sweep_support::*;
-use ualign::sweep::{Cell, CellRunner, Emit, PopulationOutcome, RunOptions, Shard};
+use ualign::sweep::{Cell, CellRunner, Emit, RunOptions, Shard};
 use ualign::Result;
 
 fn quick() -> RunOptions {

@@ -15,6 +15,7 @@ use crate::metrics::evaluate_exact;
 use crate::population::{check_k, Kind, Population};
 
 mod bradley_terry;
+mod pairwise_avx512;
 
 /// `P(x ≻ y)` for every ordered pair (the duplicate rule of docs/theory.md with one response each side):
 /// rankings give 0/1, Plackett–Luce types `w_x / (w_x + w_y)`; the diagonal is 1/2.
@@ -42,6 +43,10 @@ impl Pairwise {
     pub fn of(pop: &Population) -> Pairwise {
         let n = pop.responses;
         let mut p = vec![0.0; n * n];
+        if pairwise_avx512::ranking_sums(pop, &mut p) {
+            let weight = pop.types.iter().fold(0.0, |sum, t| sum + t.weight);
+            return Pairwise::with_diagonal(n, p, weight);
+        }
         let mut weight = 0.0;
         for t in &pop.types {
             let w = t.weight;
@@ -71,6 +76,10 @@ impl Pairwise {
                 }
             }
         }
+        Pairwise::with_diagonal(n, p, weight)
+    }
+
+    fn with_diagonal(n: usize, mut p: Vec<f64>, weight: f64) -> Pairwise {
         for x in 0..n {
             p[x * n + x] = 0.5;
         }

@@ -141,15 +141,20 @@ mod tests {
             return;
         }
         for n in 1..=MAX_RESPONSES {
-            for (m, model) in [(1, Model::Impartial), (7, Model::Impartial), (33, Model::Impartial), (16, Model::Mallows)]
+            for (m, model) in
+                [(1, Model::Impartial), (7, Model::Impartial), (33, Model::Impartial), (16, Model::Mallows)]
             {
                 for i in 0..20 {
-                    let spec = GenSpec { model, responses: n, types: Some(m), count: 20, seed: 5, ..GenSpec::default() };
+                    let spec =
+                        GenSpec { model, responses: n, types: Some(m), count: 20, seed: 5, ..GenSpec::default() };
                     let pop = generate_one(&spec, i).unwrap();
                     let mut p = vec![0.0; n * n];
                     assert!(ranking_sums(&pop, &mut p));
                     let want = scalar(&pop);
-                    assert!(p.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "n {n} m {m}: {p:?} {want:?}");
+                    assert!(
+                        p.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "n {n} m {m}: {p:?} {want:?}"
+                    );
                 }
             }
         }

@@ -134,27 +134,23 @@ mod tests {
         p
     }
 
+    /// On a CPU with AVX-512 (this project's machines), the register sums
+    /// are the scalar ones for every n ≤ 16; elsewhere they are refused.
     #[test]
     fn register_sums_are_the_scalar_sums_bit_for_bit() {
-        if !available(1) {
-            eprintln!("SKIPPED: no AVX-512 on this CPU");
-            return;
-        }
+        let cases = [(1, Model::Impartial), (7, Model::Impartial), (33, Model::Impartial), (16, Model::Mallows)];
         for n in 1..=MAX_RESPONSES {
-            for (m, model) in
-                [(1, Model::Impartial), (7, Model::Impartial), (33, Model::Impartial), (16, Model::Mallows)]
-            {
+            for (m, model) in cases {
+                let spec = GenSpec { model, responses: n, types: Some(m), count: 20, seed: 5, ..GenSpec::default() };
                 for i in 0..20 {
-                    let spec =
-                        GenSpec { model, responses: n, types: Some(m), count: 20, seed: 5, ..GenSpec::default() };
                     let pop = generate_one(&spec, i).unwrap();
                     let mut p = vec![0.0; n * n];
-                    assert!(ranking_sums(&pop, &mut p));
-                    let want = scalar(&pop);
-                    assert!(
-                        p.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()),
-                        "n {n} m {m}: {p:?} {want:?}"
-                    );
+                    assert_eq!(ranking_sums(&pop, &mut p), available(n));
+                    if available(n) {
+                        let want = scalar(&pop);
+                        let same = p.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits());
+                        assert!(same, "n {n} m {m}: {p:?} {want:?}");
+                    }
                 }
             }
         }

@@ -57,33 +57,10 @@ mod avx512 {
 
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn sums(pop: &Population, p: &mut [f64]) {
-        // A literal count of rows, so that the loops over them unroll and
-        // the rows stay in registers.
-        match pop.responses {
-            1 => rows::<1>(pop, p),
-            2 => rows::<2>(pop, p),
-            3 => rows::<3>(pop, p),
-            4 => rows::<4>(pop, p),
-            5 => rows::<5>(pop, p),
-            6 => rows::<6>(pop, p),
-            7 => rows::<7>(pop, p),
-            8 => rows::<8>(pop, p),
-            9 => rows::<9>(pop, p),
-            10 => rows::<10>(pop, p),
-            11 => rows::<11>(pop, p),
-            12 => rows::<12>(pop, p),
-            13 => rows::<13>(pop, p),
-            14 => rows::<14>(pop, p),
-            15 => rows::<15>(pop, p),
-            _ => rows::<16>(pop, p),
-        }
-    }
-
-    #[target_feature(enable = "avx512f")]
-    unsafe fn rows<const N: usize>(pop: &Population, p: &mut [f64]) {
-        // Lanes 0..8 and, for N > 8, 8..16 of each row.
-        let mut low = [_mm512_setzero_pd(); N];
-        let mut high = [_mm512_setzero_pd(); N];
+        let n = pop.responses;
+        // Lanes 0..8 and, for n > 8, 8..16 of each row.
+        let mut low = [_mm512_setzero_pd(); MAX_RESPONSES];
+        let mut high = [_mm512_setzero_pd(); MAX_RESPONSES];
         for t in &pop.types {
             let Kind::Ranking(r) = &t.kind else { unreachable!("checked by ranking_sums") };
             // below[x]: a bit for each response ranked below x, by a scalar
@@ -96,19 +73,19 @@ mod avx512 {
                 seen |= 1 << y;
             }
             let w = _mm512_set1_pd(t.weight);
-            for x in 0..N {
+            for x in 0..n {
                 low[x] = _mm512_mask_add_pd(low[x], below[x] as u8, low[x], w);
-                if N > 8 {
+                if n > 8 {
                     high[x] = _mm512_mask_add_pd(high[x], (below[x] >> 8) as u8, high[x], w);
                 }
             }
         }
         let lanes = |count: usize| ((1u32 << count) - 1) as u8;
-        for x in 0..N {
-            let out = p.as_mut_ptr().add(x * N);
-            _mm512_mask_storeu_pd(out, lanes(N.min(8)), low[x]);
-            if N > 8 {
-                _mm512_mask_storeu_pd(out.add(8), lanes(N - 8), high[x]);
+        for x in 0..n {
+            let out = p.as_mut_ptr().add(x * n);
+            _mm512_mask_storeu_pd(out, lanes(n.min(8)), low[x]);
+            if n > 8 {
+                _mm512_mask_storeu_pd(out.add(8), lanes(n - 8), high[x]);
             }
         }
     }

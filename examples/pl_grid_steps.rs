@@ -37,7 +37,7 @@ fn main() {
     }
     println!("step   worst error (s_lo 1e-16, tail 40; nodes at span 4)   (s_lo 1e-13, tail 32; nodes)");
     for (row, &step) in worst.iter().zip(&steps) {
-        let nodes = |(s_lo, tail): (f64, f64)| PlGrid { step, s_lo, tail, taper: true }.rule(4.0).count();
+        let nodes = |(s_lo, tail): (f64, f64)| PlGrid { step, s_lo, tail, taper: true }.rule(4.0, 1.0).count();
         println!("{step:.2}   {:.1e} ({})   {:.1e} ({})", row[0], nodes(ends[0]), row[1], nodes(ends[1]));
     }
 }

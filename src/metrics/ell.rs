@@ -23,7 +23,7 @@
 
 use rayon::prelude::*;
 
-use crate::cpu::GRID_F64;
+use crate::cpu::{deviation_pl::rate_bound, GRID_F64};
 use crate::error::{Error, Result};
 use crate::population::{check_k, check_policy, Kind, Population};
 
@@ -48,7 +48,9 @@ pub fn robust_alignment_ell(pop: &Population, policy: &[f64], k: usize, ell: usi
         .types
         .iter()
         .filter_map(|t| match &t.kind {
-            Kind::Scores(s) => Some(node_count(s) as f64 * ((policy_support + 2 * ell) * (k + 1) * (k + 1)) as f64),
+            Kind::Scores(s) => {
+                Some(node_count(s, policy, k, ell) as f64 * ((policy_support + 2 * ell) * (k + 1) * (k + 1)) as f64)
+            }
             Kind::Ranking(_) => None,
         })
         .sum();
@@ -65,7 +67,7 @@ pub fn robust_alignment_ell(pop: &Population, policy: &[f64], k: usize, ell: usi
     }
 
     let rankings = RankingTables::new(pop, policy, k, ell);
-    let plackett_luce = PlTables::new(pop, policy, k);
+    let plackett_luce = PlTables::new(pop, policy, k, ell);
     let best = (0..n)
         .into_par_iter()
         .map(|first| {
@@ -86,8 +88,17 @@ fn binomial(a: usize, b: usize) -> f64 {
     (0..b).fold(1.0, |acc, i| acc * (a - i) as f64 / (i + 1) as f64)
 }
 
-fn node_count(scores: &[f64]) -> usize {
-    GRID_F64.rule(score_span(scores)).count()
+fn node_count(scores: &[f64], policy: &[f64], k: usize, ell: usize) -> usize {
+    GRID_F64.rule(score_span(scores), integrand_rate(scores, policy, k, ell)).count()
+}
+
+/// An upper bound on the exponential rates of the integrand for one type
+/// (see [`rate_bound`]): the ℓ members of the opponent's multiset add at
+/// most one (normalised) worth each.
+fn integrand_rate(scores: &[f64], policy: &[f64], k: usize, ell: usize) -> f64 {
+    let top = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let worth: Vec<f64> = scores.iter().zip(policy).filter(|(_, &p)| p > 0.0).map(|(s, _)| (s - top).exp()).collect();
+    rate_bound(worth.iter(), k) - 1.0 + ell as f64
 }
 
 fn score_span(scores: &[f64]) -> f64 {
@@ -221,7 +232,7 @@ impl PlScratch {
 }
 
 impl<'a> PlTables<'a> {
-    fn new(pop: &Population, policy: &'a [f64], k: usize) -> Self {
+    fn new(pop: &Population, policy: &'a [f64], k: usize, ell: usize) -> Self {
         let n = pop.responses;
         let w = k + 1;
         let mut binom = vec![0.0; w * w];
@@ -249,7 +260,8 @@ impl<'a> PlTables<'a> {
             .map(|(weight, scores)| {
                 let top = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let worth: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
-                let nodes: Vec<(f64, f64)> = GRID_F64.rule(score_span(scores)).collect();
+                let rate = integrand_rate(scores, policy, k, ell);
+                let nodes: Vec<(f64, f64)> = GRID_F64.rule(score_span(scores), rate).collect();
                 let decay = nodes.iter().flat_map(|&(s, _)| worth.iter().map(move |w| (-s * w).exp())).collect();
                 PlType { weight, worth, nodes, decay }
             })

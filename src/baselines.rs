@@ -60,6 +60,21 @@ impl Pairwise {
                         }
                     }
                 }
+                Kind::WeakOrder(classes) => {
+                    // Over the linear extensions: a better class always
+                    // wins, a tie goes either way half the time.
+                    for (i, class) in classes.iter().enumerate() {
+                        for &x in class {
+                            let row = &mut p[x as usize * n..][..n];
+                            for &y in class.iter().filter(|&&y| y != x) {
+                                row[y as usize] += w / 2.0;
+                            }
+                            for &y in classes[i + 1..].iter().flatten() {
+                                row[y as usize] += w;
+                            }
+                        }
+                    }
+                }
                 Kind::Scores(s) => {
                     for x in 0..n {
                         for y in x + 1..n {

@@ -97,7 +97,7 @@ fn plackett_luce_meets_the_ranking_bar() {
             .iter()
             .map(|t| match &t.kind {
                 Kind::Scores(s) => UserType::scores(t.weight, s.iter().map(|v| v * stretch).collect()),
-                Kind::Ranking(_) => unreachable!("a Plackett–Luce population"),
+                Kind::Ranking(_) | Kind::WeakOrder(_) => unreachable!("a Plackett–Luce population"),
             })
             .collect();
         let pop = Population::new(n, None, types).unwrap();

@@ -19,7 +19,7 @@ fn rankings(pop: &Population) -> Vec<&[u32]> {
         .iter()
         .map(|t| match &t.kind {
             Kind::Ranking(r) => r.as_slice(),
-            Kind::Scores(_) => panic!("expected a ranking type"),
+            Kind::Scores(_) | Kind::WeakOrder(_) => panic!("expected a ranking type"),
         })
         .collect()
 }
@@ -49,7 +49,7 @@ fn generated_bits_are_pinned() {
         .iter()
         .flat_map(|t| match &t.kind {
             Kind::Scores(s) => std::iter::once(t.weight).chain(s.iter().copied()).collect::<Vec<_>>(),
-            Kind::Ranking(_) => unreachable!(),
+            Kind::Ranking(_) | Kind::WeakOrder(_) => unreachable!(),
         })
         .map(f64::to_bits)
         .collect();
@@ -169,7 +169,7 @@ fn pl_scores_have_the_requested_spread() {
         .iter()
         .flat_map(|t| match &t.kind {
             Kind::Scores(s) => s.clone(),
-            Kind::Ranking(_) => unreachable!(),
+            Kind::Ranking(_) | Kind::WeakOrder(_) => unreachable!(),
         })
         .collect();
     let k = scores.len() as f64;

@@ -43,7 +43,7 @@ fn check_message(err: &Error, prefix: &str) -> String {
 fn ranking(pop: &Population, t: usize) -> &[u32] {
     match &pop.types[t].kind {
         Kind::Ranking(r) => r,
-        Kind::Scores(_) => panic!("type {t} is not a ranking"),
+        Kind::Scores(_) | Kind::WeakOrder(_) => panic!("type {t} is not a ranking"),
     }
 }
 
@@ -331,7 +331,7 @@ fn soi_splits_unlisted_responses_over_rotations() {
 fn ranking_pos(t: &UserType, y: u32) -> usize {
     match &t.kind {
         Kind::Ranking(r) => r.iter().position(|&x| x == y).unwrap(),
-        Kind::Scores(_) => unreachable!(),
+        Kind::Scores(_) | Kind::WeakOrder(_) => unreachable!(),
     }
 }
 

@@ -47,7 +47,7 @@ impl Layout {
     fn of(t: &UserType) -> Self {
         match &t.kind {
             Kind::Ranking(r) => Layout::new(r),
-            Kind::Scores(_) => Layout::new(&[]),
+            Kind::Scores(_) | Kind::WeakOrder(_) => Layout::new(&[]),
         }
     }
 
@@ -292,7 +292,7 @@ mod avx512 {
                     let mask = ((1u32 << r.len().min(MAX_RESPONSES)) - 1) as u16;
                     _mm512_mask_loadu_epi32(iota, mask, r.as_ptr() as *const i32)
                 }
-                Kind::Scores(_) => iota,
+                Kind::Scores(_) | Kind::WeakOrder(_) => iota,
             };
             _mm512_store_si512(layout.ranking.as_mut_ptr() as *mut __m512i, padded);
             widen(_mm512_permutexvar_epi32(even_then_odd, padded), layout.order.as_mut_ptr());
@@ -350,7 +350,7 @@ mod avx512 {
                     stale |= _mm512_cmpneq_epi32_mask(ranking, cached);
                     _mm512_set1_pd(t.weight)
                 }
-                Kind::Scores(_) => {
+                Kind::Scores(_) | Kind::WeakOrder(_) => {
                     all = false;
                     _mm512_setzero_pd()
                 }

@@ -8,6 +8,7 @@ pub mod deviation_pl_reference;
 pub mod deviation_ranking;
 #[doc(hidden)]
 pub mod deviation_ranking_avx512;
+pub mod deviation_weak_order;
 pub mod dynamics_step;
 pub(crate) mod literal_k;
 pub mod project_simplex;
@@ -16,6 +17,7 @@ pub mod selfplay;
 
 pub use deviation_pl::{deviation_pl, deviation_pl_types, PlGrid, PlScratch, GRID_F32, GRID_F64};
 pub use deviation_ranking::deviation_ranking;
+pub use deviation_weak_order::{deviation_weak_order, WeakOrderScratch};
 pub use dynamics_step::{dynamics_step, StepRule};
 pub use project_simplex::project_simplex;
 pub use reduce_metrics::{reduce_metrics, Reduced, SUPPORT_EPS};
@@ -27,6 +29,7 @@ use crate::population::{Kind, Population};
 #[derive(Default, Clone, Debug)]
 pub struct Scratch {
     pub pl: PlScratch,
+    pub weak: WeakOrderScratch,
     pub rankings: deviation_ranking_avx512::RankScratch,
 }
 
@@ -74,6 +77,7 @@ pub fn deviation_into(pop: &Population, policy: &[f64], k: usize, out: &mut [f64
         match &t.kind {
             Kind::Ranking(_) if rankings_done => {}
             Kind::Ranking(r) => deviation_ranking(r, t.weight, policy, k, out),
+            Kind::WeakOrder(classes) => deviation_weak_order(classes, t.weight, policy, k, out, &mut scratch.weak),
             Kind::Scores(s) => {
                 group[len] = (t.weight, s);
                 len += 1;

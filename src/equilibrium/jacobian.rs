@@ -8,7 +8,7 @@
 //! So one pass per type costs O(n·k) for the derivatives and O(n²) to spread
 //! them: O(m·n²) for the population.
 //!
-//! Plackett–Luce types have no closed form; their columns are finite
+//! Plackett–Luce and weak-order types have no closed form here; their columns are finite
 //! differences of the exact f64 kernel (central, or second-order one-sided
 //! next to the simplex boundary where the kernel skips responses of mass 0).
 //! Their error, about 1e-11 relative, only slows Newton's quadratic rate a
@@ -16,7 +16,7 @@
 
 use super::jacobian_avx512;
 use crate::cpu::literal_k::with_literal_k;
-use crate::cpu::{deviation_pl, PlScratch, GRID_F64};
+use crate::cpu::{deviation_pl, deviation_weak_order, PlScratch, WeakOrderScratch, GRID_F64};
 use crate::population::{Kind, Population};
 
 /// Step of the Plackett–Luce finite differences (error `O(h²)` ≈ 1e-12).
@@ -75,7 +75,7 @@ fn jacobian_with(
             Kind::Ranking(r) => with_literal_k!(k, [1 2 3 4 5 6 7 8], |k| ranking_jacobian(
                 r, t.weight, policy, k, support, l_pow, b_pow, out
             )),
-            Kind::Scores(_) => has_pl = true,
+            Kind::Scores(_) | Kind::WeakOrder(_) => has_pl = true,
         }
     }
     if has_pl {
@@ -138,15 +138,19 @@ fn ranking_jacobian(
     }
 }
 
-/// Adds the Plackett–Luce types' columns by finite differences of their exact g.
+/// Adds the columns of the Plackett–Luce and weak-order types by finite
+/// differences of their exact g.
 fn pl_jacobian(pop: &Population, policy: &[f64], k: usize, support: Option<&[bool]>, out: &mut [f64]) {
     let n = pop.responses;
     let mut scratch = PlScratch::default();
+    let mut weak = WeakOrderScratch::default();
     let mut eval = |p: &[f64]| {
         let mut g = vec![0.0; n];
         for t in &pop.types {
-            if let Kind::Scores(s) = &t.kind {
-                deviation_pl(s, t.weight, p, k, &GRID_F64, &mut g, &mut scratch);
+            match &t.kind {
+                Kind::Scores(s) => deviation_pl(s, t.weight, p, k, &GRID_F64, &mut g, &mut scratch),
+                Kind::WeakOrder(c) => deviation_weak_order(c, t.weight, p, k, &mut g, &mut weak),
+                Kind::Ranking(_) => {}
             }
         }
         g

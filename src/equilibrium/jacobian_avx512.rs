@@ -42,7 +42,7 @@ pub fn ranking_rows(pop: &Population, policy: &[f64], k: usize, support: Option<
     let permutation = |r: &[u32]| r.len() == n && r.iter().all(|&y| (y as usize) < n);
     if !pop.types.iter().all(|t| match &t.kind {
         Kind::Ranking(r) => permutation(r),
-        Kind::Scores(_) => true,
+        Kind::Scores(_) | Kind::WeakOrder(_) => true,
     }) {
         return false;
     }

@@ -46,6 +46,17 @@ impl GpuEngine {
                     "use --backend cpu",
                 ));
             }
+            let tied = pop.types.iter().filter(|t| matches!(t.kind, crate::Kind::WeakOrder(_))).count();
+            if tied > 0 {
+                // The kernels know strict rankings and Plackett–Luce types only.
+                return Err(Error::Limit {
+                    what: format!("types with ties (weak orders) in population {i}"),
+                    value: tied,
+                    limit: 0,
+                    engine: ENGINE.into(),
+                    fix: "use --backend cpu (the exact engine evaluates ties)".into(),
+                });
+            }
             if pop.types.len() > MAX_TYPES {
                 return Err(limit(
                     &format!("types of population {i}"),

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use crate::cpu::{deviation_pl::rate_bound, GRID_F64};
 use crate::error::{Error, Result};
-use crate::population::{check_k, check_policy, Kind, Population};
+use crate::population::{check_k, check_policy, Kind, Population, UserType};
 
 /// Largest search we run, in elementary multiply-adds (estimated before any
 /// work starts): about ten seconds on one core of a laptop.
@@ -40,6 +40,9 @@ pub fn robust_alignment_ell(pop: &Population, policy: &[f64], k: usize, ell: usi
     check_k(k)?;
     check_policy(policy, pop.responses)?;
     super::check_ell(ell, k)?;
+    if pop.types.iter().any(|t| matches!(t.kind, Kind::WeakOrder(_))) {
+        return robust_alignment_ell(&linear_extensions(pop)?, policy, k, ell);
+    }
     let n = pop.responses;
     let multisets = binomial(n + ell - 1, ell);
     let rank_types = pop.types.iter().filter(|t| matches!(t.kind, Kind::Ranking(_))).count() as f64;
@@ -51,7 +54,7 @@ pub fn robust_alignment_ell(pop: &Population, policy: &[f64], k: usize, ell: usi
             Kind::Scores(s) => {
                 Some(node_count(s, policy, k, ell) as f64 * ((policy_support + 2 * ell) * (k + 1) * (k + 1)) as f64)
             }
-            Kind::Ranking(_) => None,
+            Kind::Ranking(_) | Kind::WeakOrder(_) => None,
         })
         .sum();
     let table_cost = rank_types * (n * ell) as f64 * ((k * k) as f64 / 2.0 + 1.0);
@@ -81,6 +84,74 @@ pub fn robust_alignment_ell(pop: &Population, policy: &[f64], k: usize, ell: usi
         })
         .reduce(|| f64::NEG_INFINITY, f64::max);
     Ok(1.0 - best)
+}
+
+/// Most linear extensions a population's weak orders may expand into for
+/// the `R_{k,ℓ}` search (each becomes a ranking type).
+pub const MAX_LINEAR_EXTENSIONS: usize = 100_000;
+
+/// The population with every weak-order type replaced by the uniform
+/// mixture of its linear extensions (each a ranking type): the same
+/// population (docs/theory.md), in the types the ℓ-multiset search knows.
+fn linear_extensions(pop: &Population) -> Result<Population> {
+    let mut count = 0usize;
+    for t in &pop.types {
+        if let Kind::WeakOrder(classes) = &t.kind {
+            let mut extensions = 1usize;
+            for class in classes {
+                for f in 2..=class.len() {
+                    extensions = extensions.saturating_mul(f);
+                }
+            }
+            count = count.saturating_add(extensions);
+        }
+    }
+    if count > MAX_LINEAR_EXTENSIONS {
+        return Err(Error::Limit {
+            what: "the linear extensions of the population's tie classes (R_k,l of types with ties)".into(),
+            value: count,
+            limit: MAX_LINEAR_EXTENSIONS,
+            engine: "the exact l-multiset search".into(),
+            fix: "leave out --ell for this population, or break its larger ties".into(),
+        });
+    }
+    let mut types = Vec::new();
+    for t in &pop.types {
+        let Kind::WeakOrder(classes) = &t.kind else {
+            types.push(t.clone());
+            continue;
+        };
+        let mut orders: Vec<Vec<u32>> = vec![Vec::new()];
+        for class in classes {
+            let mut next = Vec::new();
+            for order in &orders {
+                for_each_permutation(class, |perm| next.push(order.iter().chain(perm).copied().collect()));
+            }
+            orders = next;
+        }
+        let weight = t.weight / orders.len() as f64;
+        types.extend(orders.into_iter().map(|r| UserType::ranking(weight, r)));
+    }
+    Ok(Population { responses: pop.responses, labels: pop.labels.clone(), types })
+}
+
+/// Calls `f` with every permutation of `items` (Heap's algorithm).
+fn for_each_permutation(items: &[u32], mut f: impl FnMut(&[u32])) {
+    let mut a = items.to_vec();
+    let mut c = vec![0usize; a.len()];
+    f(&a);
+    let mut i = 0;
+    while i < a.len() {
+        if c[i] < i {
+            a.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
+            f(&a);
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
 }
 
 /// `C(a, b)` in f64 (only used for sizes and the work estimate).
@@ -143,7 +214,7 @@ impl RankingTables {
             .iter()
             .filter_map(|t| match &t.kind {
                 Kind::Ranking(r) => Some((t.weight, r)),
-                Kind::Scores(_) => None,
+                Kind::Scores(_) | Kind::WeakOrder(_) => None,
             })
             .map(|(weight, ranking)| {
                 let mut position = vec![0u32; n];
@@ -255,7 +326,7 @@ impl<'a> PlTables<'a> {
             .iter()
             .filter_map(|t| match &t.kind {
                 Kind::Scores(s) => Some((t.weight, s)),
-                Kind::Ranking(_) => None,
+                Kind::Ranking(_) | Kind::WeakOrder(_) => None,
             })
             .map(|(weight, scores)| {
                 let top = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);

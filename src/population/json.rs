@@ -124,6 +124,7 @@ pub fn to_json(pop: &Population) -> Value {
             match &t.kind {
                 Kind::Ranking(r) => ty.insert("ranking".into(), Value::from(r.clone())),
                 Kind::Scores(s) => ty.insert("scores".into(), Value::from(s.clone())),
+                Kind::WeakOrder(c) => ty.insert("ranking".into(), weak_order_json(c)),
             };
             Value::Object(ty)
         })
@@ -158,10 +159,20 @@ struct PopulationOut<'a> {
     types: Vec<TypeOut<'a>>,
 }
 
+/// A weak order as a `ranking` array: a singleton class as its response, a
+/// larger class as an array of the responses tied in it.
+fn weak_order_json(classes: &[Vec<u32>]) -> Value {
+    Value::Array(
+        classes.iter().map(|c| if c.len() == 1 { Value::from(c[0]) } else { Value::from(c.clone()) }).collect(),
+    )
+}
+
 #[derive(serde::Serialize)]
 struct TypeOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     ranking: Option<&'a [u32]>,
+    #[serde(rename = "ranking", skip_serializing_if = "Option::is_none")]
+    tied_ranking: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scores: Option<&'a [f64]>,
     weight: f64,
@@ -173,8 +184,11 @@ impl<'a> PopulationOut<'a> {
             .types
             .iter()
             .map(|t| match &t.kind {
-                Kind::Ranking(r) => TypeOut { ranking: Some(r), scores: None, weight: t.weight },
-                Kind::Scores(s) => TypeOut { ranking: None, scores: Some(s), weight: t.weight },
+                Kind::Ranking(r) => TypeOut { ranking: Some(r), tied_ranking: None, scores: None, weight: t.weight },
+                Kind::Scores(s) => TypeOut { ranking: None, tied_ranking: None, scores: Some(s), weight: t.weight },
+                Kind::WeakOrder(c) => {
+                    TypeOut { ranking: None, tied_ranking: Some(weak_order_json(c)), scores: None, weight: t.weight }
+                }
             })
             .collect();
         PopulationOut { labels: pop.labels.as_deref(), responses: pop.responses, types }
@@ -312,12 +326,24 @@ fn user_type(value: &Value) -> Result<UserType> {
         }
         (Some(r), None) => {
             let items = as_array(r, "ranking", "give the ranking as an array of response indices, best first")?;
-            let ranking = items
+            // An entry is a response, or an array of responses ranked equal (a tie class).
+            let classes = items
                 .iter()
                 .enumerate()
-                .map(|(j, v)| index(v, &format!("ranking[{j}]"), u32::MAX as u64).map(|y| y as u32))
-                .collect::<Result<Vec<u32>>>()?;
-            Kind::Ranking(ranking)
+                .map(|(j, v)| match v {
+                    Value::Array(tied) => tied
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| index(v, &format!("ranking[{j}][{i}]"), u32::MAX as u64).map(|y| y as u32))
+                        .collect::<Result<Vec<u32>>>(),
+                    _ => index(v, &format!("ranking[{j}]"), u32::MAX as u64).map(|y| vec![y as u32]),
+                })
+                .collect::<Result<Vec<Vec<u32>>>>()?;
+            if classes.iter().any(|c| c.len() != 1) {
+                Kind::WeakOrder(classes)
+            } else {
+                Kind::Ranking(classes.into_iter().map(|c| c[0]).collect())
+            }
         }
         (None, Some(s)) => {
             let items = as_array(s, "scores", "give the scores as an array of numbers, one per response")?;

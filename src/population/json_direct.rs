@@ -256,7 +256,7 @@ impl<'a> Parser<'a> {
                 b"ranking" if !kind => {
                     let mut ranking = match &mut t.kind {
                         Kind::Ranking(r) => std::mem::take(r),
-                        Kind::Scores(_) => Vec::new(),
+                        Kind::Scores(_) | Kind::WeakOrder(_) => Vec::new(),
                     };
                     ranking.clear();
                     ranking.reserve(n);
@@ -271,7 +271,7 @@ impl<'a> Parser<'a> {
                 b"scores" if !kind => {
                     let mut scores = match &mut t.kind {
                         Kind::Scores(s) => std::mem::take(s),
-                        Kind::Ranking(_) => Vec::new(),
+                        Kind::Ranking(_) | Kind::WeakOrder(_) => Vec::new(),
                     };
                     scores.clear();
                     scores.reserve(n);

@@ -28,6 +28,11 @@ pub enum Kind {
     Ranking(Vec<u32>),
     /// Plackett–Luce scores `s_y` (worth `exp(s_y)`), one per response.
     Scores(Vec<f64>),
+    /// A weak order: tie classes, best first, a partition of `0..n` with at
+    /// least one class of two or more responses. The user is indifferent
+    /// within a class and breaks ties uniformly at random, so the type is the
+    /// uniform mixture of the order's linear extensions (docs/theory.md).
+    WeakOrder(Vec<Vec<u32>>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +47,14 @@ impl UserType {
     }
     pub fn scores(weight: f64, scores: Vec<f64>) -> Self {
         UserType { weight, kind: Kind::Scores(scores) }
+    }
+    /// A type with tie classes (best first); all classes singletons make it
+    /// the strict ranking it is.
+    pub fn weak_order(weight: f64, classes: Vec<Vec<u32>>) -> Self {
+        if classes.iter().all(|c| c.len() == 1) {
+            return UserType::ranking(weight, classes.into_iter().map(|c| c[0]).collect());
+        }
+        UserType { weight, kind: Kind::WeakOrder(classes) }
     }
 }
 
@@ -102,6 +115,7 @@ impl Population {
             match &t.kind {
                 Kind::Ranking(r) => check_ranking(r, n).map_err(|e| e.in_field(&field(i)))?,
                 Kind::Scores(s) => check_scores(s, n).map_err(|e| e.in_field(&field(i)))?,
+                Kind::WeakOrder(c) => check_weak_order(c, n).map_err(|e| e.in_field(&field(i)))?,
             }
         }
         if (total - 1.0).abs() > WEIGHT_SUM_TOLERANCE {
@@ -174,6 +188,33 @@ fn check_ranking(r: &[u32], n: usize) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn check_weak_order(classes: &[Vec<u32>], n: usize) -> Result<()> {
+    if let Some(i) = classes.iter().position(|c| c.is_empty()) {
+        return Err(Error::input(
+            format!("ranking[{i}]"),
+            "is an empty tie class",
+            "drop the empty list; a tie class lists the responses ranked equal",
+        ));
+    }
+    // A response twice is the likelier mistake than a wrong count: name it first.
+    let mut seen = vec![false; n];
+    for &y in classes.iter().flatten() {
+        match seen.get_mut(y as usize) {
+            Some(true) => {
+                return Err(Error::input(
+                    "ranking",
+                    format!("lists response {y} twice (a response belongs to one tie class)"),
+                    "list every response exactly once, best first, tied ones in one inner array",
+                ))
+            }
+            Some(slot) => *slot = true,
+            None => break, // out of range: check_ranking names it
+        }
+    }
+    let flat: Vec<u32> = classes.iter().flatten().copied().collect();
+    check_ranking(&flat, n)
 }
 
 fn check_scores(s: &[f64], n: usize) -> Result<()> {

@@ -18,6 +18,15 @@ pub fn choice(t: &UserType, offered: &[usize], x: usize) -> f64 {
             let total: f64 = offered.iter().map(|&y| s[y].exp()).sum();
             s[x].exp() / total
         }
+        Kind::WeakOrder(classes) => {
+            // Uniform among the offered responses of the best class offered.
+            let best = classes.iter().find(|c| c.iter().any(|&y| offered.contains(&(y as usize)))).unwrap();
+            if best.contains(&(x as u32)) {
+                1.0 / best.iter().filter(|&&y| offered.contains(&(y as usize))).count() as f64
+            } else {
+                0.0
+            }
+        }
     }
 }
 

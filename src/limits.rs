@@ -37,6 +37,41 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// adapter, run on the CPU engine.
 pub const AUTO_GPU_MIN_POPULATIONS: usize = 4_096;
 
+/// Most cells a sweep runs without `--large` (`RunOptions::large`). Each
+/// cell is a file of its own under `cells/`, a row of `cells.csv`, a line of
+/// progress and a tile of the figures, with a fixed cost of milliseconds
+/// beyond its populations; 10,000 cells is already a directory of 10,000
+/// files and a heatmap too dense to read, so a larger grid is far more
+/// often a list written too long (`k = [1, …, 1000]` times another axis)
+/// than an intended experiment.
+pub const MAX_SWEEP_CELLS: usize = 10_000;
+
+/// Most populations (summed over the cells) a sweep runs without
+/// `--large`. Every population leaves about 1.8 kB on disk (its cell file
+/// with 24 checkpoints and its row of `populations.csv`) and about 1.3 kB
+/// in memory until the tables are written: one cell of 100,000 populations
+/// (n = 8, m = 16, k = 4, pga) wrote 180 MB and peaked at 128 MB resident
+/// (`/usr/bin/time -v ualign sweep` on a 2-core AMD EPYC, 6 s). So 10^6
+/// populations stay near 2 GB of disk and memory, and 10^7 would not fit an
+/// ordinary machine.
+pub const MAX_SWEEP_POPULATIONS: u128 = 1_000_000;
+
+/// Refuses a sweep of more than [`MAX_SWEEP_CELLS`] cells or
+/// [`MAX_SWEEP_POPULATIONS`] populations unless `large` says the user means it.
+pub fn check_sweep_size(cells: usize, populations: u128, large: bool) -> Result<()> {
+    if large || (cells <= MAX_SWEEP_CELLS && populations <= MAX_SWEEP_POPULATIONS) {
+        return Ok(());
+    }
+    Err(Error::input(
+        "grid",
+        format!(
+            "has {cells} cells and {populations} populations, more than the {MAX_SWEEP_CELLS} cells or \
+             {MAX_SWEEP_POPULATIONS} populations a sweep runs unasked (about 1.8 kB of disk and 1.3 kB of memory per population)"
+        ),
+        "shorten the lists or lower `populations`, split the grid with --shard, or pass --large if you mean it",
+    ))
+}
+
 /// Checks 1 ≤ k ≤ [`MAX_K`].
 pub fn check_k(k: usize) -> Result<()> {
     if k == 0 {

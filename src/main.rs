@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::from(cli::EXIT_UNCONVERGED),
         Err(e) if cli::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            cli::note(&format!("error: {e}"));
             ExitCode::FAILURE
         }
     }

@@ -94,10 +94,12 @@ fn a_failed_merge_leaves_nothing_behind_and_can_be_retried() {
     let png = root.join("where.png");
     run_ok(&["heatmap", s(&out), "--x", "k", "--y", "responses", "--where", "responses=4", "--out", s(&png)]);
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let none = root.join("none.png");
     assert_one_line_error(
-        &["heatmap", s(&out), "--x", "k", "--y", "responses", "--where", "responses=9", "--out", s(&png)],
+        &["heatmap", s(&out), "--x", "k", "--y", "responses", "--where", "responses=9", "--out", s(&none)],
         &["--where", "matches no cell"],
     );
+    assert!(!none.exists());
     let _ = std::fs::remove_dir_all(&root);
 }
 

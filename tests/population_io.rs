@@ -380,7 +380,11 @@ fn preflib_errors_name_line_and_field() {
     let head = "# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n";
     let msg = preflib_error(&format!("{head}2: 1,{{2,3}}\n"), false, 3, "order");
     assert!(msg.contains("tied"), "{msg}");
-    let msg = preflib_error(&format!("{head}2: 1,2\n"), false, 3, "order");
+    // Every order ranks the same 2 alternatives: the header is wrong, or the orders are incomplete.
+    let msg = preflib_error(&format!("{head}2: 1,2\n"), false, 2, "NUMBER ALTERNATIVES");
+    assert!(msg.contains("correct the header to 2") && msg.contains(".soi"), "{msg}");
+    // Orders of different lengths are incomplete orders.
+    let msg = preflib_error(&format!("{head}2: 1,2\n1: 1,2,3\n"), false, 3, "order");
     assert!(msg.contains(".soi"), "{msg}");
     let msg = preflib_error(&format!("{head}1: 1,2,3\n2: 0,1,2\n"), false, 4, "order");
     assert!(msg.contains("1-based"), "{msg}");
@@ -423,4 +427,71 @@ fn rankings_are_checked_alike_on_either_side_of_64_responses() {
             "{msg}"
         );
     }
+}
+
+#[test]
+fn preflib_headers_that_disagree_with_the_orders_are_named() {
+    let sample = std::fs::read_to_string(assets("sample.soc")).unwrap();
+    let edit = |from: &str, to: &str| {
+        assert!(sample.contains(from), "{from}");
+        sample.replace(from, to)
+    };
+    // A wrong NUMBER UNIQUE ORDERS (line 12), and a truncated file.
+    let msg = preflib_error(&edit("UNIQUE ORDERS: 4", "UNIQUE ORDERS: 5"), false, 12, "NUMBER UNIQUE ORDERS");
+    assert!(msg.contains("says 5, but the file holds 4 distinct orders"), "{msg}");
+    let truncated = edit("NUMBER VOTERS: 10", "NUMBER VOTERS: 9").replace("1: 4,3,2,1\n", "");
+    preflib_error(&truncated, false, 12, "NUMBER UNIQUE ORDERS");
+    // Legacy: the third number of the voters line.
+    let legacy = "2\n1,a\n2,b\n3,3,3\n2,1,2\n1,2,1\n";
+    let msg = preflib_error(legacy, false, 4, "NUMBER UNIQUE ORDERS");
+    assert!(msg.contains("holds 2 distinct orders"), "{msg}");
+    // A wrong NUMBER ALTERNATIVES is named at the header, with the right fix.
+    let msg = preflib_error(&edit("ALTERNATIVES: 4", "ALTERNATIVES: 5"), false, 10, "NUMBER ALTERNATIVES");
+    assert!(msg.contains("says 5") && msg.contains("correct the header to 4"), "{msg}");
+    let msg = preflib_error(&edit("ALTERNATIVES: 4", "ALTERNATIVES: 3"), false, 16, "ALTERNATIVE NAME 4");
+    assert!(msg.contains("numbered 1..3") && msg.contains("NUMBER ALTERNATIVES (line 10)"), "{msg}");
+    let no_names: String = sample.lines().filter(|l| !l.contains("ALTERNATIVE NAME")).map(|l| format!("{l}\n")).collect();
+    let msg = preflib_error(&no_names.replace("ALTERNATIVES: 4", "ALTERNATIVES: 3"), false, 13, "order");
+    assert!(msg.contains("lists alternative 4") && msg.contains("NUMBER ALTERNATIVES (line 10)"), "{msg}");
+    // A count beyond 64 bits is too large, not "not a number".
+    let msg = preflib_error(&edit("\n4: 1,2,3,4", "\n99999999999999999999: 1,2,3,4"), false, 17, "count");
+    assert!(msg.contains("larger than 18446744073709551615"), "{msg}");
+    let msg = preflib_error(&edit("VOTERS: 10", "VOTERS: 123456789012345678901234"), false, 11, "NUMBER VOTERS");
+    assert!(msg.contains("larger than"), "{msg}");
+    let msg = preflib_error(&edit("\n4: 1,2,3,4", "\n-4: 1,2,3,4"), false, 17, "count");
+    assert!(msg.contains("negative"), "{msg}");
+    // Two alternatives of one name.
+    let msg = preflib_error(&edit("NAME 3: Salad", "NAME 3: Pasta"), false, 15, "ALTERNATIVE NAME 3");
+    assert!(msg.contains("'Pasta'") && msg.contains("alternative 1") && msg.contains("line 13"), "{msg}");
+    // A byte order mark.
+    let msg = preflib_error(&format!("\u{feff}{sample}"), false, 1, "file");
+    assert!(msg.contains("byte order mark"), "{msg}");
+}
+
+#[test]
+fn json_repeated_keys_repeated_labels_and_a_bom_are_named() {
+    let loc = Location::file("p.json");
+    let err = |text: &str| parse_population(text, &loc).expect_err(text);
+    let msg = check_message(
+        &err("{\"responses\": 2,\n \"types\": [{\"weight\": 0.5, \"ranking\": [0, 1], \"weight\": 1}]}"),
+        "p.json:2: weight: appears twice",
+    );
+    assert!(msg.contains("keep one \"weight\""), "{msg}");
+    check_message(
+        &err(r#"{"responses": 2, "types": [{"weight": 1, "ranking": [0, 1]}], "responses": 3}"#),
+        "p.json:1: responses: appears twice",
+    );
+    let msg = check_message(
+        &err(r#"{"responses": 3, "labels": ["a", "b", "a"], "types": [{"weight": 1, "ranking": [0, 1, 2]}]}"#),
+        "p.json:1: labels[2]: is \"a\", the same as labels[0]",
+    );
+    assert!(msg.contains("distinct label"), "{msg}");
+    let good = r#"{"responses": 1, "types": [{"weight": 1, "ranking": [0]}]}"#;
+    check_message(&err(&format!("\u{feff}{good}")), "p.json:1: file: starts with a UTF-8 byte order mark");
+    // In JSON Lines, on the line that has it.
+    let jsonl = parse_jsonl(&format!("{good}\n\u{feff}{good}\n"), &Location::file("b.jsonl")).unwrap_err();
+    check_message(&jsonl, "b.jsonl:2: file: starts with a UTF-8 byte order mark");
+    let path = temp_file("bom.json", &format!("\u{feff}{good}"));
+    let msg = load_population(&path).unwrap_err().to_string();
+    assert!(msg.contains("byte order mark"), "{msg}");
 }

@@ -57,7 +57,7 @@ fn open_engine(b: &BackendArgs, work: Workload) -> Result<Engine> {
 /// The engine's notices on stderr, each once.
 fn print_notices(engine: &Engine) {
     for line in engine.take_notices() {
-        eprintln!("ualign: {line}");
+        output::note(&format!("ualign: {line}"));
     }
 }
 
@@ -89,7 +89,10 @@ fn stream(
         if reported.elapsed() >= Duration::from_secs(5) {
             reported = Instant::now();
             let secs = started.elapsed().as_secs_f64();
-            eprintln!("ualign: {done} populations done in {secs:.0} s ({:.0} per second)", done as f64 / secs);
+            output::note(&format!(
+                "ualign: {done} populations done in {secs:.0} s ({:.0} per second)",
+                done as f64 / secs
+            ));
         }
     }
     Ok(())
@@ -328,12 +331,12 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
     }
     let unconverged = unconverged.get();
     if unconverged > 0 {
-        eprintln!(
+        output::note(&format!(
             "ualign: {unconverged} equilibrium row(s) did not reach tol {:e} (marked *, converged: false); \
              exit status {}",
             finder.tol(),
             super::EXIT_UNCONVERGED
-        );
+        ));
     }
     Ok(unconverged == 0)
 }

@@ -1,7 +1,5 @@
 //! `generate`, `info`, `sweep`, `heatmap` and `merge`.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use ualign::error::{Error, Result};
@@ -9,7 +7,7 @@ use ualign::population::generate::{self, GenSpec};
 use ualign::population::json as popjson;
 use ualign::{gpu, plot, sweep};
 
-use super::output;
+use super::{out_file, output};
 use super::{GenerateArgs, HeatmapArgs, MergeArgs, SweepArgs};
 
 /// The bundled default experiment, compiled in so `ualign sweep` works from any directory.
@@ -27,23 +25,15 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
         sigma: a.sigma.unwrap_or(defaults.sigma),
         margin: a.margin.unwrap_or(defaults.margin),
     };
+    // Refused before the work: the file is checked first.
+    let target = a.out.as_deref().map(|path| out_file::check(path, a.force, "populations.jsonl")).transpose()?;
     let pops = generate::generate(&spec).map_err(Error::as_flag)?;
-    match a.out {
-        Some(path) => {
-            if path.is_dir() {
-                return Err(Error::input(
-                    "--out",
-                    format!("{} is a directory", path.display()),
-                    "name a file to write, e.g. --out populations.jsonl",
-                ));
-            }
-            let file = File::create(&path).map_err(|e| Error::io(path.display().to_string(), e))?;
-            let mut w = BufWriter::new(file);
-            popjson::write_jsonl(&pops, &mut w)?;
-            w.flush().map_err(|e| Error::io(path.display().to_string(), e))?;
-            eprintln!("ualign: wrote {} populations to {}", pops.len(), path.display());
+    match (a.out, target) {
+        (Some(path), Some(target)) => {
+            out_file::write(&path, target, |w| popjson::write_jsonl(&pops, w))?;
+            output::note(&format!("ualign: wrote {} populations to {}", pops.len(), path.display()));
         }
-        None => popjson::write_jsonl(&pops, std::io::stdout().lock()).map_err(|e| match e {
+        _ => popjson::write_jsonl(&pops, std::io::stdout().lock()).map_err(|e| match e {
             Error::Io { source, .. } => Error::io(output::STDOUT, source),
             other => other,
         })?,
@@ -86,7 +76,8 @@ pub fn sweep(a: SweepArgs) -> Result<()> {
         shard,
         backend: a.backend.map(Into::into),
         progress: true,
-        log: Some(|line| eprintln!("{line}")),
+        large: a.large,
+        log: Some(output::note),
         // A shard holds part of the grid: its figures come after `ualign merge`.
         figures: shard.is_none().then_some(figures as sweep::run::Figures),
     };
@@ -107,18 +98,25 @@ fn figures(out: &Path, config: &sweep::Config, tables: &sweep::store::Tables) ->
 }
 
 pub fn heatmap(a: HeatmapArgs) -> Result<()> {
+    if out_file::check(&a.out, a.force, "figure.png")? == out_file::Target::Stream {
+        return Err(Error::input(
+            "--out",
+            format!("{} is not a regular file", a.out.display()),
+            "name a .png or .svg file to write",
+        ));
+    }
     match (&a.facet_x, &a.facet_y) {
         (Some(fx), Some(fy)) => plot::heatmap_facets(&a.dir, (&a.x, &a.y), &a.metric, (fx, fy), &a.filters, &a.out)?,
         _ if !a.filters.is_empty() => plot::heatmap_where(&a.dir, &a.x, &a.y, &a.metric, &a.filters, &a.out)?,
         _ => plot::heatmap(&a.dir, &a.x, &a.y, &a.metric, &a.out)?,
     }
-    eprintln!("ualign: wrote {}", a.out.display());
+    output::note(&format!("ualign: wrote {}", a.out.display()));
     Ok(())
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
     sweep::merge(&a.dirs, &a.out)?;
     plot::default_figures(&a.out)?;
-    eprintln!("ualign: merged {} directories into {}", a.dirs.len(), a.out.display());
+    output::note(&format!("ualign: merged {} directories into {}", a.dirs.len(), a.out.display()));
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! Standard output that never panics: a closed pipe (`| head -1`) ends the
-//! program quietly, any other write error (a full disk) is one error line.
+//! Standard output and standard error that never panic: a closed pipe on
+//! standard output (`| head -1`) ends the program quietly, any other write
+//! error there (a full disk) is one error line; standard error is written
+//! with [`note`], which ignores errors so the work goes on.
 
 use std::io::{BufWriter, Stdout, Write};
 
@@ -78,6 +80,16 @@ pub fn print(text: &str) -> Result<()> {
     let mut out = Out::new();
     out.text(text)?;
     out.flush()
+}
+
+/// Writes one line to standard error (a notice, a progress line, an
+/// error). A write error is ignored: standard error is where it would be
+/// reported, and a reader that has gone (`2>&1 | head -1`, a pager quit
+/// early) must not stop a sweep that still has tables to write.
+/// (`eprintln!` panics instead.)
+pub fn note(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(line.as_bytes()).and_then(|()| err.write_all(b"\n"));
 }
 
 /// True for the error of writing into a pipe whose reader has gone, which

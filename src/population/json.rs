@@ -27,7 +27,7 @@ use std::io::Write;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
-use super::{json_direct, normalised_population, Kind, Population, UserType};
+use super::{json_direct, json_strict, normalised_population, Kind, Population, UserType};
 use crate::error::{Error, Location, Result};
 
 /// Parses one population from JSON text. `loc` names the file; when it carries
@@ -50,11 +50,14 @@ pub fn parse_population(text: &str, loc: &Location) -> Result<Population> {
     if let Some(pop) = json_direct::population(text) {
         return Ok(pop);
     }
+    if text.starts_with('\u{feff}') {
+        return Err(super::bom_error(line_of(1)));
+    }
     // An error at the end of the text (a truncated record) is reported by
     // serde on the line after the final newline: name the record's last line.
     let last_line = text.lines().count().max(1);
     let value: Value =
-        serde_json::from_str(text).map_err(|e| syntax_error(text, &e, line_of(e.line().clamp(1, last_line))))?;
+        json_strict::from_str(text).map_err(|e| syntax_error(text, &e, line_of(e.line().clamp(1, last_line))))?;
     population_from_value(&value).map_err(|e| {
         let line = match &e {
             Error::Input { field, .. } => locate(text, field).map(|offset| line_at(text, offset)).unwrap_or(1),
@@ -200,6 +203,14 @@ fn syntax_error(text: &str, e: &serde_json::Error, location: Location) -> Error 
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    if let Some(key) = message.strip_prefix(json_strict::DUPLICATE) {
+        return Error::Input {
+            location,
+            field: key.trim_matches('"').into(),
+            problem: format!("appears twice in one object (the second at column {})", e.column()),
+            fix: format!("keep one {key}: of repeated keys only one value would be read"),
+        };
+    }
     // JSON has no NaN or Infinity; say so rather than "expected value".
     let rest = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
     let rest = rest.get(e.column().saturating_sub(1)..).unwrap_or("");
@@ -655,8 +666,7 @@ mod tests {
         // Valid JSON the direct parser leaves to serde_json.
         let escaped = r#"{"responses":2,"labels":["a\"","\u0062"],"types":[{"weight":1,"ranking":[0,1]}]}"#;
         let null_labels = r#"{"responses":2,"labels":null,"types":[{"weight":1,"ranking":[0,1]}]}"#;
-        let repeated = r#"{"responses":2,"responses":2,"types":[{"weight":1,"ranking":[0,1]}]}"#;
-        for text in [escaped, null_labels, repeated] {
+        for text in [escaped, null_labels] {
             assert!(json_direct::population(text).is_none(), "{text}");
             let parsed = parse_population(text, &Location::file("f.json")).unwrap();
             assert_same_bits(&parsed, &via_value(text).unwrap());
@@ -676,6 +686,10 @@ mod tests {
             ok(r#"{"weight":1,"scores":[0,1e999]}"#),
             ok(r#"{"weight":1,"ranking":[0,1],"scores":[0,1]}"#),
             ok(r#"{"weight":1,"ranking":[0,0]}"#),
+            ok(r#"{"weight":1,"weight":1,"ranking":[0,1]}"#),
+            r#"{"responses":2,"responses":2,"types":[{"weight":1,"ranking":[0,1]}]}"#.into(),
+            r#"{"responses":2,"labels":["a","a"],"types":[{"weight":1,"ranking":[0,1]}]}"#.into(),
+            "\u{feff}{\"responses\":1,\"types\":[{\"weight\":1,\"ranking\":[0]}]}".into(),
             ok(r#"{"weight":1,"rankng":[0,1]}"#),
             ok(r#"{"ranking":[0,1]}"#),
             r#"{"responses":0,"types":[]}"#.into(),

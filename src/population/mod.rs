@@ -5,11 +5,12 @@
 //! (log-worths). Constructors validate everything once, so the engines can
 //! assume well-formed data.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 
 pub mod generate;
 pub mod json;
 mod json_direct;
+mod json_strict;
 pub mod load;
 pub mod preflib;
 pub mod stream;
@@ -96,6 +97,9 @@ impl Population {
                 ));
             }
         }
+        if let Some(labels) = &self.labels {
+            check_distinct_labels(labels)?;
+        }
         if self.types.is_empty() {
             return Err(Error::input("types", "is empty", "give at least one user type"));
         }
@@ -138,6 +142,33 @@ impl Population {
     /// True when every type is a ranking (the fast closed-form path).
     pub fn all_rankings(&self) -> bool {
         self.types.iter().all(|t| matches!(t.kind, Kind::Ranking(_)))
+    }
+}
+
+/// Labels name the responses in every table and figure, so two responses
+/// may not share one.
+fn check_distinct_labels(labels: &[String]) -> Result<()> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::with_capacity(labels.len());
+    for (j, label) in labels.iter().enumerate() {
+        if let Some(i) = seen.insert(label.as_str(), j) {
+            return Err(Error::input(
+                format!("labels[{j}]"),
+                format!("is \"{label}\", the same as labels[{i}]"),
+                "give every response a distinct label, or leave labels out",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The error for a file that starts with a UTF-8 byte order mark, which
+/// JSON forbids and which would otherwise read as a stray character.
+pub(crate) fn bom_error(location: Location) -> Error {
+    Error::Input {
+        location,
+        field: "file".into(),
+        problem: "starts with a UTF-8 byte order mark (BOM)".into(),
+        fix: "save the file as UTF-8 without a BOM (an editor's \"UTF-8\", not \"UTF-8 with BOM\")".into(),
     }
 }
 

@@ -26,7 +26,10 @@
 //! - Orders with ties `{…}` (`.toc`/`.toi` data) are rejected: break the ties
 //!   first. A `.toc`/`.toi` file without ties reads like `.soc`/`.soi`.
 //! - A `NUMBER VOTERS` header (legacy: the sum of counts) must match the sum
-//!   of the counts, which catches truncated files. Without a
+//!   of the counts, and a `NUMBER UNIQUE ORDERS` header (legacy: the third
+//!   number) the number of distinct orders, which catches truncated files.
+//!   A `.soc` file whose orders all rank the same `c` alternatives, fewer
+//!   than `NUMBER ALTERNATIVES`, is reported at that header. Without a
 //!   `NUMBER ALTERNATIVES` header, `n` is the largest alternative named or listed.
 //! - At most [`MAX_TYPE_ENTRIES`] ranking entries (types × responses) are built.
 
@@ -113,14 +116,31 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
     let mut labels: Vec<Option<String>> = vec![None; n];
     for &(i, ref name, line) in &raw.names {
         if i == 0 || i > n {
+            let fix = match raw.alternatives {
+                Some((_, header)) if i > n => format!(
+                    "number the alternatives 1..{n}, or correct NUMBER ALTERNATIVES (line {header}) if the file has {i} or more"
+                ),
+                _ => "number the alternatives 1..NUMBER ALTERNATIVES".into(),
+            };
             return Err(err(
                 line,
                 &format!("ALTERNATIVE NAME {i}"),
                 format!("names alternative {i}, but alternatives are numbered 1..{n}"),
-                "number the alternatives 1..NUMBER ALTERNATIVES",
+                &fix,
             ));
         }
         labels[i - 1] = Some(name.clone());
+    }
+    let mut named: HashMap<&str, (usize, usize)> = HashMap::new();
+    for &(i, ref name, line) in &raw.names {
+        if let Some((first, first_line)) = named.insert(name.as_str(), (i, line)).filter(|&(first, _)| first != i) {
+            return Err(err(
+                line,
+                &format!("ALTERNATIVE NAME {i}"),
+                format!("is '{name}', the name of alternative {first} too (line {first_line})"),
+                "give every alternative a distinct name",
+            ));
+        }
     }
     let labels = if labels.iter().all(Option::is_none) {
         None
@@ -128,18 +148,35 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
         Some(labels.into_iter().enumerate().map(|(i, l)| l.unwrap_or_else(|| (i + 1).to_string())).collect())
     };
 
+    if !partial {
+        check_complete_header(&raw, n, loc)?;
+    }
     // Validate every order and bound the expanded size before allocating it.
     let mut total_count: u64 = 0;
     let mut entries: usize = 0;
     for order in &raw.orders {
         let mut seen = vec![false; n];
         for &a in &order.items {
-            if a == 0 || a > n {
+            if a == 0 {
+                return Err(err(
+                    order.line,
+                    "order",
+                    format!("lists alternative 0, but alternatives are numbered 1..{n}"),
+                    "PrefLib alternatives are 1-based: use 1..NUMBER ALTERNATIVES",
+                ));
+            }
+            if a > n {
+                let fix = match raw.alternatives {
+                    Some((_, line)) => format!(
+                        "correct the order, or NUMBER ALTERNATIVES (line {line}) if the file has {a} or more alternatives"
+                    ),
+                    None => "correct the order".into(),
+                };
                 return Err(err(
                     order.line,
                     "order",
                     format!("lists alternative {a}, but alternatives are numbered 1..{n}"),
-                    "PrefLib alternatives are 1-based: use 1..NUMBER ALTERNATIVES",
+                    &fix,
                 ));
             }
             if std::mem::replace(&mut seen[a - 1], true) {
@@ -172,6 +209,17 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
             format!("expand to {entries} ranking entries (types × responses), more than the limit {MAX_TYPE_ENTRIES}"),
             "use fewer alternatives or orders that list more of them",
         ));
+    }
+    if let Some((unique, line)) = raw.unique {
+        let distinct = raw.orders.iter().map(|o| &o.items).collect::<std::collections::HashSet<_>>().len();
+        if unique != distinct as u64 {
+            return Err(err(
+                line,
+                "NUMBER UNIQUE ORDERS",
+                format!("says {unique}, but the file holds {distinct} distinct orders"),
+                "the file may be truncated: restore the missing orders or correct the header",
+            ));
+        }
     }
     if let Some((voters, line)) = raw.voters {
         if voters != total_count {
@@ -214,6 +262,28 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
     normalised_population(n, labels, types).map_err(|e| e.located(loc))
 }
 
+/// In a `.soc` file, orders that all rank the same `c < n` alternatives
+/// `1..=c` (and no name beyond `c`) mean a wrong `NUMBER ALTERNATIVES`
+/// header, not incomplete orders: said at the header.
+fn check_complete_header(raw: &Sections, n: usize, loc: &Location) -> Result<()> {
+    let Some((_, line)) = raw.alternatives else { return Ok(()) };
+    let Some(c) = raw.orders.first().map(|o| o.items.len()) else { return Ok(()) };
+    let permutation = |items: &[usize]| {
+        let mut seen = vec![false; c];
+        items.len() == c && items.iter().all(|&a| a >= 1 && a <= c && !std::mem::replace(&mut seen[a - 1], true))
+    };
+    let same = raw.orders.iter().all(|o| permutation(&o.items));
+    if c == 0 || c >= n || !same || raw.names.iter().any(|&(i, _, _)| i > c) {
+        return Ok(());
+    }
+    Err(Error::Input {
+        location: loc.clone().at_line(line),
+        field: "NUMBER ALTERNATIVES".into(),
+        problem: format!("says {n}, but every order ranks the same {c} alternatives 1..{c}"),
+        fix: format!("correct the header to {c}; if the orders are incomplete, name the file .soi"),
+    })
+}
+
 /// One order line: its count and its alternatives, 1-based, best first.
 struct Order {
     line: usize,
@@ -227,12 +297,17 @@ struct Sections {
     alternatives: Option<(usize, usize)>,
     /// `NUMBER VOTERS` (legacy: sum of counts) and its line.
     voters: Option<(u64, usize)>,
+    /// `NUMBER UNIQUE ORDERS` (legacy: the third number) and its line.
+    unique: Option<(u64, usize)>,
     /// `(i, name, line)` from `ALTERNATIVE NAME i: name`.
     names: Vec<(usize, String, usize)>,
     orders: Vec<Order>,
 }
 
 fn read_sections(text: &str, loc: &Location) -> Result<Sections> {
+    if text.starts_with('\u{feff}') {
+        return Err(super::bom_error(loc.clone().at_line(1)));
+    }
     let first = text.lines().enumerate().find(|(_, l)| !l.trim().is_empty());
     match first {
         None => Err(Error::Input {
@@ -264,6 +339,9 @@ fn read_current(text: &str, loc: &Location) -> Result<Sections> {
                     s.alternatives = Some((parse_number(value, &key, &at)? as usize, line));
                 }
                 "NUMBER VOTERS" if !value.is_empty() => s.voters = Some((parse_number(value, &key, &at)?, line)),
+                "NUMBER UNIQUE ORDERS" if !value.is_empty() => {
+                    s.unique = Some((parse_number(value, &key, &at)?, line));
+                }
                 "DATA TYPE" if !value.is_empty() => {
                     let kind = value.to_ascii_lowercase();
                     if !matches!(kind.as_str(), "soc" | "soi" | "toc" | "toi") {
@@ -339,6 +417,7 @@ fn read_legacy(text: &str, loc: &Location) -> Result<Sections> {
         });
     }
     s.voters = Some((parse_number(fields[1], "sum of counts", &at)?, line));
+    s.unique = Some((parse_number(fields[2], "unique orders", &at)?, line));
     for (line, l) in lines {
         let at = loc.clone().at_line(line);
         let (count, order) = l.split_once(',').unwrap_or((l, ""));
@@ -349,23 +428,37 @@ fn read_legacy(text: &str, loc: &Location) -> Result<Sections> {
 }
 
 fn parse_number(value: &str, field: &str, at: &Location) -> Result<u64> {
-    value.parse::<u64>().map_err(|_| Error::Input {
+    value.parse::<u64>().map_err(|e| Error::Input {
         location: at.clone(),
         field: field.into(),
-        problem: format!("'{value}' is not a whole number"),
+        problem: not_a_count(value, &e),
         fix: "write it as a non-negative integer".into(),
     })
 }
 
 fn parse_count(value: &str, at: &Location) -> Result<u64> {
-    match value.parse::<u64>() {
-        Ok(c) if c > 0 => Ok(c),
-        _ => Err(Error::Input {
-            location: at.clone(),
-            field: "count".into(),
-            problem: format!("'{value}' is not a positive whole number"),
-            fix: "start each order line with how many voters cast it (>= 1)".into(),
-        }),
+    let problem = match value.parse::<u64>() {
+        Ok(c) if c > 0 => return Ok(c),
+        Ok(_) => "is 0".to_string(),
+        Err(e) => not_a_count(value, &e),
+    };
+    Err(Error::Input {
+        location: at.clone(),
+        field: "count".into(),
+        problem,
+        fix: "start each order line with how many voters cast it (>= 1)".into(),
+    })
+}
+
+/// Why `value` is not a whole number that fits in 64 bits.
+fn not_a_count(value: &str, e: &std::num::ParseIntError) -> String {
+    match e.kind() {
+        std::num::IntErrorKind::PosOverflow => format!("'{value}' is larger than {}, the largest count read", u64::MAX),
+        std::num::IntErrorKind::Empty => "is empty".to_string(),
+        _ if value.starts_with('-') && value[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            format!("'{value}' is negative")
+        }
+        _ => format!("'{value}' is not a whole number"),
     }
 }
 

@@ -404,11 +404,21 @@ fn equilibrium_of(pop: &Population, k: usize, sol: &Solution) -> Result<Equilibr
 pub fn run(config: &Config, out: &Path, opts: &RunOptions) -> Result<Summary> {
     let backend = opts.backend.unwrap_or(config.backend);
     let log = opts.log.unwrap_or(|_| {});
+    // The size is said, and checked, before an engine is opened.
+    let cells = config.cells();
+    let mine: Vec<&Cell> = cells.iter().filter(|c| opts.shard.is_none_or(|s| s.owns(c.index))).collect();
+    let populations: u128 = mine.iter().map(|c| c.populations as u128).sum();
+    if opts.progress {
+        let shard = opts.shard.map(|s| format!(" (shard {s} of a grid of {} cells)", cells.len())).unwrap_or_default();
+        log(&format!("sweep: {} cells{shard}, {populations} populations", mine.len()));
+    }
+    crate::limits::check_sweep_size(mine.len(), populations, opts.large)
+        .map_err(|e| e.located(&crate::error::Location::file(config.path.clone())))?;
     let runner = EngineRunner::new(config, backend, &mut |line| log(&line))?;
     if opts.progress {
         log(&format!("sweep: {} on {}", config.title, runner.backend()));
     }
-    let summary = run_with(config, &config.cells(), out, opts, &runner);
+    let summary = run_with(config, &cells, out, opts, &runner);
     // Work the device refused and ran on the CPU engine instead, said once.
     runner.engine.take_notices().iter().for_each(|line| log(&format!("sweep: {line}")));
     summary

@@ -50,6 +50,9 @@ pub struct RunOptions {
     /// Receives the run's notices and progress lines (the library never
     /// prints; the command line passes a function that writes to stderr).
     pub log: Option<fn(&str)>,
+    /// Run a grid beyond [`crate::limits::MAX_SWEEP_CELLS`] cells or
+    /// [`crate::limits::MAX_SWEEP_POPULATIONS`] populations (refused otherwise).
+    pub large: bool,
     /// Draws figures from the tables once they are written (the command
     /// line passes the default figures), while the last cell is still being
     /// saved; the files it returns join [`Summary::files`].

@@ -1,5 +1,5 @@
 //! Population files: JSON, JSON Lines and PrefLib. Round-trips, the PrefLib
-//! semantics (counts → weights, 1-based → 0-based, `.soi` rotations) and every
+//! semantics (counts → weights, 1-based → 0-based, ties and unlisted responses as tie classes) and every
 //! error path, whose one-line message must name the file, line and field.
 
 mod common;
@@ -139,7 +139,7 @@ fn bundled_examples_load() {
     // A single-population file is a batch of one.
     assert_eq!(load_populations(&assets("two_responses.json")).unwrap(), vec![two]);
     assert_eq!(load_populations(&assets("sample.soc")).unwrap().len(), 1);
-    assert_eq!(load_population(&assets("sample.soi")).unwrap().types.len(), 7);
+    assert_eq!(load_population(&assets("sample.soi")).unwrap().types.len(), 4);
 }
 
 #[test]
@@ -297,56 +297,73 @@ fn repeated_orders_merge() {
 }
 
 #[test]
-fn soi_splits_unlisted_responses_over_rotations() {
+fn soi_ranks_unlisted_responses_as_one_tie_class_at_the_bottom() {
     let pop = load_preflib(&assets("sample.soi")).unwrap();
-    let expected: [(f64, [u32; 4]); 7] = [
-        (5.0, [0, 1, 2, 3]),
-        (1.0, [1, 0, 2, 3]),
-        (1.0, [1, 2, 3, 0]),
-        (1.0, [1, 3, 0, 2]),
-        (1.0, [2, 0, 1, 3]),
-        (1.0, [2, 0, 3, 1]),
-        (2.0, [3, 0, 1, 2]),
+    let expected = [
+        (5.0, Kind::Ranking(vec![0, 1, 2, 3])),
+        (3.0, Kind::WeakOrder(vec![vec![1], vec![0, 2, 3]])),
+        (2.0, Kind::WeakOrder(vec![vec![2], vec![0], vec![1, 3]])),
+        (2.0, Kind::Ranking(vec![3, 0, 1, 2])),
     ];
     assert_eq!(pop.types.len(), expected.len());
-    for (t, (count, order)) in pop.types.iter().zip(expected) {
-        assert_eq!(t.kind, Kind::Ranking(order.to_vec()));
+    for (t, (count, kind)) in pop.types.iter().zip(expected) {
+        assert_eq!(t.kind, kind);
         assert!((t.weight - count / 12.0).abs() < 1e-15, "{t:?}");
     }
-    // Each unlisted response takes each tied position equally often: for the
-    // ballot "2" (0-based: 1 first, then {0, 2, 3}), positions 1..3 each hold
-    // every one of 0, 2, 3 exactly once.
-    for pos in 1..4 {
-        let mut held: Vec<u32> = (1..4).map(|t| ranking(&pop, t)[pos]).collect();
-        held.sort_unstable();
-        assert_eq!(held, [0, 2, 3]);
+    // Inside the bottom class every pair is an even split: the ballot "2"
+    // (3 voters) gives 0 ≻ 2 and 2 ≻ 0 half its weight each.
+    let ballot = Population::new(4, None, vec![UserType { weight: 1.0, ..pop.types[1].clone() }]).unwrap();
+    for (a, b) in [(0, 2), (2, 3), (0, 3)] {
+        assert!((common::oracle::p_beats(&ballot, &[a], &[b]) - 0.5).abs() < 1e-15);
     }
-    // Listed responses beat unlisted ones with the ballot's full weight:
-    // only the ballot "2" (3 voters) puts 1 first, and 1 beats 0 in it always.
-    let oracle = common::oracle::p_beats(&pop, &[1], &[0]);
-    let direct: f64 = pop.types.iter().filter(|t| ranking_pos(t, 1) < ranking_pos(t, 0)).map(|t| t.weight).sum();
-    assert!((oracle - direct).abs() < 1e-15);
-}
-
-fn ranking_pos(t: &UserType, y: u32) -> usize {
-    match &t.kind {
-        Kind::Ranking(r) => r.iter().position(|&x| x == y).unwrap(),
-        Kind::Scores(_) | Kind::WeakOrder(_) => unreachable!(),
-    }
+    assert_eq!(common::oracle::p_beats(&ballot, &[1], &[0]), 1.0);
 }
 
 #[test]
 fn soi_with_one_unlisted_or_none_listed() {
     let text = "# NUMBER ALTERNATIVES: 3\n1: 2,3\n2:\n";
     let pop = parse_preflib(text, &Location::file("p.soi"), true).unwrap();
-    // "2,3" → [1,2,0] (one type, count 1); "" → the rotations [0,1,2],
-    // [1,2,0], [2,0,1] with count 2/3 each, the second merging with the first.
-    let expected = [(5.0 / 9.0, vec![1, 2, 0]), (2.0 / 9.0, vec![0, 1, 2]), (2.0 / 9.0, vec![2, 0, 1])];
-    assert_eq!(pop.types.len(), 3);
-    for (t, (w, order)) in pop.types.iter().zip(expected) {
-        assert_eq!(t.kind, Kind::Ranking(order));
-        assert!((t.weight - w).abs() < 1e-15, "{t:?}");
-    }
+    // "2,3" → the ranking [1,2,0]; "" → all three tied.
+    assert_eq!(pop.types.len(), 2);
+    assert_eq!(pop.types[0].kind, Kind::Ranking(vec![1, 2, 0]));
+    assert_eq!(pop.types[1].kind, Kind::WeakOrder(vec![vec![0, 1, 2]]));
+    assert!((pop.types[0].weight - 1.0 / 3.0).abs() < 1e-15 && (pop.types[1].weight - 2.0 / 3.0).abs() < 1e-15);
+}
+
+#[test]
+fn toc_and_toi_ties_become_tie_classes() {
+    let text = "# NUMBER ALTERNATIVES: 4\n# NUMBER VOTERS: 5\n# NUMBER UNIQUE ORDERS: 2\n3: 2,{1, 4},3\n2: {1,2,3,4}\n";
+    let pop = parse_preflib(text, &Location::file("t.toc"), false).unwrap();
+    assert_eq!(pop.types[0].kind, Kind::WeakOrder(vec![vec![1], vec![0, 3], vec![2]]));
+    assert_eq!(pop.types[1].kind, Kind::WeakOrder(vec![vec![0, 1, 2, 3]]));
+    // The same ballots as .toi, with the bottom class left unlisted.
+    let toi = "# NUMBER ALTERNATIVES: 4\n3: 2,{1,4}\n2: {1,2,3,4}\n";
+    let partial = parse_preflib(toi, &Location::file("t.toi"), true).unwrap();
+    assert_eq!(partial, pop);
+    // Orders differing only in the order inside a tie class are one order.
+    let same = "# NUMBER ALTERNATIVES: 3\n1: {1,2},3\n1: {2,1},3\n";
+    assert_eq!(parse_preflib(same, &Location::file("s.toc"), false).unwrap().types.len(), 1);
+}
+
+#[test]
+fn order_lines_of_count_zero_are_skipped_and_counted() {
+    let text = "# NUMBER ALTERNATIVES: 2\n# NUMBER VOTERS: 3\n# NUMBER UNIQUE ORDERS: 2\n3: 1,2\n0: 2,1\n";
+    let (pop, notes) =
+        ualign::population::preflib::parse_preflib_with_notes(text, &Location::file("z.soc"), false).unwrap();
+    assert_eq!(pop.types, vec![UserType::ranking(1.0, vec![0, 1])]);
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].contains("z.soc") && notes[0].contains("1 order line with count 0"), "{notes:?}");
+    let msg = preflib_error("# NUMBER ALTERNATIVES: 2\n0: 1,2\n", false, 2, "count");
+    assert!(msg.contains("every order has count 0"), "{msg}");
+}
+
+#[test]
+fn legacy_files_numbered_from_zero_are_read_as_such() {
+    let legacy = "3\n0,a\n1,b\n2,c\n3,3,2\n2,2,{0,1}\n1,0,1,2\n";
+    let pop = parse_preflib(legacy, &Location::file("old.toc"), false).unwrap();
+    assert_eq!(pop.labels.as_deref().unwrap(), ["a", "b", "c"]);
+    assert_eq!(pop.types[0].kind, Kind::WeakOrder(vec![vec![2], vec![0, 1]]));
+    assert_eq!(pop.types[1].kind, Kind::Ranking(vec![0, 1, 2]));
 }
 
 #[test]
@@ -356,9 +373,9 @@ fn legacy_format_matches_current_format() {
     assert_eq!(pop, load_preflib(&assets("sample.soc")).unwrap());
     let legacy_soi = "3\n1,a\n2,b\n3,c\n3,3,2\n2,1\n1,3,2,1\n";
     let pop = parse_preflib(legacy_soi, &Location::file("old.soi"), true).unwrap();
-    assert_eq!(pop.types.len(), 3);
-    assert_eq!(ranking(&pop, 0), &[0, 1, 2]);
-    assert_eq!(ranking(&pop, 1), &[0, 2, 1]);
+    assert_eq!(pop.types.len(), 2);
+    assert_eq!(pop.types[0].kind, Kind::WeakOrder(vec![vec![0], vec![1, 2]]));
+    assert_eq!(ranking(&pop, 1), &[2, 1, 0]);
     let msg =
         check_message(&parse_preflib("3\n1,a\n2,b\n", &Location::file("old.soc"), false).unwrap_err(), "old.soc:");
     assert!(msg.contains("ALTERNATIVE NAME"), "{msg}");
@@ -378,8 +395,10 @@ fn preflib_error(text: &str, partial: bool, line: usize, field: &str) -> String 
 #[test]
 fn preflib_errors_name_line_and_field() {
     let head = "# DATA TYPE: soc\n# NUMBER ALTERNATIVES: 3\n";
-    let msg = preflib_error(&format!("{head}2: 1,{{2,3}}\n"), false, 3, "order");
-    assert!(msg.contains("tied"), "{msg}");
+    // Tie groups that do not parse.
+    for bad in ["1,{2,3", "1,2},3", "{1,{2}},3", "1,{},2,3", "1,2,3,", "{1,2}3"] {
+        preflib_error(&format!("{head}2: {bad}\n"), false, 3, "order");
+    }
     // Every order ranks the same 2 alternatives: the header is wrong, or the orders are incomplete.
     let msg = preflib_error(&format!("{head}2: 1,2\n"), false, 2, "NUMBER ALTERNATIVES");
     assert!(msg.contains("correct the header to 2") && msg.contains(".soi"), "{msg}");
@@ -392,7 +411,6 @@ fn preflib_errors_name_line_and_field() {
     let msg = preflib_error(&format!("{head}2: 1,2,2\n"), false, 3, "order");
     assert!(msg.contains("twice"), "{msg}");
     preflib_error(&format!("{head}2: 1,x,3\n"), false, 3, "order");
-    preflib_error(&format!("{head}0: 1,2,3\n"), false, 3, "count");
     preflib_error(&format!("{head}-1: 1,2,3\n"), false, 3, "count");
     preflib_error(&format!("{head}1,2,3\n"), false, 3, "order");
     let msg = preflib_error(&format!("{head}# NUMBER VOTERS: 5\n2: 1,2,3\n"), false, 3, "NUMBER VOTERS");
@@ -403,8 +421,9 @@ fn preflib_errors_name_line_and_field() {
     preflib_error(head, false, 2, "orders");
     preflib_error("", false, 1, "file");
     preflib_error("hello\n", false, 1, "header");
-    let path = temp_file("tied.toi", "# NUMBER ALTERNATIVES: 3\n1: 1\n4: {1,2},3\n");
-    check_message(&load_population(&path).unwrap_err(), &format!("{}:3: order: ", path.display()));
+    let path = temp_file("tied.toi", "# NUMBER ALTERNATIVES: 3\n1: 1\n4: {1,2},2\n");
+    let msg = check_message(&load_population(&path).unwrap_err(), &format!("{}:3: order: ", path.display()));
+    assert!(msg.contains("twice"), "{msg}");
 }
 
 #[test]
@@ -450,7 +469,8 @@ fn preflib_headers_that_disagree_with_the_orders_are_named() {
     assert!(msg.contains("says 5") && msg.contains("correct the header to 4"), "{msg}");
     let msg = preflib_error(&edit("ALTERNATIVES: 4", "ALTERNATIVES: 3"), false, 16, "ALTERNATIVE NAME 4");
     assert!(msg.contains("numbered 1..3") && msg.contains("NUMBER ALTERNATIVES (line 10)"), "{msg}");
-    let no_names: String = sample.lines().filter(|l| !l.contains("ALTERNATIVE NAME")).map(|l| format!("{l}\n")).collect();
+    let no_names: String =
+        sample.lines().filter(|l| !l.contains("ALTERNATIVE NAME")).map(|l| format!("{l}\n")).collect();
     let msg = preflib_error(&no_names.replace("ALTERNATIVES: 4", "ALTERNATIVES: 3"), false, 13, "order");
     assert!(msg.contains("lists alternative 4") && msg.contains("NUMBER ALTERNATIVES (line 10)"), "{msg}");
     // A count beyond 64 bits is too large, not "not a number".

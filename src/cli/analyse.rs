@@ -13,7 +13,7 @@ use ualign::equilibrium::{self, EquilibriumOptions};
 use ualign::error::{Error, Result};
 use ualign::limits::MAX_K;
 use ualign::metrics::{self, Evaluation};
-use ualign::population::load::load_population;
+use ualign::population::load::load_population_with_notes;
 use ualign::population::stream::{Chunks, CHUNK};
 use ualign::population::{check_k, check_policy, Population};
 
@@ -30,7 +30,11 @@ enum Loaded {
 
 fn load(input: &Input) -> Result<Loaded> {
     match (&input.population, &input.populations) {
-        (Some(p), _) => Ok(Loaded::One(load_population(p)?)),
+        (Some(p), _) => {
+            let (pop, notes) = load_population_with_notes(p)?;
+            notes.iter().for_each(|line| output::note(&format!("ualign: {line}")));
+            Ok(Loaded::One(pop))
+        }
         (None, Some(p)) => Ok(Loaded::Batch(Chunks::open(p, CHUNK)?)),
         (None, None) => {
             Err(Error::input("--population", "is missing", "pass --population FILE or --populations FILE.jsonl"))

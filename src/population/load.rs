@@ -8,14 +8,20 @@ use super::preflib;
 use super::Population;
 use crate::error::{Error, Location, Result};
 
-/// Loads one population, choosing the format by extension: `.json`, `.soc`,
-/// `.soi` (also `.toc`/`.toi` when they hold no ties), or a `.jsonl` file
-/// holding exactly one population.
+/// Loads one population, choosing the format by extension: `.json`, PrefLib
+/// `.soc`, `.soi`, `.toc` or `.toi`, or a `.jsonl` file holding exactly one
+/// population.
 pub fn load_population(path: &Path) -> Result<Population> {
+    load_population_with_notes(path).map(|(pop, _)| pop)
+}
+
+/// [`load_population`], also returning the notices a user should see about
+/// how the file was read (e.g. PrefLib order lines of count 0 skipped).
+pub fn load_population_with_notes(path: &Path) -> Result<(Population, Vec<String>)> {
     let (text, loc) = read(path)?;
     match format_of(path, &loc)? {
-        Format::Json => parse_population(&text, &loc),
-        Format::PrefLib { partial } => preflib::parse_preflib(&text, &loc, partial),
+        Format::Json => Ok((parse_population(&text, &loc)?, Vec::new())),
+        Format::PrefLib { partial } => preflib::parse_preflib_with_notes(&text, &loc, partial),
         Format::JsonLines => {
             let mut pops = parse_jsonl(&text, &loc)?;
             if pops.len() != 1 {
@@ -26,7 +32,7 @@ pub fn load_population(path: &Path) -> Result<Population> {
                     fix: "pass a JSON Lines file with several populations as a batch (--populations)".into(),
                 });
             }
-            Ok(pops.remove(0))
+            Ok((pops.remove(0), Vec::new()))
         }
     }
 }
@@ -59,7 +65,7 @@ fn format_of(path: &Path, loc: &Location) -> Result<Format> {
             location: loc.clone(),
             field: "file".into(),
             problem: format!("has the unknown extension '{ext}'"),
-            fix: "use .json (one population), .jsonl (one per line), or PrefLib .soc/.soi".into(),
+            fix: "use .json (one population), .jsonl (one per line), or PrefLib .soc/.soi/.toc/.toi".into(),
         }),
     }
 }

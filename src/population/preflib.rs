@@ -1,37 +1,32 @@
-//! PrefLib ordinal data: `.soc` (strict complete orders) and `.soi` (strict
-//! incomplete orders), in the current format and the legacy one.
+//! PrefLib ordinal data: `.soc` (strict complete orders), `.soi` (strict
+//! incomplete orders), `.toc` (complete orders with ties) and `.toi`
+//! (incomplete orders with ties), in the current format and the legacy one.
 //!
 //! Current format: header lines `# KEY: value` (we read `NUMBER ALTERNATIVES`,
-//! `NUMBER VOTERS`, `DATA TYPE` and `ALTERNATIVE NAME i`; others are ignored),
-//! then one line `count: a,b,c` per order, best first. Legacy format: the number
-//! of alternatives, one line `i,name` per alternative, a line
-//! `voters,sum of counts,unique orders`, then lines `count,a,b,c`.
+//! `NUMBER VOTERS`, `NUMBER UNIQUE ORDERS`, `DATA TYPE` and `ALTERNATIVE NAME i`;
+//! others are ignored), then one line `count: a,{b,c},d` per order, best first,
+//! braces around alternatives ranked equal. Legacy format: the number of
+//! alternatives, one line `i,name` per alternative, a line
+//! `voters,sum of counts,unique orders`, then lines `count,a,{b,c},d`.
 //!
-//! How a file becomes a population:
+//! How a file becomes a population (each order read as it means):
 //! - Alternatives are 1-based in the file and 0-based in ualign (`i` → `i − 1`);
-//!   `ALTERNATIVE NAME i` headers become the labels.
-//! - Each distinct order is one ranking type with weight `count / total count`
-//!   (lines repeating an order are merged).
-//! - `.soi`: an order ranks the responses it lists first, in its order, and the
-//!   set `U` of unlisted responses last, tied. ualign's ranking types are
-//!   strict, so the tie is broken by splitting that order's count evenly over
-//!   the `|U|` cyclic rotations of `U` taken in index order: with
-//!   `U = (u_0, …, u_{r−1})` the rotations are `(u_j, u_{j+1}, …, u_{j−1})`,
-//!   each appended to the listed prefix with count `count / r`. Every unlisted
-//!   response then takes every tied position exactly once, every listed
-//!   response still beats every unlisted one, and the number of types grows
-//!   by `|U|`, not `|U|!`. (Rotations are a cyclic, not a full,
-//!   symmetrisation: for `|U| ≥ 3` a pairwise comparison inside `U` is not
-//!   always an even split, e.g. `u_0` beats `u_1` in 2 of 3 rotations.)
-//! - Orders with ties `{…}` (`.toc`/`.toi` data) are rejected: break the ties
-//!   first. A `.toc`/`.toi` file without ties reads like `.soc`/`.soi`.
+//!   `ALTERNATIVE NAME i` headers become the labels. Legacy files whose
+//!   alternative lines are numbered `0..n−1` are read as 0-based.
+//! - Each distinct order is one type with weight `count / total count` (lines
+//!   repeating an order are merged). An order without ties is a ranking type;
+//!   `{…}` groups are tie classes of a weak-order type (the voter is
+//!   indifferent inside a group: ties broken uniformly at random).
+//! - Incomplete orders (`.soi`/`.toi`): the unlisted alternatives form one tie
+//!   class at the bottom, exactly as the data says (no expansion).
+//! - Order lines with count 0 carry no voter: skipped, and counted in a notice.
 //! - A `NUMBER VOTERS` header (legacy: the sum of counts) must match the sum
 //!   of the counts, and a `NUMBER UNIQUE ORDERS` header (legacy: the third
-//!   number) the number of distinct orders, which catches truncated files.
-//!   A `.soc` file whose orders all rank the same `c` alternatives, fewer
-//!   than `NUMBER ALTERNATIVES`, is reported at that header. Without a
+//!   number) the number of order lines, which catches truncated files.
+//!   A complete-order file whose orders all rank the same `c` alternatives,
+//!   fewer than `NUMBER ALTERNATIVES`, is reported at that header. Without a
 //!   `NUMBER ALTERNATIVES` header, `n` is the largest alternative named or listed.
-//! - At most [`MAX_TYPE_ENTRIES`] ranking entries (types × responses) are built.
+//! - At most [`MAX_TYPE_ENTRIES`] entries (distinct orders × alternatives).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -56,7 +51,7 @@ pub fn load_preflib(path: &Path) -> Result<Population> {
                 location: loc,
                 field: "file".into(),
                 problem: format!("has the extension '{ext}', not a PrefLib ordinal one"),
-                fix: "name PrefLib files .soc (complete orders) or .soi (incomplete orders)".into(),
+                fix: "name PrefLib files .soc/.toc (complete orders) or .soi/.toi (incomplete orders)".into(),
             })
         }
     };
@@ -69,9 +64,15 @@ pub fn load_preflib(path: &Path) -> Result<Population> {
     parse_preflib(&text, &loc, partial)
 }
 
-/// Parses PrefLib text. `partial` allows incomplete orders (`.soi`); otherwise
-/// every order must list all alternatives (`.soc`).
+/// Parses PrefLib text. `partial` allows incomplete orders (`.soi`/`.toi`);
+/// otherwise every order must list all alternatives (`.soc`/`.toc`).
 pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Population> {
+    parse_preflib_with_notes(text, loc, partial).map(|(pop, _)| pop)
+}
+
+/// [`parse_preflib`], also returning the notices a user should see (order
+/// lines of count 0 skipped), one line each.
+pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Result<(Population, Vec<String>)> {
     let at = |line: usize| loc.clone().at_line(line);
     let err = |line: usize, field: &str, problem: String, fix: &str| Error::Input {
         location: at(line),
@@ -84,7 +85,7 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
     let n = match raw.alternatives {
         Some((n, _)) => n,
         None => {
-            let listed = raw.orders.iter().flat_map(|o| o.items.iter().copied()).max().unwrap_or(0);
+            let listed = raw.orders.iter().flat_map(|o| o.classes.iter().flatten().copied()).max().unwrap_or(0);
             listed.max(raw.names.iter().map(|&(i, _, _)| i).max().unwrap_or(0))
         }
     };
@@ -151,12 +152,12 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
     if !partial {
         check_complete_header(&raw, n, loc)?;
     }
-    // Validate every order and bound the expanded size before allocating it.
+    // Validate every order and bound the size before allocating the types.
     let mut total_count: u64 = 0;
     let mut entries: usize = 0;
     for order in &raw.orders {
         let mut seen = vec![false; n];
-        for &a in &order.items {
+        for &a in order.classes.iter().flatten() {
             if a == 0 {
                 return Err(err(
                     order.line,
@@ -188,30 +189,30 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
                 ));
             }
         }
-        let unlisted = n - order.items.len();
-        if unlisted > 0 && !partial {
+        let listed = order.classes.iter().map(Vec::len).sum::<usize>();
+        if listed < n && !partial {
             return Err(err(
                 order.line,
                 "order",
-                format!("lists {} of {n} alternatives, but a .soc order must be complete", order.items.len()),
-                "list every alternative, or name the file .soi for incomplete orders",
+                format!("lists {listed} of {n} alternatives, but an order of a .soc/.toc file must be complete"),
+                "list every alternative, or name the file .soi/.toi for incomplete orders",
             ));
         }
         total_count = total_count.checked_add(order.count).ok_or_else(|| {
             err(order.line, "count", "the counts overflow a 64-bit integer".into(), "use smaller counts")
         })?;
-        entries = entries.saturating_add(unlisted.max(1).saturating_mul(n));
+        entries = entries.saturating_add(n);
     }
     if entries > MAX_TYPE_ENTRIES {
         return Err(err(
             raw.orders[0].line,
             "orders",
-            format!("expand to {entries} ranking entries (types × responses), more than the limit {MAX_TYPE_ENTRIES}"),
-            "use fewer alternatives or orders that list more of them",
+            format!("hold {entries} entries (orders × alternatives), more than the limit {MAX_TYPE_ENTRIES}"),
+            "use fewer alternatives or fewer distinct orders",
         ));
     }
     if let Some((unique, line)) = raw.unique {
-        let distinct = raw.orders.iter().map(|o| &o.items).collect::<std::collections::HashSet<_>>().len();
+        let distinct = raw.orders.iter().map(|o| &o.classes).collect::<std::collections::HashSet<_>>().len();
         if unique != distinct as u64 {
             return Err(err(
                 line,
@@ -231,35 +232,60 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
             ));
         }
     }
+    if total_count == 0 {
+        return Err(err(
+            raw.orders[0].line,
+            "count",
+            "every order has count 0: no voter is left".into(),
+            "give at least one order a count >= 1",
+        ));
+    }
 
-    // Expand and merge: each distinct strict ranking becomes one type. Counts
-    // are summed first and divided by the total once, so a weight is exactly
-    // the rounded count / total whenever no rotation splits it.
-    let mut index: HashMap<Vec<u32>, usize> = HashMap::new();
-    let mut types: Vec<(Vec<u32>, f64)> = Vec::new();
-    let total = total_count as f64;
+    // Merge: each distinct order becomes one type. Counts are summed first and
+    // divided by the total once, so a weight is exactly the rounded count / total.
+    let mut index: HashMap<Vec<Vec<u32>>, usize> = HashMap::new();
+    let mut types: Vec<(Vec<Vec<u32>>, u64)> = Vec::new();
+    let mut zero_count_lines = 0;
     for order in &raw.orders {
-        let listed: Vec<u32> = order.items.iter().map(|&a| (a - 1) as u32).collect();
+        if order.count == 0 {
+            zero_count_lines += 1;
+            continue;
+        }
+        let mut classes: Vec<Vec<u32>> = order
+            .classes
+            .iter()
+            .map(|c| {
+                let mut c: Vec<u32> = c.iter().map(|&a| (a - 1) as u32).collect();
+                c.sort_unstable(); // a tie class is a set
+                c
+            })
+            .collect();
         let mut is_listed = vec![false; n];
-        listed.iter().for_each(|&y| is_listed[y as usize] = true);
+        classes.iter().flatten().for_each(|&y| is_listed[y as usize] = true);
         let unlisted: Vec<u32> = (0..n as u32).filter(|&y| !is_listed[y as usize]).collect();
-        let rotations = unlisted.len().max(1);
-        let share = order.count as f64 / rotations as f64;
-        for j in 0..rotations {
-            let mut ranking = listed.clone();
-            ranking.extend_from_slice(&unlisted[j.min(unlisted.len())..]);
-            ranking.extend_from_slice(&unlisted[..j.min(unlisted.len())]);
-            match index.get(&ranking) {
-                Some(&t) => types[t].1 += share,
-                None => {
-                    index.insert(ranking.clone(), types.len());
-                    types.push((ranking, share));
-                }
+        if !unlisted.is_empty() {
+            classes.push(unlisted); // tied at the bottom, as the data says
+        }
+        match index.get(&classes) {
+            Some(&t) => types[t].1 += order.count,
+            None => {
+                index.insert(classes.clone(), types.len());
+                types.push((classes, order.count));
             }
         }
     }
-    let types = types.into_iter().map(|(r, count)| UserType::ranking(count / total, r)).collect();
-    normalised_population(n, labels, types).map_err(|e| e.located(loc))
+    let total = total_count as f64;
+    let types = types.into_iter().map(|(c, count)| UserType::weak_order(count as f64 / total, c)).collect();
+    let notes = if zero_count_lines > 0 {
+        vec![format!(
+            "{}: skipped {zero_count_lines} order line{} with count 0 (no voter cast them)",
+            loc,
+            if zero_count_lines == 1 { "" } else { "s" }
+        )]
+    } else {
+        Vec::new()
+    };
+    Ok((normalised_population(n, labels, types).map_err(|e| e.located(loc))?, notes))
 }
 
 /// In a `.soc` file, orders that all rank the same `c < n` alternatives
@@ -267,12 +293,13 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
 /// header, not incomplete orders: said at the header.
 fn check_complete_header(raw: &Sections, n: usize, loc: &Location) -> Result<()> {
     let Some((_, line)) = raw.alternatives else { return Ok(()) };
-    let Some(c) = raw.orders.first().map(|o| o.items.len()) else { return Ok(()) };
-    let permutation = |items: &[usize]| {
+    let Some(c) = raw.orders.first().map(|o| o.classes.iter().map(Vec::len).sum::<usize>()) else { return Ok(()) };
+    let permutation = |classes: &[Vec<usize>]| {
         let mut seen = vec![false; c];
-        items.len() == c && items.iter().all(|&a| a >= 1 && a <= c && !std::mem::replace(&mut seen[a - 1], true))
+        classes.iter().map(Vec::len).sum::<usize>() == c
+            && classes.iter().flatten().all(|&a| a >= 1 && a <= c && !std::mem::replace(&mut seen[a - 1], true))
     };
-    let same = raw.orders.iter().all(|o| permutation(&o.items));
+    let same = raw.orders.iter().all(|o| permutation(&o.classes));
     if c == 0 || c >= n || !same || raw.names.iter().any(|&(i, _, _)| i > c) {
         return Ok(());
     }
@@ -284,11 +311,12 @@ fn check_complete_header(raw: &Sections, n: usize, loc: &Location) -> Result<()>
     })
 }
 
-/// One order line: its count and its alternatives, 1-based, best first.
+/// One order line: its count and its tie classes of alternatives, 1-based,
+/// best first (a class of one for an alternative outside braces).
 struct Order {
     line: usize,
     count: u64,
-    items: Vec<usize>,
+    classes: Vec<Vec<usize>>,
 }
 
 #[derive(Default)]
@@ -349,7 +377,7 @@ fn read_current(text: &str, loc: &Location) -> Result<Sections> {
                             location: at,
                             field: key,
                             problem: format!("is '{value}', not ordinal preference data"),
-                            fix: "ualign reads strict orders: PrefLib .soc or .soi files".into(),
+                            fix: "ualign reads ordinal data: PrefLib .soc, .soi, .toc or .toi files".into(),
                         });
                     }
                 }
@@ -371,7 +399,7 @@ fn read_current(text: &str, loc: &Location) -> Result<Sections> {
             });
         };
         let count = parse_count(count.trim(), &at)?;
-        s.orders.push(Order { line, count, items: parse_order(order, &at)? });
+        s.orders.push(Order { line, count, classes: parse_order(order, &at)? });
     }
     Ok(s)
 }
@@ -403,6 +431,12 @@ fn read_legacy(text: &str, loc: &Location) -> Result<Sections> {
         let i = parse_number(i.trim(), "ALTERNATIVE NAME", &at)? as usize;
         s.names.push((i, name.trim().to_string(), line));
     }
+    // Some legacy files number their alternatives 0..n−1: read them as
+    // 1-based by shifting every number by one.
+    let shift = usize::from(n > 0 && s.names.iter().any(|&(i, _, _)| i == 0) && s.names.iter().all(|&(i, _, _)| i < n));
+    if shift == 1 {
+        s.names.iter_mut().for_each(|(i, _, _)| *i += 1);
+    }
     let Some((line, l)) = lines.next() else {
         return Ok(s); // no orders: reported by the caller
     };
@@ -422,7 +456,9 @@ fn read_legacy(text: &str, loc: &Location) -> Result<Sections> {
         let at = loc.clone().at_line(line);
         let (count, order) = l.split_once(',').unwrap_or((l, ""));
         let count = parse_count(count.trim(), &at)?;
-        s.orders.push(Order { line, count, items: parse_order(order, &at)? });
+        let mut classes = parse_order(order, &at)?;
+        classes.iter_mut().flatten().for_each(|a| *a += shift);
+        s.orders.push(Order { line, count, classes });
     }
     Ok(s)
 }
@@ -438,15 +474,14 @@ fn parse_number(value: &str, field: &str, at: &Location) -> Result<u64> {
 
 fn parse_count(value: &str, at: &Location) -> Result<u64> {
     let problem = match value.parse::<u64>() {
-        Ok(c) if c > 0 => return Ok(c),
-        Ok(_) => "is 0".to_string(),
+        Ok(c) => return Ok(c),
         Err(e) => not_a_count(value, &e),
     };
     Err(Error::Input {
         location: at.clone(),
         field: "count".into(),
         problem,
-        fix: "start each order line with how many voters cast it (>= 1)".into(),
+        fix: "start each order line with how many voters cast it".into(),
     })
 }
 
@@ -462,30 +497,68 @@ fn not_a_count(value: &str, e: &std::num::ParseIntError) -> String {
     }
 }
 
-/// Parses `a,b,c` (1-based alternatives, best first); ties `{…}` are rejected.
-fn parse_order(order: &str, at: &Location) -> Result<Vec<usize>> {
-    if order.contains('{') || order.contains('}') {
-        return Err(Error::Input {
-            location: at.clone(),
-            field: "order".into(),
-            problem: "has tied alternatives {…}, but ualign's ranking types are strict orders".into(),
-            fix: "use .soc/.soi data (PrefLib strict orders) or break the ties before loading".into(),
-        });
-    }
-    if order.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    order
-        .split(',')
-        .enumerate()
-        .map(|(col, token)| {
-            let token = token.trim();
-            token.parse::<usize>().map_err(|_| Error::Input {
-                location: at.clone(),
-                field: "order".into(),
-                problem: format!("item {} is '{token}', not an alternative number", col + 1),
-                fix: "list alternatives as numbers 1..n separated by commas".into(),
-            })
+/// Parses `a,{b,c},d` (1-based alternatives, best first; braces group tied
+/// alternatives) into tie classes.
+fn parse_order(order: &str, at: &Location) -> Result<Vec<Vec<usize>>> {
+    let bad = |problem: String, fix: &str| Error::Input {
+        location: at.clone(),
+        field: "order".into(),
+        problem,
+        fix: fix.into(),
+    };
+    let number = |token: &str, item: usize| {
+        let token = token.trim();
+        token.parse::<usize>().map_err(|_| {
+            bad(
+                format!("item {item} is '{token}', not an alternative number"),
+                "list alternatives as numbers 1..n separated by commas, tied ones inside {…}",
+            )
         })
-        .collect()
+    };
+    let mut classes = Vec::new();
+    let mut rest = order.trim();
+    let mut item = 0;
+    while !rest.is_empty() {
+        item += 1;
+        if let Some(inner) = rest.strip_prefix('{') {
+            let Some((group, after)) = inner.split_once('}') else {
+                return Err(bad(format!("item {item} opens {{ without a closing }}"), "close every tie group with }"));
+            };
+            if group.contains('{') {
+                return Err(bad(
+                    format!("item {item} nests {{ inside {{"),
+                    "tie groups cannot nest: list them one after another",
+                ));
+            }
+            if group.trim().is_empty() {
+                return Err(bad(format!("item {item} is an empty tie group {{}}"), "drop the empty braces"));
+            }
+            classes.push(group.split(',').map(|t| number(t, item)).collect::<Result<Vec<usize>>>()?);
+            rest = after.trim_start();
+        } else {
+            let end = rest.find(',').unwrap_or(rest.len());
+            let token = &rest[..end];
+            if token.contains('}') {
+                return Err(bad(format!("item {item} closes }} without an opening {{"), "open every tie group with {"));
+            }
+            classes.push(vec![number(token, item)?]);
+            rest = &rest[end..];
+        }
+        match rest.strip_prefix(',') {
+            Some(after) => {
+                rest = after.trim_start();
+                if rest.is_empty() {
+                    return Err(bad("ends with a comma".into(), "remove the trailing comma"));
+                }
+            }
+            None if rest.is_empty() => {}
+            None => {
+                return Err(bad(
+                    format!("item {item} is followed by '{rest}', not a comma"),
+                    "separate items with commas",
+                ))
+            }
+        }
+    }
+    Ok(classes)
 }

@@ -450,7 +450,8 @@ fn preflib_headers_that_disagree_with_the_orders_are_named() {
     assert!(msg.contains("says 5") && msg.contains("correct the header to 4"), "{msg}");
     let msg = preflib_error(&edit("ALTERNATIVES: 4", "ALTERNATIVES: 3"), false, 16, "ALTERNATIVE NAME 4");
     assert!(msg.contains("numbered 1..3") && msg.contains("NUMBER ALTERNATIVES (line 10)"), "{msg}");
-    let no_names: String = sample.lines().filter(|l| !l.contains("ALTERNATIVE NAME")).map(|l| format!("{l}\n")).collect();
+    let no_names: String =
+        sample.lines().filter(|l| !l.contains("ALTERNATIVE NAME")).map(|l| format!("{l}\n")).collect();
     let msg = preflib_error(&no_names.replace("ALTERNATIVES: 4", "ALTERNATIVES: 3"), false, 13, "order");
     assert!(msg.contains("lists alternative 4") && msg.contains("NUMBER ALTERNATIVES (line 10)"), "{msg}");
     // A count beyond 64 bits is too large, not "not a number".

@@ -113,8 +113,7 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
         ));
     }
 
-    let mut labels: Vec<Option<String>> = vec![None; n];
-    for &(i, ref name, line) in &raw.names {
+    for &(i, _, line) in &raw.names {
         if i == 0 || i > n {
             let fix = match raw.alternatives {
                 Some((_, header)) if i > n => format!(
@@ -129,7 +128,6 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
                 &fix,
             ));
         }
-        labels[i - 1] = Some(name.clone());
     }
     let mut named: HashMap<&str, (usize, usize)> = HashMap::new();
     for &(i, ref name, line) in &raw.names {
@@ -142,19 +140,37 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
             ));
         }
     }
-    let labels = if labels.iter().all(Option::is_none) {
-        None
-    } else {
-        Some(labels.into_iter().enumerate().map(|(i, l)| l.unwrap_or_else(|| (i + 1).to_string())).collect())
-    };
 
     if !partial {
         check_complete_header(&raw, n, loc)?;
     }
-    // Validate every order and bound the expanded size before allocating it.
+    // Validate every order and bound the expanded size before allocating
+    // anything sized by `n` (a header may claim up to MAX_TYPE_ENTRIES
+    // alternatives): an order adds at least `n` entries, so what is
+    // allocated stays within the limit.
     let mut total_count: u64 = 0;
     let mut entries: usize = 0;
     for order in &raw.orders {
+        let unlisted = n.saturating_sub(order.items.len());
+        if unlisted > 0 && !partial {
+            return Err(err(
+                order.line,
+                "order",
+                format!("lists {} of {n} alternatives, but a .soc order must be complete", order.items.len()),
+                "list every alternative, or name the file .soi for incomplete orders",
+            ));
+        }
+        entries = entries.saturating_add(unlisted.max(1).saturating_mul(n));
+        if entries > MAX_TYPE_ENTRIES {
+            return Err(err(
+                order.line,
+                "orders",
+                format!(
+                    "expand to more than {MAX_TYPE_ENTRIES} ranking entries (types × responses) by this line, the limit"
+                ),
+                "use fewer alternatives or orders that list more of them",
+            ));
+        }
         let mut seen = vec![false; n];
         for &a in &order.items {
             if a == 0 {
@@ -188,28 +204,19 @@ pub fn parse_preflib(text: &str, loc: &Location, partial: bool) -> Result<Popula
                 ));
             }
         }
-        let unlisted = n - order.items.len();
-        if unlisted > 0 && !partial {
-            return Err(err(
-                order.line,
-                "order",
-                format!("lists {} of {n} alternatives, but a .soc order must be complete", order.items.len()),
-                "list every alternative, or name the file .soi for incomplete orders",
-            ));
-        }
         total_count = total_count.checked_add(order.count).ok_or_else(|| {
             err(order.line, "count", "the counts overflow a 64-bit integer".into(), "use smaller counts")
         })?;
-        entries = entries.saturating_add(unlisted.max(1).saturating_mul(n));
     }
-    if entries > MAX_TYPE_ENTRIES {
-        return Err(err(
-            raw.orders[0].line,
-            "orders",
-            format!("expand to {entries} ranking entries (types × responses), more than the limit {MAX_TYPE_ENTRIES}"),
-            "use fewer alternatives or orders that list more of them",
-        ));
-    }
+    // Labels only when the file names alternatives (an unnamed one is
+    // called by its 1-based number).
+    let labels = (!raw.names.is_empty()).then(|| {
+        let mut labels: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+        for (i, name, _) in &raw.names {
+            labels[i - 1] = name.clone();
+        }
+        labels
+    });
     if let Some((unique, line)) = raw.unique {
         let distinct = raw.orders.iter().map(|o| &o.items).collect::<std::collections::HashSet<_>>().len();
         if unique != distinct as u64 {

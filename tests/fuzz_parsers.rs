@@ -379,7 +379,7 @@ const POLICY_TOKENS: &[&str] = &[
 // ------------------------------------------------------------ the parsers
 
 proptest! {
-    #![proptest_config(config(2_000))]
+    #![proptest_config(config(10_000))]
 
     #[test]
     fn population_json_never_panics(input in inputs("json", JSON_TOKENS)) {
@@ -425,7 +425,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(config(1_000))]
 
     /// The streamed reader of a batch file, bytes as they are (not UTF-8 too).
     #[test]
@@ -447,7 +447,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(150))]
+    #![proptest_config(config(200))]
 
     /// `--policy` through the binary (its parser lives in the command line):
     /// any text gives a result (0), an input error (1) or clap's usage error

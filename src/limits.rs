@@ -50,7 +50,7 @@ pub const MAX_SWEEP_CELLS: usize = 10_000;
 /// `--large`. Every population leaves about 1.8 kB on disk (its cell file
 /// with 24 checkpoints and its row of `populations.csv`) and about 1.3 kB
 /// in memory until the tables are written: one cell of 100,000 populations
-/// (n = 8, m = 16, k = 4, pga) wrote 180 MB and peaked at 128 MB resident
+/// (n = 8, m = 16, k = 4, pga) wrote 180 MB and peaked at 131 MB resident
 /// (`/usr/bin/time -v ualign sweep` on a 2-core AMD EPYC, 6 s). So 10^6
 /// populations stay near 2 GB of disk and memory, and 10^7 would not fit an
 /// ordinary machine.

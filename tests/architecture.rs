@@ -256,3 +256,24 @@ fn only_the_command_line_prints_or_uses_clap() {
         problems.join("\n")
     );
 }
+
+/// `eprintln!` and `println!` panic when their reader has gone (`2>&1 |
+/// head -1`): the command line writes through `src/cli/output.rs` (`note`
+/// for standard error, `Out`/`print` for standard output) instead.
+#[test]
+fn the_command_line_writes_only_through_its_output_module() {
+    let src = src_dir();
+    let mut files = vec![src.join("main.rs")];
+    rust_files(&src.join("cli"), &mut files);
+    let mut problems = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("cli/output.rs")) {
+        let code = fs::read_to_string(file).expect("read a source file");
+        for (i, line) in code.lines().enumerate() {
+            let code_part = line.split("//").next().unwrap_or("");
+            if ["println!", "print!(", "eprint!(", "eprintln!"].iter().any(|n| code_part.contains(n)) {
+                problems.push(format!("{}: line {}: {}", file.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "write through src/cli/output.rs (note, print):\n{}", problems.join("\n"));
+}

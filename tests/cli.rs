@@ -250,7 +250,7 @@ fn bad_input_gets_one_line_naming_the_place_and_the_fix() {
         (eval(&malformed, "uniform", "1", &[]), vec!["malformed.json:2"]),
         (eval(&unknown, "uniform", "1", &[]), vec!["unknown.json", "rankng"]),
         (eval(&huge, "uniform", "1", &[]), vec!["huge.json"]),
-        (eval(&soc, "uniform", "1", &[]), vec!["broken.soc:2"]),
+        (eval(&soc, "uniform", "1", &[]), vec!["broken.soc:1", "NUMBER ALTERNATIVES", "correct the header to 2"]),
         (eval(&cycle, "0.5,0.5", "2", &[]), vec!["--policy", "3 responses"]),
         (eval(&cycle, "0.5,0.6,0", "2", &[]), vec!["--policy", "sums to"]),
         (eval(&cycle, "nan,0.5,0.5", "2", &[]), vec!["--policy[0]", "NaN"]),

@@ -28,12 +28,12 @@ pub fn generate(a: GenerateArgs) -> Result<()> {
     // Refused before the work: the file is checked first.
     let target = a.out.as_deref().map(|path| out_file::check(path, a.force, "populations.jsonl")).transpose()?;
     let pops = generate::generate(&spec).map_err(Error::as_flag)?;
-    match (a.out, target) {
-        (Some(path), Some(target)) => {
+    match a.out.zip(target) {
+        Some((path, target)) => {
             out_file::write(&path, target, |w| popjson::write_jsonl(&pops, w))?;
             output::note(&format!("ualign: wrote {} populations to {}", pops.len(), path.display()));
         }
-        _ => popjson::write_jsonl(&pops, std::io::stdout().lock()).map_err(|e| match e {
+        None => popjson::write_jsonl(&pops, std::io::stdout().lock()).map_err(|e| match e {
             Error::Io { source, .. } => Error::io(output::STDOUT, source),
             other => other,
         })?,

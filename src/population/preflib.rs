@@ -114,8 +114,7 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
         ));
     }
 
-    let mut labels: Vec<Option<String>> = vec![None; n];
-    for &(i, ref name, line) in &raw.names {
+    for &(i, _, line) in &raw.names {
         if i == 0 || i > n {
             let fix = match raw.alternatives {
                 Some((_, header)) if i > n => format!(
@@ -130,7 +129,6 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
                 &fix,
             ));
         }
-        labels[i - 1] = Some(name.clone());
     }
     let mut named: HashMap<&str, (usize, usize)> = HashMap::new();
     for &(i, ref name, line) in &raw.names {
@@ -143,19 +141,34 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
             ));
         }
     }
-    let labels = if labels.iter().all(Option::is_none) {
-        None
-    } else {
-        Some(labels.into_iter().enumerate().map(|(i, l)| l.unwrap_or_else(|| (i + 1).to_string())).collect())
-    };
 
     if !partial {
         check_complete_header(&raw, n, loc)?;
     }
-    // Validate every order and bound the size before allocating the types.
+    // Validate every order and bound the size before allocating anything
+    // sized by `n` (a header may claim up to MAX_TYPE_ENTRIES alternatives):
+    // an order adds `n` entries, so what is allocated stays within the limit.
     let mut total_count: u64 = 0;
     let mut entries: usize = 0;
     for order in &raw.orders {
+        let listed = order.classes.iter().map(Vec::len).sum::<usize>();
+        if listed < n && !partial {
+            return Err(err(
+                order.line,
+                "order",
+                format!("lists {listed} of {n} alternatives, but an order of a .soc/.toc file must be complete"),
+                "list every alternative, or name the file .soi/.toi for incomplete orders",
+            ));
+        }
+        entries = entries.saturating_add(n);
+        if entries > MAX_TYPE_ENTRIES {
+            return Err(err(
+                order.line,
+                "orders",
+                format!("hold more than {MAX_TYPE_ENTRIES} entries (orders × alternatives) by this line, the limit"),
+                "use fewer alternatives or fewer distinct orders",
+            ));
+        }
         let mut seen = vec![false; n];
         for &a in order.classes.iter().flatten() {
             if a == 0 {
@@ -189,28 +202,19 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
                 ));
             }
         }
-        let listed = order.classes.iter().map(Vec::len).sum::<usize>();
-        if listed < n && !partial {
-            return Err(err(
-                order.line,
-                "order",
-                format!("lists {listed} of {n} alternatives, but an order of a .soc/.toc file must be complete"),
-                "list every alternative, or name the file .soi/.toi for incomplete orders",
-            ));
-        }
         total_count = total_count.checked_add(order.count).ok_or_else(|| {
             err(order.line, "count", "the counts overflow a 64-bit integer".into(), "use smaller counts")
         })?;
-        entries = entries.saturating_add(n);
     }
-    if entries > MAX_TYPE_ENTRIES {
-        return Err(err(
-            raw.orders[0].line,
-            "orders",
-            format!("hold {entries} entries (orders × alternatives), more than the limit {MAX_TYPE_ENTRIES}"),
-            "use fewer alternatives or fewer distinct orders",
-        ));
-    }
+    // Labels only when the file names alternatives (an unnamed one is
+    // called by its 1-based number).
+    let labels = (!raw.names.is_empty()).then(|| {
+        let mut labels: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+        for (i, name, _) in &raw.names {
+            labels[i - 1] = name.clone();
+        }
+        labels
+    });
     if let Some((unique, line)) = raw.unique {
         let distinct = raw.orders.iter().map(|o| &o.classes).collect::<std::collections::HashSet<_>>().len();
         if unique != distinct as u64 {

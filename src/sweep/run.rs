@@ -233,7 +233,9 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 /// Progress on stderr: an indicatif bar with ETA on a terminal, one log line
-/// per cell otherwise (batch jobs, CI, Slurm logs).
+/// per cell otherwise (batch jobs, CI, Slurm logs). Neither stops the run
+/// when stderr fails: indicatif ignores its draw errors, and the log is the
+/// caller's (the command line's drops them).
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     log: Option<fn(&str)>,

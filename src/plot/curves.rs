@@ -84,10 +84,11 @@ pub struct Lines {
 /// Height of one legend row, in pixels.
 const LEGEND_ROW: u32 = 28;
 /// Length of a legend's line sample.
-const SAMPLE: i32 = 58;
+pub const SAMPLE: i32 = 58;
 
 impl Lines {
-    fn width(&self) -> u32 {
+    /// Width of the figure in pixels.
+    pub fn width(&self) -> u32 {
         if self.panels.len() > 1 {
             1500
         } else {
@@ -115,6 +116,20 @@ impl Lines {
         let entry = SAMPLE as u32 + 24 + 9 * longest;
         let cols = ((self.width() - 40) / entry).clamp(1, entries.len().max(1) as u32) as usize;
         (cols, entry, entries.len().div_ceil(cols))
+    }
+
+    /// Where each legend entry's line sample starts (its left end, on its
+    /// centre line), in pixels from the top left of the legend strip, which
+    /// spans the figure's width under the panels.
+    pub fn legend_samples(&self) -> Vec<(i32, i32)> {
+        let (cols, entry, _) = self.legend_grid();
+        let left = (self.width() as i32 - (cols as u32 * entry) as i32).max(0) / 2;
+        (0..self.legend().len())
+            .map(|n| {
+                let x = left + ((n % cols) as u32 * entry) as i32;
+                (x, 8 + ((n / cols) as u32 * LEGEND_ROW + LEGEND_ROW / 2) as i32)
+            })
+            .collect()
     }
 
     /// Height of the strip that holds the legend.
@@ -168,15 +183,12 @@ impl Lines {
             return Ok(());
         }
         let (cols, entry, rows) = self.legend_grid();
-        let (w, _) = area.dim_in_pixel();
-        let left = (w as i32 - (cols as u32 * entry) as i32).max(0) / 2;
+        let left = self.legend_samples()[0].0;
         area.draw(&Rectangle::new(
             [(left - 10, 4), (left + (cols as u32 * entry) as i32, 12 + (LEGEND_ROW * rows as u32) as i32)],
             BLACK.mix(0.4).stroke_width(1),
         ))?;
-        for (n, l) in entries.iter().enumerate() {
-            let x = left + ((n % cols) as u32 * entry) as i32;
-            let y = 8 + ((n / cols) as u32 * LEGEND_ROW + LEGEND_ROW / 2) as i32;
+        for (l, (x, y)) in entries.iter().zip(self.legend_samples()) {
             let style = l.colour.stroke_width(l.width);
             let ends = vec![(x, y), (x + SAMPLE, y)];
             match l.stroke {

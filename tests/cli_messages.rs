@@ -171,3 +171,27 @@ fn eval_json_says_the_precision_and_tables_print_no_negative_zero() {
     assert!(text.contains("entropy 0.0000 nats"), "{text}");
     assert!(!text.contains("-0.0000"), "{text}");
 }
+
+#[test]
+fn heatmap_refusals_are_one_line() {
+    let root = scratch("heatmap");
+    let config = root.join("small.toml");
+    std::fs::write(&config, SHARDED).unwrap();
+    let out = root.join("run");
+    run_ok(&["sweep", s(&config), "--out", s(&out)]);
+    let png = root.join("h.png");
+    let heatmap = |extra: &[&str], needles: &[&str]| {
+        let mut args = vec!["heatmap", s(&out), "--out", s(&png)];
+        args.extend_from_slice(extra);
+        assert_one_line_error(&args, needles);
+    };
+    heatmap(&["--x", "k", "--y", "k"], &["--y", "\"k\" is already --x"]);
+    heatmap(&["--x", "k", "--y", "responses", "--metric", "model"], &["--metric", "not numeric"]);
+    heatmap(&["--x", "k", "--y", "responses", "--metric", "eq_r_ell_mean"], &["--metric", "has no finite value"]);
+    heatmap(
+        &["--x", "k", "--y", "responses", "--facet-x", "model", "--facet-y", "k"],
+        &["--facet-y", "\"k\" is already --x"],
+    );
+    assert!(!png.exists(), "a refused heatmap wrote a figure");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -5,7 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::{short, Results};
-use super::style::{font, line_colour, tick, DrawResult};
+use plotters::element::DashedPathElement;
+
+use super::style::{font, line_colour, tick, DrawResult, IMPOSSIBLE};
 use super::Figure;
 use crate::error::Result;
 
@@ -15,12 +17,26 @@ const MAX_PANELS: usize = 6;
 const MAX_LINES: usize = 6;
 
 /// How a line's points are drawn.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stroke {
     Solid,
+    /// Dashes of [`DASH`] pixels with gaps of [`GAP`], in the plot and in
+    /// the legend alike.
     Dashed,
     /// Points only (a scatter).
     Points,
+}
+
+/// Dash and gap lengths of a dashed line, in pixels.
+pub const DASH: u32 = 10;
+pub const GAP: u32 = 6;
+
+/// The shape marking a line's data points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Marker {
+    Circle,
+    Square,
+    Triangle,
 }
 
 #[derive(Clone)]
@@ -29,8 +45,17 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
     pub colour: RGBColor,
     pub stroke: Stroke,
-    /// Mark the data points on a solid or dashed line.
-    pub markers: bool,
+    /// Stroke width in pixels.
+    pub width: u32,
+    /// Marks on the data points (shape and size in pixels).
+    pub marker: Option<(Marker, u32)>,
+}
+
+impl Line {
+    /// What the legend shows of the line: its label and look.
+    fn key(&self) -> (String, (u8, u8, u8), Stroke, u32, Option<(Marker, u32)>) {
+        (self.label.clone(), self.colour.rgb(), self.stroke, self.width, self.marker)
+    }
 }
 
 /// One panel of a line figure.
@@ -41,23 +66,89 @@ pub struct Panel {
     pub log_y: bool,
     /// x takes integer values only (k): label integers only.
     pub integer_x: bool,
-    pub legend: SeriesLabelPosition,
 }
 
-/// A figure of one or more line panels sharing axis titles.
+/// A figure of one or more line panels sharing axis titles, with one legend
+/// below the panels (outside every plotting area).
 pub struct Lines {
     pub title: String,
     pub subtitle: String,
+    /// What the figure leaves out (values that are not finite numbers), in
+    /// red under the subtitle; empty when nothing is left out.
+    pub note: String,
     pub x_label: String,
     pub y_label: String,
     pub panels: Vec<Panel>,
+}
+
+/// Height of one legend row, in pixels.
+const LEGEND_ROW: u32 = 28;
+/// Length of a legend's line sample.
+pub const SAMPLE: i32 = 58;
+
+impl Lines {
+    /// Width of the figure in pixels.
+    pub fn width(&self) -> u32 {
+        if self.panels.len() > 1 {
+            1500
+        } else {
+            1100
+        }
+    }
+
+    /// The legend's entries: each distinct label and look, in the order
+    /// of first appearance.
+    pub fn legend(&self) -> Vec<&Line> {
+        let mut out: Vec<&Line> = Vec::new();
+        for l in self.panels.iter().flat_map(|p| &p.lines) {
+            if !out.iter().any(|o| o.key() == l.key()) {
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    /// Legend columns, the width of one, and rows (from a generous 9 pixels
+    /// per character of the 15-pixel font).
+    fn legend_grid(&self) -> (usize, u32, usize) {
+        let entries = self.legend();
+        let longest = entries.iter().map(|l| l.label.chars().count()).max().unwrap_or(0) as u32;
+        let entry = SAMPLE as u32 + 24 + 9 * longest;
+        let cols = ((self.width() - 40) / entry).clamp(1, entries.len().max(1) as u32) as usize;
+        (cols, entry, entries.len().div_ceil(cols))
+    }
+
+    /// Where each legend entry's line sample starts (its left end, on its
+    /// centre line), in pixels from the top left of the legend strip, which
+    /// spans the figure's width under the panels.
+    pub fn legend_samples(&self) -> Vec<(i32, i32)> {
+        let (cols, entry, _) = self.legend_grid();
+        let left = (self.width() as i32 - (cols as u32 * entry) as i32).max(0) / 2;
+        (0..self.legend().len())
+            .map(|n| {
+                let x = left + ((n % cols) as u32 * entry) as i32;
+                (x, 8 + ((n / cols) as u32 * LEGEND_ROW + LEGEND_ROW / 2) as i32)
+            })
+            .collect()
+    }
+
+    /// Height of the strip that holds the legend.
+    pub fn legend_height(&self) -> u32 {
+        let (_, _, rows) = self.legend_grid();
+        if rows == 0 {
+            0
+        } else {
+            20 + LEGEND_ROW * rows as u32
+        }
+    }
 }
 
 impl Figure for Lines {
     fn size(&self) -> (u32, u32) {
         let cols = if self.panels.len() > 1 { 2 } else { 1 };
         let rows = self.panels.len().div_ceil(cols);
-        (if cols == 1 { 1100 } else { 1500 }, (120 + 560 * rows) as u32)
+        let note = if self.note.is_empty() { 0 } else { 24 };
+        (self.width(), (120 + 560 * rows) as u32 + self.legend_height() + note)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -65,11 +156,61 @@ impl Figure for Lines {
         DB::ErrorType: 'static,
     {
         let area = root.titled(&self.title, font(24.0))?;
-        let area = area.titled(&self.subtitle, font(16.0))?;
+        let mut area = area.titled(&self.subtitle, font(16.0))?;
+        if !self.note.is_empty() {
+            area = area.titled(&self.note, font(16.0).color(&IMPOSSIBLE))?;
+        }
+        let (_, h) = area.dim_in_pixel();
+        let (plots, legend) = area.split_vertically(h - self.legend_height());
         let cols = if self.panels.len() > 1 { 2 } else { 1 };
         let rows = self.panels.len().div_ceil(cols);
-        for (panel, sub) in self.panels.iter().zip(area.split_evenly((rows, cols))) {
+        for (panel, sub) in self.panels.iter().zip(plots.split_evenly((rows, cols))) {
             draw_panel(&sub, panel, &self.x_label, &self.y_label)?;
+        }
+        self.draw_legend(&legend)
+    }
+}
+
+impl Lines {
+    /// The legend: per entry a sample drawn with the line's own stroke,
+    /// width, dash pattern and marker, then its label.
+    fn draw_legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let entries = self.legend();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let (cols, entry, rows) = self.legend_grid();
+        let left = self.legend_samples()[0].0;
+        area.draw(&Rectangle::new(
+            [(left - 10, 4), (left + (cols as u32 * entry) as i32, 12 + (LEGEND_ROW * rows as u32) as i32)],
+            BLACK.mix(0.4).stroke_width(1),
+        ))?;
+        for (l, (x, y)) in entries.iter().zip(self.legend_samples()) {
+            let style = l.colour.stroke_width(l.width);
+            let ends = vec![(x, y), (x + SAMPLE, y)];
+            match l.stroke {
+                Stroke::Solid => area.draw(&PathElement::new(ends, style))?,
+                Stroke::Dashed => area.draw(&DashedPathElement::new(ends.into_iter(), DASH, GAP, style))?,
+                Stroke::Points => {
+                    area.draw(&Circle::new((x + SAMPLE / 2, y), 4, l.colour.mix(POINT_OPACITY).filled()))?
+                }
+            }
+            if let Some((shape, size)) = l.marker {
+                let at = (x + SAMPLE / 2, y);
+                let fill = l.colour.filled();
+                match shape {
+                    Marker::Circle => area.draw(&Circle::new(at, size, fill))?,
+                    Marker::Square => {
+                        let s = size as i32;
+                        area.draw(&(EmptyElement::at(at) + Rectangle::new([(-s, -s), (s, s)], fill)))?
+                    }
+                    Marker::Triangle => area.draw(&TriangleMarker::new(at, size, fill))?,
+                }
+            }
+            area.draw_text(&l.label, &font(15.0), (x + SAMPLE + 12, y - 8))?;
         }
         Ok(())
     }
@@ -90,6 +231,10 @@ fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     }
 }
 
+/// Draws a panel: first the solid lines and scatters, then the dashed ones
+/// (bounds and references, thin, on top so that a curve on a bound leaves
+/// the bound visible and shows around it), then the markers, in the order
+/// of the lines (the first drawn largest, so that coinciding markers nest).
 fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel, xl: &str, yl: &str) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -98,6 +243,15 @@ where
     let (y0, y1) = bounds(p.lines.iter().flat_map(|l| l.points.iter().map(|q| q.1)), p.log_y);
     let mut builder = ChartBuilder::on(area);
     builder.margin(18).caption(&p.title, font(19.0)).x_label_area_size(60).y_label_area_size(85);
+    // The points a panel can draw: finite, and positive on a log axis.
+    let shown = |l: &Line| -> Vec<(f64, f64)> {
+        l.points
+            .iter()
+            .copied()
+            .filter(|q| q.0.is_finite() && q.1.is_finite())
+            .filter(|q| (!p.log_x || q.0 > 0.0) && (!p.log_y || q.1 > 0.0))
+            .collect()
+    };
     // The four coordinate combinations are distinct types in plotters.
     macro_rules! finish {
         ($chart:expr) => {{
@@ -112,39 +266,43 @@ where
                 .axis_desc_style(font(18.0))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
-            for l in &p.lines {
-                let pts: Vec<(f64, f64)> =
-                    l.points.iter().copied().filter(|q| (!p.log_x || q.0 > 0.0) && (!p.log_y || q.1 > 0.0)).collect();
-                let colour = l.colour;
-                let dashed = l.stroke == Stroke::Dashed;
-                let style = colour.stroke_width(if l.stroke == Stroke::Dashed { 2 } else { 3 });
-                let series = match l.stroke {
-                    Stroke::Points => {
-                        let stacks = pixel_stacks(pts.iter().map(|q| (*q, chart.backend_coord(q))));
-                        chart.draw_series(stacks.into_iter().map(|(q, count)| {
-                            Circle::new(q, 4, colour.mix(stack_opacity(POINT_OPACITY, count)).filled())
-                        }))?
+            for layer in [Stroke::Points, Stroke::Solid, Stroke::Dashed] {
+                for l in p.lines.iter().filter(|l| l.stroke == layer) {
+                    let pts = shown(l);
+                    let style = l.colour.stroke_width(l.width);
+                    match l.stroke {
+                        Stroke::Points => {
+                            let stacks = pixel_stacks(pts.iter().map(|q| (*q, chart.backend_coord(q))));
+                            let colour = l.colour;
+                            chart.draw_series(stacks.into_iter().map(|(q, count)| {
+                                Circle::new(q, 4, colour.mix(stack_opacity(POINT_OPACITY, count)).filled())
+                            }))?;
+                        }
+                        Stroke::Dashed => {
+                            chart.draw_series(DashedLineSeries::new(pts, DASH, GAP, style))?;
+                        }
+                        Stroke::Solid => {
+                            chart.draw_series(LineSeries::new(pts, style))?;
+                        }
                     }
-                    Stroke::Dashed => chart.draw_series(DashedLineSeries::new(pts.iter().copied(), 10, 6, style))?,
-                    Stroke::Solid => chart.draw_series(LineSeries::new(pts.iter().copied(), style))?,
-                };
-                series.label(&l.label).legend(move |(x, y)| {
-                    // A dashed line gets a dashed sample: three short strokes.
-                    let gap = if dashed { 4 } else { 0 };
-                    let seg = |a: i32| PathElement::new(vec![(a, 0), (a + 8 - gap, 0)], colour.stroke_width(3));
-                    EmptyElement::at((x, y)) + seg(0) + seg(8) + seg(16)
-                });
-                if l.markers && l.stroke != Stroke::Points {
-                    chart.draw_series(pts.iter().map(|&q| Circle::new(q, 5, colour.filled())))?;
                 }
             }
-            chart
-                .configure_series_labels()
-                .position(p.legend.clone())
-                .label_font(font(15.0))
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .draw()?;
+            for l in &p.lines {
+                let Some((shape, size)) = l.marker else { continue };
+                let fill = l.colour.filled();
+                let pts = shown(l);
+                match shape {
+                    Marker::Circle => chart.draw_series(pts.into_iter().map(|q| Circle::new(q, size, fill)))?,
+                    Marker::Square => {
+                        let s = size as i32;
+                        let square = |q| EmptyElement::at(q) + Rectangle::new([(-s, -s), (s, s)], fill);
+                        chart.draw_series(pts.into_iter().map(square))?
+                    }
+                    Marker::Triangle => {
+                        chart.draw_series(pts.into_iter().map(|q| TriangleMarker::new(q, size, fill)))?
+                    }
+                };
+            }
         }};
     }
     match (p.log_x, p.log_y) {
@@ -207,12 +365,37 @@ fn num(res: &Results, row: usize, col: &str) -> f64 {
     res.value(row, col).parse().unwrap_or(f64::NAN)
 }
 
-/// `(k, mean of column)` over the rows, averaged per k, sorted by k.
-fn by_k(res: &Results, rows: &[usize], col: &str) -> Vec<(f64, f64)> {
+/// How many values of each column a figure leaves out because they are not
+/// finite numbers (empty, NaN or ±inf), for the figure's note.
+#[derive(Default)]
+struct Dropped(std::collections::BTreeMap<String, usize>);
+
+impl Dropped {
+    /// Whether `v` can be drawn; counts it against `column` when not.
+    fn keep(&mut self, column: &str, v: f64) -> bool {
+        if !v.is_finite() {
+            *self.0.entry(column.to_string()).or_default() += 1;
+        }
+        v.is_finite()
+    }
+
+    /// The note saying what was left out of `file` (empty if nothing).
+    fn note(&self, file: &str) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let each: Vec<String> = self.0.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
+        format!("not drawn: values of {file} that are not finite numbers (empty, NaN or inf): {}", each.join(", "))
+    }
+}
+
+/// `(k, mean of column)` over the rows, averaged per k, sorted by k; values
+/// that are not finite numbers are left out and counted in `dropped`.
+fn by_k(res: &Results, rows: &[usize], col: &str, dropped: &mut Dropped) -> Vec<(f64, f64)> {
     let mut acc: Vec<(f64, f64, usize)> = Vec::new();
     for &r in rows {
         let (k, v) = (num(res, r, "k"), num(res, r, col));
-        if v.is_nan() {
+        if !dropped.keep(col, v) {
             continue;
         }
         match acc.iter_mut().find(|a| a.0 == k) {
@@ -227,9 +410,27 @@ fn by_k(res: &Results, rows: &[usize], col: &str) -> Vec<(f64, f64)> {
     acc.into_iter().map(|(k, s, n)| (k, s / n as f64)).collect()
 }
 
-fn line(label: &str, points: Vec<(f64, f64)>, colour: usize, dashed: bool, markers: bool) -> Line {
-    let stroke = if dashed { Stroke::Dashed } else { Stroke::Solid };
-    Line { label: label.into(), points, colour: line_colour(colour), stroke, markers }
+/// A measured curve: a solid line of `width` pixels, its points marked.
+fn curve(label: &str, points: Vec<(f64, f64)>, colour: usize, (width, marker): (u32, (Marker, u32))) -> Line {
+    Line {
+        label: label.into(),
+        points,
+        colour: line_colour(colour),
+        stroke: Stroke::Solid,
+        width,
+        marker: Some(marker),
+    }
+}
+
+/// Widths and markers of up to three curves that may coincide (on a cycle
+/// the equilibrium, NLHF and RLHF all do): decreasing, and drawn in this
+/// order, so that each stays visible around the ones drawn after it.
+const NESTED: [(u32, (Marker, u32)); 3] =
+    [(8, (Marker::Circle, 8)), (4, (Marker::Square, 5)), (2, (Marker::Triangle, 5))];
+
+/// A bound or reference line: thin and dashed, drawn over the curves.
+fn reference(label: &str, points: Vec<(f64, f64)>, colour: usize) -> Line {
+    Line { label: label.into(), points, colour: line_colour(colour), stroke: Stroke::Dashed, width: 2, marker: None }
 }
 
 /// One panel per group of cells (see [`groups`]), the first [`MAX_PANELS`]
@@ -256,26 +457,28 @@ fn grouped_panels(
 /// with the bounds k/(k+1) and 1/2; one panel per combination of the other
 /// varying parameters.
 pub fn scaling(res: &Results) -> Result<Lines> {
+    let mut dropped = Dropped::default();
     let (panels, note) = grouped_panels(res, &["k", "ell"], |title, rows| {
-        let ks: Vec<f64> = by_k(res, &rows, "bound").iter().map(|p| p.0).collect();
+        let ks: Vec<f64> = by_k(res, &rows, "bound", &mut dropped).iter().map(|p| p.0).collect();
+        let mut by = |column: &str| by_k(res, &rows, column, &mut dropped);
         Panel {
             title,
             lines: vec![
-                line("equilibrium (converged populations)", by_k(res, &rows, "eq_r_mean"), 0, false, true),
-                line("NLHF (maximal lottery)", by_k(res, &rows, "nlhf_r_mean"), 1, false, true),
-                line("RLHF (Bradley–Terry)", by_k(res, &rows, "rlhf_r_mean"), 2, false, true),
-                line("bound k/(k+1)", ks.iter().map(|&k| (k, k / (k + 1.0))).collect(), 7, true, false),
-                line("1/2", ks.iter().map(|&k| (k, 0.5)).collect(), 6, true, false),
+                curve("equilibrium (converged populations)", by("eq_r_mean"), 0, NESTED[0]),
+                curve("NLHF (maximal lottery)", by("nlhf_r_mean"), 1, NESTED[1]),
+                curve("RLHF (Bradley–Terry)", by("rlhf_r_mean"), 2, NESTED[2]),
+                reference("bound k/(k+1)", ks.iter().map(|&k| (k, k / (k + 1.0))).collect(), 7),
+                reference("1/2", ks.iter().map(|&k| (k, 0.5)).collect(), 6),
             ],
             log_x: false,
             log_y: false,
             integer_x: true,
-            legend: SeriesLabelPosition::UpperLeft,
         }
     });
     Ok(Lines {
         title: format!("{}: robust alignment R_k against k{}", res.title, note),
         subtitle: format!("mean over populations; {}", res.fixed_description()),
+        note: dropped.note("cells.csv"),
         x_label: "k (responses sampled)".into(),
         y_label: "R_k (worst-case win rate)".into(),
         panels,
@@ -292,28 +495,35 @@ pub fn curves(res: &Results) -> Result<Lines> {
     let (cc, ic, ec, gc) = (col("cell"), col("iteration"), col("e_mean"), col("avg_gap_mean"));
     let within = ["dynamics", "eta", "k"];
     let line_keys: Vec<&str> = res.varying().into_iter().filter(|p| within.contains(p)).collect();
+    let mut dropped = Dropped::default();
     let (panels, note) = grouped_panels(res, &within, |title, rows| {
         let mut lines = Vec::new();
         for (i, &r) in rows.iter().take(MAX_LINES).enumerate() {
             let id = res.value(r, "cell");
-            let pts = |c: usize| -> Vec<(f64, f64)> {
+            let mut pts = |c: usize| -> Vec<(f64, f64)> {
                 h.rows
                     .iter()
                     .filter(|hr| hr[cc] == id)
-                    .filter_map(|hr| Some((hr[ic].parse().ok()?, hr[c].parse::<f64>().ok()?.max(1e-16))))
-                    .filter(|(t, _)| *t >= 1.0)
+                    .filter_map(|hr| Some((hr[ic].parse().ok()?, hr[c].parse::<f64>().unwrap_or(f64::NAN))))
+                    .filter(|(t, v)| *t >= 1.0 && dropped.keep(&h.header[c], *v))
+                    .map(|(t, v)| (t, v.max(1e-16)))
                     .collect()
             };
             let name = res.label(r, &line_keys);
             let name = if name.is_empty() { format!("cell {id}") } else { name };
-            lines.push(line(&format!("{name}: last iterate E_k"), pts(ec), i, false, false));
-            lines.push(line(&format!("{name}: time average Reg_t/t"), pts(gc), i, true, false));
+            let (last, average) = (pts(ec), pts(gc));
+            let colour = line_colour(i);
+            let line =
+                |label: String, points, stroke, width| Line { label, points, colour, stroke, width, marker: None };
+            lines.push(line(format!("{name}: last iterate E_k"), last, Stroke::Solid, 3));
+            lines.push(line(format!("{name}: time average Reg_t/t"), average, Stroke::Dashed, 2));
         }
-        Panel { title, lines, log_x: true, log_y: true, integer_x: false, legend: SeriesLabelPosition::LowerLeft }
+        Panel { title, lines, log_x: true, log_y: true, integer_x: false }
     });
     Ok(Lines {
         title: format!("{}: last iterate vs time average{}", res.title, note),
         subtitle: format!("mean over populations; {}", res.fixed_description()),
+        note: dropped.note("history.csv"),
         x_label: "iteration t".into(),
         y_label: "gap to k/(k+1)".into(),
         panels,
@@ -330,6 +540,7 @@ pub fn regret(res: &Results) -> Result<Lines> {
     let mut lines: Vec<Line> = Vec::new();
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
+    let mut dropped = Dropped::default();
     for (i, kv) in ks.iter().enumerate() {
         let index = p.k_values.iter().position(|v| v == kv);
         let k: Option<f64> = kv.parse().ok();
@@ -342,6 +553,7 @@ pub fn regret(res: &Results) -> Result<Lines> {
                 let (reg, measured) = (row.regret?, row.avg_r?);
                 Some((measured, k / (k + 1.0) - reg / t))
             })
+            .filter(|q| dropped.keep("avg_r", q.0) && dropped.keep("regret", q.1))
             .collect();
         for q in &pts {
             lo = lo.min(q.0);
@@ -352,23 +564,19 @@ pub fn regret(res: &Results) -> Result<Lines> {
             points: pts,
             colour: line_colour(i),
             stroke: Stroke::Points,
-            markers: false,
+            width: 1,
+            marker: None,
         });
     }
-    let mut panel = Panel {
-        title: "one point per population".into(),
-        lines,
-        log_x: false,
-        log_y: false,
-        integer_x: false,
-        legend: SeriesLabelPosition::UpperLeft,
-    };
+    let mut panel =
+        Panel { title: "one point per population".into(), lines, log_x: false, log_y: false, integer_x: false };
     if lo.is_finite() {
-        panel.lines.insert(0, line("y = x", vec![(lo, lo), (hi, hi)], 7, true, false));
+        panel.lines.insert(0, reference("y = x", vec![(lo, lo), (hi, hi)], 7));
     }
     Ok(Lines {
         title: format!("{}: no-regret identity R(μ_T) = k/(k+1) − Reg_T/T", res.title),
         subtitle: res.fixed_description(),
+        note: dropped.note("populations.csv"),
         x_label: "measured R(μ_T) of the time-average output".into(),
         y_label: "k/(k+1) − Reg_T/T".into(),
         panels: vec![panel],
@@ -379,23 +587,27 @@ pub fn regret(res: &Results) -> Result<Lines> {
 /// NLHF mean) against k, with the bounds k/(k+ℓ) and (k+1−ℓ)/(k+1); one
 /// panel per ℓ (and per combination of other varying parameters).
 pub fn ell(res: &Results) -> Result<Lines> {
-    let (panels, note) = grouped_panels(res, &["k"], |title, rows| Panel {
-        title,
-        lines: vec![
-            line("equilibrium, mean", by_k(res, &rows, "eq_r_ell_mean"), 0, false, true),
-            line("equilibrium, worst", by_k(res, &rows, "eq_r_ell_worst"), 5, false, true),
-            line("NLHF, mean", by_k(res, &rows, "nlhf_r_ell_mean"), 1, false, true),
-            line("upper bound k/(k+ℓ)", by_k(res, &rows, "ell_upper"), 7, true, false),
-            line("lower bound (k+1−ℓ)/(k+1)", by_k(res, &rows, "ell_lower"), 6, true, false),
-        ],
-        log_x: false,
-        log_y: false,
-        integer_x: true,
-        legend: SeriesLabelPosition::UpperLeft,
+    let mut dropped = Dropped::default();
+    let (panels, note) = grouped_panels(res, &["k"], |title, rows| {
+        let mut by = |column: &str| by_k(res, &rows, column, &mut dropped);
+        Panel {
+            title,
+            lines: vec![
+                curve("equilibrium, mean", by("eq_r_ell_mean"), 0, NESTED[0]),
+                curve("equilibrium, worst", by("eq_r_ell_worst"), 5, NESTED[1]),
+                curve("NLHF, mean", by("nlhf_r_ell_mean"), 1, NESTED[2]),
+                reference("upper bound k/(k+ℓ)", by("ell_upper"), 7),
+                reference("lower bound (k+1−ℓ)/(k+1)", by("ell_lower"), 6),
+            ],
+            log_x: false,
+            log_y: false,
+            integer_x: true,
+        }
     });
     Ok(Lines {
         title: format!("{}: R_{{k,ℓ}} against ℓ-response opponents{}", res.title, note),
         subtitle: format!("over populations; {}", res.fixed_description()),
+        note: dropped.note("cells.csv"),
         x_label: "k (responses sampled)".into(),
         y_label: format!("R_{{k,{}}}", short("ell")),
         panels,

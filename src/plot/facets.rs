@@ -6,8 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::{short, sort_axis, Results};
-use super::heatmap::{axis_name, layout, rate_gap, Categorical};
-use super::style::{colour_bar, font, DrawResult};
+use super::heatmap::{axis_name, check, check_axes, heatmap_of, impossible_warning, key, layout, Categorical};
+use super::style::{colour_scale, font, DrawResult};
 use super::Figure;
 use crate::error::{Error, Result};
 use crate::results::PARAMETERS;
@@ -30,29 +30,22 @@ impl Figure for Facets {
     where
         DB::ErrorType: 'static,
     {
-        let (main, bar) = layout(root, &self.title, &self.subtitle)?;
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for (_, panel) in self.panels.iter().flatten() {
-            if let Some((l, h)) = panel.as_ref().map(Categorical::range) {
-                (lo, hi) = (lo.min(l), hi.max(h));
-            }
-        }
+        let maps: Vec<&Categorical> = self.panels.iter().flatten().filter_map(|(_, p)| p.as_ref()).collect();
+        let (main, bar) = layout(root, &self.title, &self.subtitle, impossible_warning(&maps).as_deref())?;
+        let range = maps.iter().filter_map(|m| m.range()).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
         let cols = self.panels.first().map_or(1, Vec::len);
         let areas = main.split_evenly((self.panels.len(), cols));
         for ((title, panel), area) in self.panels.iter().flatten().zip(&areas) {
             let area = area.titled(title, font(17.0))?;
             match panel {
-                Some(p) => p.draw_cells(&area, lo, hi, 15.0)?,
+                Some(p) => p.draw_cells(&area, range, 15.0)?,
                 None => {
                     let (w, h) = area.dim_in_pixel();
                     area.draw_text("no cells", &font(15.0), (w as i32 / 2 - 30, h as i32 / 2))?;
                 }
             }
         }
-        if lo.is_finite() {
-            colour_bar(&bar, lo, hi, &self.colour_label)?;
-        }
-        Ok(())
+        colour_scale(&bar, range, &self.colour_label, &key(&maps))
     }
 }
 
@@ -89,34 +82,26 @@ pub fn facets(
     (facet_x, facet_y): (&str, &str),
     filters: &[(String, String)],
 ) -> Result<Facets> {
-    for (flag, axis) in [("--facet-x", facet_x), ("--facet-y", facet_y)] {
-        if !PARAMETERS.contains(&axis) {
-            return Err(Error::input(
-                flag,
-                format!("\"{axis}\" is not a grid parameter"),
-                format!("use one of {}", PARAMETERS.join(", ")),
-            ));
-        }
-    }
     let chosen = select(res, filters);
     if chosen.cells.rows.is_empty() {
         return Err(Error::input("--where", "matches no cell", "check the values against cells.csv"));
     }
+    check_axes(&chosen, &[("--x", x), ("--y", y), ("--facet-x", facet_x), ("--facet-y", facet_y)])?;
+    let column = check(&chosen, x, y, metric)?;
     let (mut fx, mut fy) = (chosen.distinct(facet_x), chosen.distinct(facet_y));
     sort_axis(&mut fx);
     sort_axis(&mut fy);
     let mut panels = Vec::new();
-    let mut column = String::new();
+    let mut colour_label = column.clone();
     for vy in fy.iter().rev() {
         let mut row = Vec::new();
         for vx in &fx {
             let part = select(&chosen, &[(facet_x.to_string(), vx.clone()), (facet_y.to_string(), vy.clone())]);
-            let title = format!("{}={vx}, {}={vy}", short(facet_x), short(facet_y));
-            let panel = if part.cells.rows.is_empty() { None } else { Some(rate_gap(&part, x, y, metric)?) };
+            let panel = (!part.cells.rows.is_empty()).then(|| heatmap_of(&part, x, y, &column));
             if let Some(p) = &panel {
-                column = p.colour_label.clone();
+                colour_label = p.colour_label.clone();
             }
-            row.push((title, panel));
+            row.push((panel_title(&[(facet_x, vx), (facet_y, vy)]), panel));
         }
         panels.push(row);
     }
@@ -146,6 +131,18 @@ pub fn facets(
         title: format!("{}: {column} over {} × {}", res.title, axis_name(x), axis_name(y)),
         subtitle,
         panels,
-        colour_label: column,
+        colour_label,
     })
+}
+
+/// `p=v` for each facet value, leaving out parameters a panel's model does
+/// not have (blank in cells.csv); "all cells" when none is left.
+fn panel_title(parts: &[(&str, &String)]) -> String {
+    let set: Vec<String> =
+        parts.iter().filter(|(_, v)| !v.is_empty()).map(|(p, v)| format!("{}={v}", short(p))).collect();
+    if set.is_empty() {
+        "all cells".into()
+    } else {
+        set.join(", ")
+    }
 }

@@ -6,12 +6,46 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::{short, sort_axis, Results};
-use super::style::{colour_bar, font, text_on, tick, unit, viridis, DrawResult, MISSING};
+use super::style::{colour_scale, font, text_on, tick, unit, viridis, DrawResult, IMPOSSIBLE, MISSING, ZERO};
 use super::Figure;
 use crate::error::{Error, Result};
 
-/// Smallest value drawn on a log colour scale (exact zeros of E sit here).
+/// Smallest value drawn on the convergence heatmap's log colour scale
+/// (exact zeros of E sit here).
 const LOG_FLOOR: f64 = 1e-16;
+
+/// Gaps and exploitabilities at most this far from zero are zero up to the
+/// accuracy of the numbers in `cells.csv`: every metric there is evaluated
+/// by the f64 CPU engine (GPU policies too are re-evaluated in f64), whose
+/// win rates are exact up to rounding for ranking types (gaps of exact
+/// equilibria come out between −1e-16 and 2e-16) and within its quadrature
+/// error, below 1e-12, for Plackett–Luce types (`GRID_F64`). Smaller
+/// magnitudes say nothing about the policy, so a log colour scale that
+/// reached down to them would spend most of its colours on rounding noise.
+pub const ROUNDING_FLOOR: f64 = 1e-12;
+
+/// How a heatmap maps values to colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    Linear,
+    /// log10 of the values above [`ROUNDING_FLOOR`]; for metrics that are
+    /// never negative (gaps, exploitabilities).
+    Log,
+}
+
+/// What one heatmap cell shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shade {
+    /// No finite value (no cell there, an empty statistic, or inf): grey.
+    Missing,
+    /// |value| ≤ [`ROUNDING_FLOOR`] on a log scale: zero up to rounding, white.
+    Zero,
+    /// Below −[`ROUNDING_FLOOR`] on a log scale, a value the metric cannot
+    /// take (an error of the engine): red, off the colour bar.
+    Impossible,
+    /// A position on the colour bar (log10 of the value on a log scale).
+    Scaled(f64),
+}
 
 /// A heatmap over two categorical axes.
 pub struct Categorical {
@@ -21,23 +55,35 @@ pub struct Categorical {
     pub y_label: String,
     pub x_ticks: Vec<String>,
     pub y_ticks: Vec<String>,
-    /// Colour values `[y][x]` (already log10'd when the scale is logarithmic).
+    /// Values `[y][x]` as written in `cells.csv` (the mean over the cells
+    /// that share x and y); NaN where there is none.
     pub values: Vec<Vec<f64>>,
-    /// Text written in each cell (original values), when the grid is small.
-    pub notes: Option<Vec<Vec<String>>>,
+    /// The smallest of the values each mean is taken over, so that an
+    /// impossible value is not averaged out of sight.
+    pub lowest: Vec<Vec<f64>>,
+    pub scale: Scale,
+    /// The cells.csv column drawn.
+    pub column: String,
+    /// Whether each cell's value is written in it (when the grid is small).
+    pub notes: bool,
     pub colour_label: String,
 }
 
-/// The layout both heatmaps share: title and subtitle on top, below them
-/// the chart area and, on the right, a 170-pixel strip for the colour bar.
+/// The layout both heatmaps share: title, subtitle and a warning (red,
+/// when there is one) on top, below them the chart area and, on the right,
+/// a 170-pixel strip for the colour bar.
 #[allow(clippy::type_complexity)]
 pub fn layout<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
+    warning: Option<&str>,
 ) -> std::result::Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>), DrawingAreaErrorKind<DB::ErrorType>> {
     let area = root.titled(title, font(24.0))?;
-    let area = area.titled(subtitle, font(16.0))?;
+    let mut area = area.titled(subtitle, font(16.0))?;
+    if let Some(w) = warning {
+        area = area.titled(w, font(16.0).color(&IMPOSSIBLE))?;
+    }
     Ok(area.split_horizontally(area.dim_in_pixel().0 as i32 - 170))
 }
 
@@ -50,37 +96,94 @@ impl Figure for Categorical {
     where
         DB::ErrorType: 'static,
     {
-        let (main, bar) = layout(root, &self.title, &self.subtitle)?;
-        let (lo, hi) = self.range();
-        self.draw_cells(&main, lo, hi, 20.0)?;
-        if lo.is_finite() {
-            colour_bar(&bar, lo, hi, &self.colour_label)?;
-        }
-        Ok(())
+        let (main, bar) = layout(root, &self.title, &self.subtitle, impossible_warning(&[self]).as_deref())?;
+        let range = self.range();
+        self.draw_cells(&main, range, 20.0)?;
+        colour_scale(&bar, range, &self.colour_label, &key(&[self]))
     }
 }
 
+/// What a figure's heatmaps say about their impossible values, if any.
+pub fn impossible_warning(maps: &[&Categorical]) -> Option<String> {
+    let count = maps.iter().map(|m| m.shades().filter(|s| *s == Shade::Impossible).count()).sum::<usize>();
+    let column = &maps.first()?.column;
+    (count > 0).then(|| {
+        format!(
+            "red: {count} cell(s) with a value below −{} (written in it), impossible for {column}: an engine error",
+            tick(ROUNDING_FLOOR)
+        )
+    })
+}
+
+/// The colours of a figure's heatmaps that lie off the colour bar, with
+/// what they mean: those that some cell uses.
+pub fn key(maps: &[&Categorical]) -> Vec<(RGBColor, String)> {
+    let used = |want: fn(&Shade) -> bool| maps.iter().any(|m| m.shades().any(|s| want(&s)));
+    let mut out = Vec::new();
+    if used(|s| *s == Shade::Zero) {
+        out.push((ZERO, format!("0 (|v| ≤ {})", tick(ROUNDING_FLOOR))));
+    }
+    if used(|s| *s == Shade::Impossible) {
+        out.push((IMPOSSIBLE, format!("< −{}: error", tick(ROUNDING_FLOOR))));
+    }
+    if used(|s| *s == Shade::Missing) {
+        out.push((MISSING, "no finite value".into()));
+    }
+    out
+}
+
 impl Categorical {
-    /// The smallest and largest finite colour value (infinite when none).
-    pub fn range(&self) -> (f64, f64) {
-        let finite: Vec<f64> = self.values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
-        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        (lo, hi)
+    /// What the cell at `[j][i]` shows.
+    pub fn shade(&self, j: usize, i: usize) -> Shade {
+        let v = self.values[j][i];
+        match self.scale {
+            Scale::Log if self.lowest[j][i] < -ROUNDING_FLOOR => Shade::Impossible,
+            _ if !v.is_finite() => Shade::Missing,
+            Scale::Linear => Shade::Scaled(v),
+            Scale::Log if v.abs() <= ROUNDING_FLOOR => Shade::Zero,
+            Scale::Log => Shade::Scaled(v.log10()),
+        }
+    }
+
+    fn shades(&self) -> impl Iterator<Item = Shade> + '_ {
+        self.values.iter().enumerate().flat_map(move |(j, r)| (0..r.len()).map(move |i| self.shade(j, i)))
+    }
+
+    /// The smallest and largest position on the colour bar, if any cell
+    /// has one.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        self.shades().fold(None, |acc, s| match (acc, s) {
+            (None, Shade::Scaled(v)) => Some((v, v)),
+            (Some((lo, hi)), Shade::Scaled(v)) => Some((f64::min(lo, v), f64::max(hi, v))),
+            (acc, _) => acc,
+        })
+    }
+
+    /// The text written in the cell at `[j][i]`: its value, "0" when zero
+    /// up to rounding, and the impossible value itself where there is one.
+    pub fn note(&self, j: usize, i: usize) -> String {
+        let v = self.values[j][i];
+        match self.shade(j, i) {
+            Shade::Zero => "0".into(),
+            Shade::Impossible => tick(self.lowest[j][i]),
+            Shade::Missing if v.is_nan() => "n/a".into(),
+            Shade::Missing => (if v > 0.0 { "inf" } else { "-inf" }).into(),
+            _ => tick(v),
+        }
     }
 
     /// The cells, their notes and the category ticks on `area`, coloured on
-    /// the scale `lo..hi` (shared by the panels of a faceted figure).
+    /// the scale `range` (shared by the panels of a faceted figure).
     pub fn draw_cells<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
-        lo: f64,
-        hi: f64,
+        range: Option<(f64, f64)>,
         label: f64,
     ) -> DrawResult
     where
         DB::ErrorType: 'static,
     {
+        let (lo, hi) = range.unwrap_or((0.0, 1.0));
         let (nx, ny) = (self.x_ticks.len(), self.y_ticks.len());
         let y_area = 30 + 10 * self.y_ticks.iter().map(|t| t.chars().count()).max().unwrap_or(1).min(24) as u32;
         let mut chart = ChartBuilder::on(area)
@@ -97,17 +200,23 @@ impl Categorical {
             .y_desc(&self.y_label)
             .axis_desc_style(font(label))
             .draw()?;
-        for (j, row) in self.values.iter().enumerate() {
-            for (i, &v) in row.iter().enumerate() {
-                let colour = if v.is_finite() { viridis(unit(v, lo, hi)) } else { MISSING };
+        for j in 0..ny {
+            for i in 0..nx {
+                let (colour, ink) = match self.shade(j, i) {
+                    Shade::Scaled(v) => (viridis(unit(v, lo, hi)), text_on(unit(v, lo, hi))),
+                    Shade::Zero => (ZERO, BLACK),
+                    Shade::Impossible => (IMPOSSIBLE, WHITE),
+                    Shade::Missing => (MISSING, BLACK),
+                };
                 let rect = [(i as f64, j as f64), (i as f64 + 1.0, j as f64 + 1.0)];
                 chart.draw_series(std::iter::once(Rectangle::new(rect, colour.filled())))?;
-                chart.draw_series(std::iter::once(Rectangle::new(rect, WHITE.stroke_width(1))))?;
-                if let Some(notes) = &self.notes {
-                    let text = if v.is_finite() { notes[j][i].clone() } else { "n/a".into() };
-                    let ink = text_on(unit(v, lo, hi));
+                // White cells need a visible edge; the others a white one.
+                let edge = if colour == ZERO { MISSING } else { WHITE };
+                chart.draw_series(std::iter::once(Rectangle::new(rect, edge.stroke_width(1))))?;
+                if self.notes {
                     let style = font(0.75 * label).color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
-                    chart.draw_series(std::iter::once(Text::new(text, (i as f64 + 0.5, j as f64 + 0.5), style)))?;
+                    let at = (i as f64 + 0.5, j as f64 + 0.5);
+                    chart.draw_series(std::iter::once(Text::new(self.note(j, i), at, style)))?;
                 }
             }
         }
@@ -143,29 +252,50 @@ pub fn resolve_metric(res: &Results, metric: &str) -> Result<String> {
             return Ok(candidate);
         }
     }
+    Err(Error::input("--metric", format!("\"{metric}\" is not a column of cells.csv"), metric_hint(res)))
+}
+
+/// The fix of a bad `--metric`: the short names and some numeric columns.
+fn metric_hint(res: &Results) -> String {
     let numeric: Vec<&str> = res.cells.header.iter().skip(17).map(String::as_str).collect();
-    Err(Error::input(
-        "--metric",
-        format!("\"{metric}\" is not a column of cells.csv"),
-        format!(
-            "use gap, e, r, nlhf_gap, rlhf_gap, uniform_gap or a column such as {}",
-            numeric[..8.min(numeric.len())].join(", ")
-        ),
-    ))
+    format!(
+        "use gap, e, r, nlhf_gap, rlhf_gap, uniform_gap or a column such as {}",
+        numeric[..8.min(numeric.len())].join(", ")
+    )
 }
 
-/// Whether a metric is drawn on a log10 colour scale: exploitabilities and
-/// gaps span many orders of magnitude (1e-12 at an equilibrium, 0.2 for NLHF).
-fn log_scale(column: &str, values: &[f64]) -> bool {
-    let gap_like = column.contains("gap") || column.contains("_e_") || column.starts_with("e_");
-    gap_like && values.iter().all(|v| v.is_nan() || *v > -1e-12)
-}
-
-/// The rate-gap heatmap: `metric` (mean over the cells that share the x and
-/// y values, when other axes vary too) over two grid axes.
-pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categorical> {
+/// Checks what a heatmap of `metric` over `x` × `y` asks of `res`: two
+/// different grid parameters and a numeric column with at least one finite
+/// value. Returns the column's name.
+pub fn check(res: &Results, x: &str, y: &str, metric: &str) -> Result<String> {
+    check_axes(res, &[("--x", x), ("--y", y)])?;
     let column = resolve_metric(res, metric)?;
-    for (flag, axis) in [("--x", x), ("--y", y)] {
+    let c = res.cells.column(&column).unwrap_or(0);
+    if let Some(text) = res.cells.rows.iter().map(|r| &r[c]).find(|v| !v.is_empty() && v.parse::<f64>().is_err()) {
+        return Err(Error::input(
+            "--metric",
+            format!("\"{column}\" is not numeric (cells.csv holds \"{text}\" there)"),
+            metric_hint(res),
+        ));
+    }
+    if !has_values(res, &column) {
+        return Err(Error::input(
+            "--metric",
+            format!("\"{column}\" has no finite value in these cells (all empty, NaN or inf)"),
+            format!("colour by a column this sweep computed; {}", metric_hint(res)),
+        ));
+    }
+    Ok(column)
+}
+
+/// Whether some cell has a finite value in `column`.
+pub fn has_values(res: &Results, column: &str) -> bool {
+    res.cells.column(column).is_some_and(|c| res.cells.numbers(c).iter().any(|v| v.is_finite()))
+}
+
+/// Each `(flag, axis)` names a grid parameter that no earlier flag named.
+pub fn check_axes(res: &Results, axes: &[(&str, &str)]) -> Result<()> {
+    for (n, &(flag, axis)) in axes.iter().enumerate() {
         if res.cells.column(axis).is_none() || !crate::results::PARAMETERS.contains(&axis) {
             return Err(Error::input(
                 flag,
@@ -173,15 +303,55 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
                 format!("use one of {}", crate::results::PARAMETERS.join(", ")),
             ));
         }
+        if let Some((earlier, _)) = axes[..n].iter().find(|(_, a)| *a == axis) {
+            return Err(Error::input(
+                flag,
+                format!("\"{axis}\" is already {earlier}"),
+                "give each axis a different grid parameter, e.g. --x k --y responses",
+            ));
+        }
     }
+    Ok(())
+}
+
+/// Whether a metric is drawn on a log10 colour scale: exploitabilities and
+/// gaps, never negative, span many orders of magnitude (1e-10 at a solver's
+/// tolerance, 0.3 for NLHF).
+fn log_scale(column: &str) -> bool {
+    column.contains("gap") || column.contains("_e_") || column.starts_with("e_")
+}
+
+/// A tick label for an axis value (blank where a model ignores the axis).
+fn tick_label(value: &str) -> String {
+    if value.is_empty() {
+        "none".into()
+    } else {
+        value.into()
+    }
+}
+
+/// The rate-gap heatmap: `metric` (mean over the cells that share the x and
+/// y values, when other axes vary too) over two grid axes. Gaps and
+/// exploitabilities use a log colour scale over the values above
+/// [`ROUNDING_FLOOR`]; smaller magnitudes are shown as zero, negative ones
+/// beyond it as impossible (see [`Shade`]).
+pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categorical> {
+    let column = check(res, x, y, metric)?;
+    Ok(heatmap_of(res, x, y, &column))
+}
+
+/// [`rate_gap`] of a column already checked (on these cells or a superset:
+/// a panel of a faceted figure may have no value).
+pub fn heatmap_of(res: &Results, x: &str, y: &str, column: &str) -> Categorical {
     let (mut xs, mut ys) = (res.distinct(x), res.distinct(y));
     sort_axis(&mut xs);
     sort_axis(&mut ys);
     let (xc, yc, mc) =
-        (res.cells.column(x).unwrap_or(0), res.cells.column(y).unwrap_or(0), res.cells.column(&column).unwrap_or(0));
+        (res.cells.column(x).unwrap_or(0), res.cells.column(y).unwrap_or(0), res.cells.column(column).unwrap_or(0));
     let raw = res.cells.numbers(mc);
     let mut sum = vec![vec![0.0; xs.len()]; ys.len()];
     let mut count = vec![vec![0usize; xs.len()]; ys.len()];
+    let mut lowest = vec![vec![f64::INFINITY; xs.len()]; ys.len()];
     for (row, v) in res.cells.rows.iter().zip(&raw) {
         if v.is_nan() {
             continue;
@@ -190,39 +360,39 @@ pub fn rate_gap(res: &Results, x: &str, y: &str, metric: &str) -> Result<Categor
         let j = ys.iter().position(|s| *s == row[yc]).unwrap_or(0);
         sum[j][i] += v;
         count[j][i] += 1;
+        lowest[j][i] = lowest[j][i].min(*v);
     }
-    let mean: Vec<Vec<f64>> = sum
+    let values: Vec<Vec<f64>> = sum
         .iter()
         .zip(&count)
         .map(|(s, c)| s.iter().zip(c).map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN }).collect())
         .collect();
-    let log = log_scale(&column, &raw);
-    // Means below 1e-16 (f64 rounding at an exact equilibrium) keep their own
-    // colour: the scale starts at the smallest positive mean, so the colour
-    // bar covers every value written in the cells.
-    let floor = mean.iter().flatten().copied().filter(|v| *v > 0.0).fold(LOG_FLOOR, f64::min);
-    let values = mean.iter().map(|r| r.iter().map(|&v| if log { v.max(floor).log10() } else { v }).collect()).collect();
-    let notes = (xs.len() * ys.len() <= 144 && xs.len() <= 12)
-        .then(|| mean.iter().map(|r| r.iter().map(|&v| tick(v)).collect()).collect());
+    let scale = if log_scale(column) { Scale::Log } else { Scale::Linear };
     let others: Vec<&str> = res.varying().into_iter().filter(|p| *p != x && *p != y).collect();
     let mut subtitle = res.fixed_description();
     if !others.is_empty() {
         subtitle = format!("mean over {}; {subtitle}", others.iter().map(|p| short(p)).collect::<Vec<_>>().join(", "));
     }
-    if let Some(note) = equilibrium_note(res, &column) {
+    if let Some(note) = equilibrium_note(res, column) {
         subtitle = format!("{note}; {subtitle}");
     }
-    Ok(Categorical {
+    Categorical {
         title: format!("{}: {column} over {} × {}", res.title, short(x), short(y)),
         subtitle,
         x_label: axis_name(x),
         y_label: axis_name(y),
-        x_ticks: xs,
-        y_ticks: ys,
+        notes: xs.len() * ys.len() <= 144 && xs.len() <= 12,
+        x_ticks: xs.iter().map(|v| tick_label(v)).collect(),
+        y_ticks: ys.iter().map(|v| tick_label(v)).collect(),
         values,
-        notes,
-        colour_label: if log { format!("log10 {column}") } else { column },
-    })
+        lowest,
+        scale,
+        column: column.to_string(),
+        colour_label: match scale {
+            Scale::Log => format!("log10 {column} (above {})", tick(ROUNDING_FLOOR)),
+            Scale::Linear => column.to_string(),
+        },
+    }
 }
 
 /// For an equilibrium column, when some populations' equilibrium did not
@@ -301,7 +471,7 @@ impl Figure for Convergence {
     where
         DB::ErrorType: 'static,
     {
-        let (main, bar) = layout(root, &self.title, &self.subtitle)?;
+        let (main, bar) = layout(root, &self.title, &self.subtitle, None)?;
         let ny = self.rows.len();
         let y_area = 30 + 9 * self.rows.iter().map(|t| t.chars().count()).max().unwrap_or(1).min(48) as u32;
         // The last checkpoint's colour extends half a log-step past it.
@@ -339,9 +509,8 @@ impl Figure for Convergence {
             let style = font(14.0).pos(Pos::new(HPos::Right, VPos::Center));
             root.draw_text(&self.rows[j], &style, (px - 8, py))?;
         }
-        if lo.is_finite() {
-            colour_bar(&bar, lo, hi, "log10 median E_k (last iterate)")?;
-        }
+        let range = lo.is_finite().then_some((lo, hi));
+        colour_scale(&bar, range, "log10 median E_k (last iterate)", &[])?;
         Ok(())
     }
 }

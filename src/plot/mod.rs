@@ -109,7 +109,8 @@ pub fn heatmap_facets(
 /// - `curves`: last iterate vs time average (when the grid has ≤ 48 cells);
 /// - `regret`: the no-regret identity, one point per population;
 /// - `scaling`: R_k against k (when k takes several values);
-/// - `gap_eq`, `gap_nlhf`: rate gaps over k and the first other varying axis;
+/// - `gap_eq`, `gap_nlhf`: rate gaps over k and the first other varying axis
+///   (when the column has a value);
 /// - `ell`: R_{k,ℓ} against its bounds (when the grid has ℓ).
 pub fn default_figures(dir: &Path) -> Result<Vec<PathBuf>> {
     default_figures_of(dir, &Results::load(dir)?)
@@ -139,8 +140,11 @@ pub fn default_figures_of(dir: &Path, res: &Results) -> Result<Vec<PathBuf>> {
         _ => None,
     };
     if let Some((x, y)) = axes {
+        // A column without a value (no equilibrium converged) has no figure.
         for (name, metric) in [("gap_eq", "eq_gap_mean"), ("gap_nlhf", "nlhf_gap_mean")] {
-            figures.push((name, drawing(heatmap::rate_gap(res, x, y, metric)?)));
+            if heatmap::has_values(res, metric) {
+                figures.push((name, drawing(heatmap::rate_gap(res, x, y, metric)?)));
+            }
         }
     }
     if !res.distinct("ell").iter().all(|v| v.is_empty()) {

@@ -61,6 +61,14 @@ pub fn text_on(t: f64) -> RGBColor {
 /// Grey for missing values.
 pub const MISSING: RGBColor = RGBColor(200, 200, 200);
 
+/// White for values that are zero up to rounding (outside viridis, so never
+/// read as the smallest value of a scale).
+pub const ZERO: RGBColor = RGBColor(255, 255, 255);
+
+/// Red for values a metric cannot take (a negative gap): outside viridis, so
+/// never read as a point on the scale.
+pub const IMPOSSIBLE: RGBColor = RGBColor(214, 39, 40);
+
 /// Line colours (Okabe–Ito, colour-blind safe), cycled.
 pub fn line_colour(i: usize) -> RGBColor {
     const C: [RGBColor; 8] = [
@@ -85,6 +93,36 @@ pub fn unit(v: f64, lo: f64, hi: f64) -> f64 {
     }
 }
 
+/// Height of one entry of a colour key.
+const KEY_ROW: u32 = 26;
+
+/// The colour scale of a heatmap in its strip: the colour bar for values in
+/// `range` (none when no value lies on the scale) above a key of the colours
+/// that are not on the bar (`(colour, label)`: zero, impossible, missing).
+pub fn colour_scale<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    range: Option<(f64, f64)>,
+    label: &str,
+    key: &[(RGBColor, String)],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let key_h = if key.is_empty() { 0 } else { 20 + KEY_ROW * key.len() as u32 };
+    let (_, h) = area.dim_in_pixel();
+    let (bar, rest) = area.split_vertically(h.saturating_sub(key_h.max(85)));
+    if let Some((lo, hi)) = range {
+        colour_bar(&bar, lo, hi, label)?;
+    }
+    for (i, (colour, text)) in key.iter().enumerate() {
+        let y = 10 + (i as u32 * KEY_ROW) as i32;
+        rest.draw(&Rectangle::new([(10, y), (30, y + 18)], colour.filled()))?;
+        rest.draw(&Rectangle::new([(10, y), (30, y + 18)], BLACK.mix(0.5).stroke_width(1)))?;
+        rest.draw_text(text, &font(13.0), (36, y + 2))?;
+    }
+    Ok(())
+}
+
 /// A vertical colour bar for values in `[lo, hi]` with a labelled scale.
 pub fn colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lo: f64, hi: f64, label: &str) -> DrawResult
 where
@@ -93,7 +131,7 @@ where
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
     let mut chart = ChartBuilder::on(area)
         .margin_top(40)
-        .margin_bottom(95)
+        .margin_bottom(10)
         .margin_right(10)
         .y_label_area_size(75)
         .build_cartesian_2d(0.0..1.0, lo..hi)?;

@@ -34,9 +34,14 @@ use std::path::Path;
 use super::{normalised_population, Population, UserType};
 use crate::error::{Error, Location, Result};
 
-/// Bound on types × responses after expanding `.soi` rotations (256 MiB of
-/// `u32`), so a huge partial file fails with a message instead of exhausting memory.
-pub const MAX_TYPE_ENTRIES: usize = 1 << 26;
+/// Bound on distinct orders × alternatives (32 MiB of `u32`: the sushi data,
+/// 100 alternatives and 5,000 orders, is 500,000), so a huge file fails with
+/// a message instead of exhausting memory.
+pub const MAX_TYPE_ENTRIES: usize = 1 << 23;
+
+/// Most alternatives a PrefLib file may have (real ones have at most a few
+/// thousand); a header claiming more is refused before anything is sized by it.
+pub const MAX_ALTERNATIVES: usize = 1 << 20;
 
 /// Loads a PrefLib file: `.soc`/`.toc` as complete orders, `.soi`/`.toi` as
 /// incomplete ones.
@@ -97,11 +102,11 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
             "a file needs at least one alternative",
         ));
     }
-    if n > MAX_TYPE_ENTRIES {
+    if n > MAX_ALTERNATIVES {
         return Err(err(
             raw.alternatives.map_or(1, |(_, l)| l),
             "NUMBER ALTERNATIVES",
-            format!("is {n}, more than the limit {MAX_TYPE_ENTRIES}"),
+            format!("is {n}, more than the limit {MAX_ALTERNATIVES}"),
             "use fewer alternatives",
         ));
     }
@@ -146,10 +151,11 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
         check_complete_header(&raw, n, loc)?;
     }
     // Validate every order and bound the size before allocating anything
-    // sized by `n` (a header may claim up to MAX_TYPE_ENTRIES alternatives):
+    // sized by `n` (a header may claim up to MAX_ALTERNATIVES alternatives):
     // an order adds `n` entries, so what is allocated stays within the limit.
     let mut total_count: u64 = 0;
     let mut entries: usize = 0;
+    let mut seen = vec![false; n]; // cleared after each order: O(listed) per order
     for order in &raw.orders {
         let listed = order.classes.iter().map(Vec::len).sum::<usize>();
         if listed < n && !partial {
@@ -169,7 +175,6 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
                 "use fewer alternatives or fewer distinct orders",
             ));
         }
-        let mut seen = vec![false; n];
         for &a in order.classes.iter().flatten() {
             if a == 0 {
                 return Err(err(
@@ -202,6 +207,7 @@ pub fn parse_preflib_with_notes(text: &str, loc: &Location, partial: bool) -> Re
                 ));
             }
         }
+        order.classes.iter().flatten().for_each(|&a| seen[a - 1] = false);
         total_count = total_count.checked_add(order.count).ok_or_else(|| {
             err(order.line, "count", "the counts overflow a 64-bit integer".into(), "use smaller counts")
         })?;
@@ -421,7 +427,7 @@ fn read_legacy(text: &str, loc: &Location) -> Result<Sections> {
         fix: legacy_fix.into(),
     })?;
     s.alternatives = Some((n, line));
-    for _ in 0..n.min(MAX_TYPE_ENTRIES) {
+    for _ in 0..n.min(MAX_ALTERNATIVES) {
         let (line, l) = lines.next().unwrap_or((line, ""));
         let at = loc.clone().at_line(line);
         let Some((i, name)) = l.split_once(',') else {

@@ -60,7 +60,7 @@ enum Command {
 #[derive(Args, Clone)]
 #[group(required = true, multiple = false)]
 struct Input {
-    /// A population: JSON, PrefLib .soc/.soi.
+    /// A population: JSON, PrefLib .soc/.soi/.toc/.toi.
     #[arg(long, value_name = "FILE")]
     population: Option<PathBuf>,
     /// A batch of populations, one JSON object per line; prints JSON Lines.

@@ -179,7 +179,7 @@ impl Config {
                 p.err(
                     "preflib",
                     e.to_string(),
-                    "give a valid PrefLib .soc/.soi file (paths are relative to the config)".into(),
+                    "give a valid PrefLib .soc/.soi/.toc/.toi file (paths are relative to the config)".into(),
                 )
             })?;
             let (responses, types) = (pop.responses, pop.types.len());

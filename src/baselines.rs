@@ -2,111 +2,19 @@
 //! NLHF (the k = 1 equilibrium, the maximal lottery), RLHF (a Bradley–Terry
 //! reward fitted by maximum likelihood, then argmax or softmax) and uniform.
 
-use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::dynamics::Solution;
 use crate::equilibrium::{self, Equilibrium, EquilibriumOptions};
 use crate::error::{Error, Result};
-use crate::linalg::least_squares;
 use crate::maximal_lottery::{self, MaximalLottery};
 use crate::metrics::evaluate_exact;
-use crate::population::{check_k, Kind, Population};
+use crate::population::{check_k, Population};
 
 mod bradley_terry;
-mod pairwise_avx512;
 
-/// `P(x ≻ y)` for every ordered pair (the duplicate rule of docs/theory.md with one response each side):
-/// rankings give 0/1, Plackett–Luce types `w_x / (w_x + w_y)`; the diagonal is 1/2.
-pub fn pairwise(pop: &Population) -> Vec<Vec<f64>> {
-    let pw = Pairwise::of(pop);
-    pw.p.chunks(pw.n).map(<[f64]>::to_vec).collect()
-}
-
-/// The pairwise preferences of a population in one row-major block, computed
-/// once and shared by the NLHF and RLHF baselines.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pairwise {
-    /// Number of responses `n`.
-    pub n: usize,
-    /// `p[x * n + y] = P(x ≻ y)` as in [`pairwise`] (the same values, bit for bit).
-    pub p: Vec<f64>,
-    /// The total type weight, summed in type order: `P(x≻y) + P(y≻x)` for
-    /// every pair up to rounding, and exactly so for a pair every type ranks
-    /// the same way round.
-    pub weight: f64,
-}
-
-impl Pairwise {
-    /// The pairwise preferences of `pop` (see [`pairwise`]).
-    pub fn of(pop: &Population) -> Pairwise {
-        let n = pop.responses;
-        let mut p = vec![0.0; n * n];
-        if pairwise_avx512::ranking_sums(pop, &mut p) {
-            let weight = pop.types.iter().fold(0.0, |sum, t| sum + t.weight);
-            return Pairwise::with_diagonal(n, p, weight);
-        }
-        let mut weight = 0.0;
-        for t in &pop.types {
-            let w = t.weight;
-            weight += w;
-            match &t.kind {
-                Kind::Ranking(r) => {
-                    for (i, &x) in r.iter().enumerate() {
-                        let row = &mut p[x as usize * n..][..n];
-                        for &y in &r[i + 1..] {
-                            row[y as usize] += w;
-                        }
-                    }
-                }
-                Kind::WeakOrder(classes) => {
-                    // Over the linear extensions: a better class always
-                    // wins, a tie goes either way half the time.
-                    for (i, class) in classes.iter().enumerate() {
-                        for &x in class {
-                            let row = &mut p[x as usize * n..][..n];
-                            for &y in class.iter().filter(|&&y| y != x) {
-                                row[y as usize] += w / 2.0;
-                            }
-                            for &y in classes[i + 1..].iter().flatten() {
-                                row[y as usize] += w;
-                            }
-                        }
-                    }
-                }
-                Kind::Scores(s) => {
-                    for x in 0..n {
-                        for y in x + 1..n {
-                            // w_x/(w_x+w_y) = σ(s_x − s_y), never overflowing; both
-                            // orders from one exponential.
-                            let d = s[x] - s[y];
-                            let e = (-d.abs()).exp();
-                            let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
-                            let (sxy, syx) = if d >= 0.0 { (big, small) } else { (small, big) };
-                            p[x * n + y] += w * sxy;
-                            p[y * n + x] += w * syx;
-                        }
-                    }
-                }
-            }
-        }
-        Pairwise::with_diagonal(n, p, weight)
-    }
-
-    fn with_diagonal(n: usize, mut p: Vec<f64>, weight: f64) -> Pairwise {
-        for x in 0..n {
-            p[x * n + x] = 0.5;
-        }
-        Pairwise { n, p, weight }
-    }
-
-    /// The margins `M(x,y) = P(x≻y) − P(y≻x)`, row by row.
-    fn margins(&self) -> Vec<Vec<f64>> {
-        let (n, p) = (self.n, &self.p);
-        (0..n).map(|x| (0..n).map(|y| p[x * n + y] - p[y * n + x]).collect()).collect()
-    }
-}
+pub use crate::population::pairwise::{pairwise, Pairwise};
 
 /// The NLHF policy: the symmetric equilibrium of the two-player game with
 /// payoff `M(x,y) = P(x≻y) − P(y≻x)`, i.e. a maximal lottery: `p ∈ Δ` with
@@ -132,63 +40,7 @@ pub fn nlhf_lottery(pop: &Population) -> MaximalLottery {
 
 /// [`nlhf_lottery`] from the population's pairwise preferences.
 pub fn nlhf_lottery_of(pairwise: &Pairwise) -> MaximalLottery {
-    let n = pairwise.n;
-    let margins = pairwise.margins();
-    if let Some(canonical) = maximal_lottery::canonical(&margins) {
-        return canonical;
-    }
-    let margin = |x: usize, y: usize| margins[x][y];
-    let lp = maximal_lottery_lp(n, &margin);
-    let vertex = |policy| MaximalLottery { policy, unique: false, dimension: None };
-    let support: Vec<usize> = (0..n).filter(|&x| lp[x] > 1e-9).collect();
-    let s = support.len();
-    let mut a = vec![0.0; (s + 1) * s];
-    let mut b = vec![0.0; s + 1];
-    for (row, &y) in support.iter().enumerate() {
-        for (col, &x) in support.iter().enumerate() {
-            a[row * s + col] = margin(x, y);
-        }
-    }
-    a[s * s..].fill(1.0);
-    b[s] = 1.0;
-    if let Some(x) = least_squares(&a, s + 1, s, &b) {
-        let mut polished = vec![0.0; n];
-        for (&i, &v) in support.iter().zip(&x) {
-            polished[i] = v;
-        }
-        if polished.iter().all(|&v| v >= 0.0) && maximal_lottery::worst_margin(&margins, &polished) >= -1e-12 {
-            let total: f64 = polished.iter().sum();
-            return vertex(polished.iter().map(|v| v / total).collect());
-        }
-    }
-    vertex(lp)
-}
-
-/// The maximal lottery by the simplex method, clipped to the simplex.
-fn maximal_lottery_lp(n: usize, margin: &impl Fn(usize, usize) -> f64) -> Vec<f64> {
-    let mut problem = Problem::new(OptimizationDirection::Maximize);
-    let vars: Vec<_> = (0..n).map(|_| problem.add_var(0.0, (0.0, 1.0))).collect();
-    // The game is symmetric, so its value is 0; bound v to keep the LP bounded.
-    let value = problem.add_var(1.0, (-1.0, 1.0));
-    for y in 0..n {
-        let mut row: Vec<_> = vars.iter().enumerate().map(|(x, &v)| (v, margin(x, y))).collect();
-        row.push((value, -1.0));
-        problem.add_constraint(row.as_slice(), ComparisonOp::Ge, 0.0);
-    }
-    let ones: Vec<_> = vars.iter().map(|&v| (v, 1.0)).collect();
-    problem.add_constraint(ones.as_slice(), ComparisonOp::Eq, 1.0);
-    match problem.solve() {
-        Ok(solution) => {
-            let raw: Vec<f64> = vars.iter().map(|&v| solution[v].max(0.0)).collect();
-            let total: f64 = raw.iter().sum();
-            raw.iter().map(|v| v / total).collect()
-        }
-        // A maximal lottery always exists (minimax theorem), so the LP is
-        // feasible and bounded; a solver failure here is a numerical breakdown
-        // of the simplex method. Fall back to the uniform policy, which the
-        // caller's metrics then score honestly.
-        Err(_) => uniform(n),
-    }
+    maximal_lottery::canonical_or_vertex(&pairwise.margins())
 }
 
 /// Ridge strength of the Bradley–Terry fit. With a unanimous pair the MLE is

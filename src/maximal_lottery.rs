@@ -133,6 +133,72 @@ fn on_face(
     (worst_margin(margin, &policy) >= -1e-12).then_some(MaximalLottery { policy, unique: d == 0, dimension: Some(d) })
 }
 
+/// The canonical maximal lottery of `margins` ([`canonical`]); if that
+/// computation breaks down numerically, the simplex method's vertex,
+/// polished: on the support `S` found by the LP, the equilibrium solves
+/// `Σ_{x∈S} p_x M(x,y) = 0` (y ∈ S), `Σ p = 1` exactly, which we solve by
+/// least squares in f64; the polished point is kept only if it is still a
+/// maximal lottery (to 1e-12). Such a result has `unique: false` (not
+/// certified).
+pub fn canonical_or_vertex(margins: &[Vec<f64>]) -> MaximalLottery {
+    let n = margins.len();
+    if let Some(canonical) = canonical(margins) {
+        return canonical;
+    }
+    let margin = |x: usize, y: usize| margins[x][y];
+    let lp = maximal_lottery_lp(n, &margin);
+    let vertex = |policy| MaximalLottery { policy, unique: false, dimension: None };
+    let support: Vec<usize> = (0..n).filter(|&x| lp[x] > 1e-9).collect();
+    let s = support.len();
+    let mut a = vec![0.0; (s + 1) * s];
+    let mut b = vec![0.0; s + 1];
+    for (row, &y) in support.iter().enumerate() {
+        for (col, &x) in support.iter().enumerate() {
+            a[row * s + col] = margin(x, y);
+        }
+    }
+    a[s * s..].fill(1.0);
+    b[s] = 1.0;
+    if let Some(x) = least_squares(&a, s + 1, s, &b) {
+        let mut polished = vec![0.0; n];
+        for (&i, &v) in support.iter().zip(&x) {
+            polished[i] = v;
+        }
+        if polished.iter().all(|&v| v >= 0.0) && worst_margin(margins, &polished) >= -1e-12 {
+            let total: f64 = polished.iter().sum();
+            return vertex(polished.iter().map(|v| v / total).collect());
+        }
+    }
+    vertex(lp)
+}
+
+/// The maximal lottery by the simplex method, clipped to the simplex.
+fn maximal_lottery_lp(n: usize, margin: &impl Fn(usize, usize) -> f64) -> Vec<f64> {
+    let mut problem = Problem::new(OptimizationDirection::Maximize);
+    let vars: Vec<_> = (0..n).map(|_| problem.add_var(0.0, (0.0, 1.0))).collect();
+    // The game is symmetric, so its value is 0; bound v to keep the LP bounded.
+    let value = problem.add_var(1.0, (-1.0, 1.0));
+    for y in 0..n {
+        let mut row: Vec<_> = vars.iter().enumerate().map(|(x, &v)| (v, margin(x, y))).collect();
+        row.push((value, -1.0));
+        problem.add_constraint(row.as_slice(), ComparisonOp::Ge, 0.0);
+    }
+    let ones: Vec<_> = vars.iter().map(|&v| (v, 1.0)).collect();
+    problem.add_constraint(ones.as_slice(), ComparisonOp::Eq, 1.0);
+    match problem.solve() {
+        Ok(solution) => {
+            let raw: Vec<f64> = vars.iter().map(|&v| solution[v].max(0.0)).collect();
+            let total: f64 = raw.iter().sum();
+            raw.iter().map(|v| v / total).collect()
+        }
+        // A maximal lottery always exists (minimax theorem), so the LP is
+        // feasible and bounded; a solver failure here is a numerical breakdown
+        // of the simplex method. Fall back to the uniform policy, which the
+        // caller's metrics then score honestly.
+        Err(_) => vec![1.0 / n as f64; n],
+    }
+}
+
 /// [`canonical`] with step 1 always by the linear program: slower, and the
 /// reference the proved-support path is checked against.
 pub fn canonical_by_lp(margin: &[Vec<f64>]) -> Option<MaximalLottery> {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::population::{check_k, check_policy, Population};
+use crate::population::{check_k, normalised_policy, Population};
 
 mod ell;
 pub use ell::{robust_alignment_ell, ELL_WORK_LIMIT};
@@ -77,7 +77,7 @@ pub fn evaluate(pop: &Population, policy: &[f64], k: usize, ell: Option<usize>) 
 /// validate it once.
 pub fn evaluate_on_valid(pop: &Population, policy: &[f64], k: usize, ell: Option<usize>) -> Result<Evaluation> {
     check_k(k)?;
-    check_policy(policy, pop.responses)?;
+    let policy = &normalised_policy(policy, pop.responses)?;
     if let Some(ell) = ell {
         check_ell(ell, k)?;
     }

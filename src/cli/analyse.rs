@@ -15,7 +15,7 @@ use ualign::limits::MAX_K;
 use ualign::metrics::{self, Evaluation};
 use ualign::population::load::load_population_with_notes;
 use ualign::population::stream::{Chunks, CHUNK};
-use ualign::population::{check_k, check_policy, Population};
+use ualign::population::{check_k, normalised_policy, Population};
 
 use super::output::{self, Out};
 use super::records::{DynamicsRecord, EquilibriumRecord, EvalRecord};
@@ -122,8 +122,7 @@ fn parse_policy(text: &str, pop: &Population) -> Result<Vec<f64>> {
             })
             .collect::<Result<Vec<f64>>>()?,
     };
-    check_policy(&policy, pop.responses).map_err(Error::as_flag)?;
-    Ok(policy)
+    normalised_policy(&policy, pop.responses).map_err(Error::as_flag)
 }
 
 /// Evaluations of the policy `--policy` names, one per population.
@@ -180,51 +179,90 @@ fn self_play(populations: usize) -> Workload {
     Workload::SelfPlay { populations }
 }
 
-/// `solve` without `--dynamics`: the robust equilibrium solver.
-fn solve_equilibrium(a: SolveArgs) -> Result<()> {
-    check_k(a.k).map_err(Error::as_flag)?;
-    let opts = a.dynamics.equilibrium_options()?;
-    equilibrium::check_options(a.k, &opts).map_err(Error::as_flag)?;
-    match load(&a.input)? {
-        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
-            let found = engine.equilibrium_batch(pops, a.k, &opts)?;
-            out.json_lines(&found.iter().map(EquilibriumRecord::new).collect::<Vec<_>>())
-        }),
-        Loaded::One(pop) => {
-            let engine = open_engine(&a.backend, self_play(1))?;
-            let found = engine.equilibrium_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
-            print_notices(&engine);
-            if a.json {
-                output::print(&(pretty(&EquilibriumRecord::new(&found)) + "\n"))
-            } else {
-                output::print(&format::equilibrium(&pop, &found, &opts))
-            }
+/// Counts the results of a solve and whether each converged, and says on
+/// stderr how many did not (`compare` and `solve` share the exit status).
+#[derive(Default)]
+struct Convergence {
+    total: std::cell::Cell<usize>,
+    unconverged: std::cell::Cell<usize>,
+}
+
+impl Convergence {
+    fn add(&self, converged: impl IntoIterator<Item = bool>) {
+        for c in converged {
+            self.total.set(self.total.get() + 1);
+            self.unconverged.set(self.unconverged.get() + usize::from(!c));
         }
+    }
+
+    /// `true` when everything converged; otherwise one line on stderr.
+    fn report(&self, tol: f64) -> bool {
+        let (bad, total) = (self.unconverged.get(), self.total.get());
+        if bad > 0 {
+            output::note(&format!(
+                "ualign: {bad} of {total} population(s) did not reach tol {tol:e} (converged: false); exit status {}",
+                super::EXIT_UNCONVERGED
+            ));
+        }
+        bad == 0
     }
 }
 
-pub fn solve(a: SolveArgs) -> Result<()> {
+/// `solve` without `--dynamics`: the robust equilibrium solver.
+fn solve_equilibrium(a: SolveArgs) -> Result<bool> {
+    check_k(a.k).map_err(Error::as_flag)?;
+    let opts = a.dynamics.equilibrium_options()?;
+    equilibrium::check_options(a.k, &opts).map_err(Error::as_flag)?;
+    let tally = Convergence::default();
+    match load(&a.input)? {
+        Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
+            let found = engine.equilibrium_batch(pops, a.k, &opts)?;
+            tally.add(found.iter().map(|f| f.converged));
+            out.json_lines(&found.iter().map(EquilibriumRecord::new).collect::<Vec<_>>())
+        })?,
+        Loaded::One(pop) => {
+            let engine = open_engine(&a.backend, self_play(1))?;
+            let found = engine.equilibrium_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
+            tally.add([found.converged]);
+            print_notices(&engine);
+            if a.json {
+                output::print(&(pretty(&EquilibriumRecord::new(&found)) + "\n"))?
+            } else {
+                output::print(&format::equilibrium(&pop, &found, &opts))?
+            }
+        }
+    }
+    Ok(tally.report(opts.tol))
+}
+
+/// `solve`; `Ok(false)` when some population did not converge (exit status
+/// 3, as `compare`), after every result is printed.
+pub fn solve(a: SolveArgs) -> Result<bool> {
     if a.dynamics.dynamics.is_none() {
         return solve_equilibrium(a);
     }
     let opts = a.dynamics.options();
     check_options(a.k, &opts).map_err(Error::as_flag)?;
+    let tally = Convergence::default();
     match load(&a.input)? {
         Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
             let solutions = engine.solve_batch(pops, a.k, &opts)?;
+            tally.add(solutions.iter().map(|s| s.converged));
             out.json_lines(&solutions.iter().map(|s| DynamicsRecord::new(s, &opts)).collect::<Vec<_>>())
-        }),
+        })?,
         Loaded::One(pop) => {
             let engine = open_engine(&a.backend, self_play(1))?;
             let solution = engine.solve_batch(std::slice::from_ref(&pop), a.k, &opts)?.remove(0);
+            tally.add([solution.converged]);
             print_notices(&engine);
             if a.json {
-                output::print(&(pretty(&DynamicsRecord::new(&solution, &opts)) + "\n"))
+                output::print(&(pretty(&DynamicsRecord::new(&solution, &opts)) + "\n"))?
             } else {
-                output::print(&format::solution(&pop, &solution, &opts))
+                output::print(&format::solution(&pop, &solution, &opts))?
             }
         }
     }
+    Ok(tally.report(opts.tol))
 }
 
 /// `compare`'s JSON for one population: the rows, whether every

@@ -88,13 +88,15 @@ struct BackendArgs {
 struct EvalArgs {
     #[command(flatten)]
     input: Input,
-    /// The policy: comma-separated probabilities, or uniform | nlhf | rlhf.
+    /// The policy: comma-separated probabilities summing to 1 within 1e-6 (then
+    /// rescaled to sum to 1 exactly), or uniform | nlhf | rlhf.
     #[arg(long, allow_hyphen_values = true)]
     policy: String,
     /// Number of responses sampled from the policy (1 to 1,000).
     #[arg(long)]
     k: usize,
-    /// Also report R_{k,ℓ} against ℓ-response opponents [default: off].
+    /// Also report R_{k,ℓ} against ℓ-response opponents, 1 <= ℓ <= k + 1
+    /// [default: off].
     #[arg(long)]
     ell: Option<usize>,
     /// Print one JSON object instead of a table (a batch always prints JSON Lines).
@@ -342,7 +344,7 @@ pub fn run(cli: Cli) -> Result<bool> {
     let done = match cli.command {
         Command::Compare(a) => return analyse::compare(a),
         Command::Eval(a) => analyse::eval(a),
-        Command::Solve(a) => analyse::solve(a),
+        Command::Solve(a) => return analyse::solve(a),
         Command::Generate(a) => experiments::generate(a),
         Command::Info => experiments::info(),
         Command::Sweep(a) => experiments::sweep(a),

@@ -38,6 +38,9 @@ pub mod stress;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    /// k = 1: the canonical maximal lottery of the pairwise margins, by
+    /// linear programming (the k = 1 game is the NLHF game).
+    MaximalLottery,
     /// Fast path: a short projected-gradient run, then Newton on the support.
     PgaPolish,
     /// The logit-QRE path, then Newton on the support.
@@ -155,6 +158,19 @@ const FAST_PATH_HANDOVER: f64 = 1e-3;
 fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilibrium {
     if pop.responses == 1 {
         return finish(pop, k, opts, vec![1.0], Method::QreHomotopy, 0, 0, 0.0);
+    }
+    // k = 1 is the two-player NLHF game: its symmetric equilibria are the
+    // maximal lotteries, found exactly by a linear program even where tied
+    // margins (clones) leave a whole face of them, which slows Newton and the
+    // homotopy to a crawl. The NLHF policy (the canonical maximum-entropy one,
+    // or a polished vertex where that breaks down), re-evaluated.
+    if k == 1 {
+        let margins = crate::population::pairwise::Pairwise::of(pop).margins();
+        let lottery = crate::maximal_lottery::canonical_or_vertex(&margins);
+        let found = finish(pop, k, opts, lottery.policy, Method::MaximalLottery, 0, 0, 0.0);
+        if found.converged {
+            return found;
+        }
     }
     // Fast path: a short PGA run usually lands next to an equilibrium with
     // its support exactly found; it counts only once Newton has made it

@@ -12,6 +12,7 @@ pub mod json;
 mod json_direct;
 mod json_strict;
 pub mod load;
+pub mod pairwise;
 pub mod preflib;
 pub mod stream;
 
@@ -291,6 +292,20 @@ pub fn check_policy(policy: &[f64], n: usize) -> Result<()> {
         return Err(Error::input("policy", format!("sums to {total}, not 1"), "rescale the probabilities to sum to 1"));
     }
     Ok(())
+}
+
+/// [`check_policy`], then the policy rescaled to sum to 1 exactly as
+/// population weights are: a policy summing to 1 within
+/// [`WEIGHT_SUM_TOLERANCE`] (e.g. `0.3333333` three times) is divided by its
+/// sum unless that is already 1 up to rounding, so no evaluation ever sees
+/// mass above 1 (which would put R_k above k/(k+1)).
+pub fn normalised_policy(policy: &[f64], n: usize) -> Result<Vec<f64>> {
+    check_policy(policy, n)?;
+    let total: f64 = policy.iter().sum();
+    if (total - 1.0).abs() > 1e-12 {
+        return Ok(policy.iter().map(|p| p / total).collect());
+    }
+    Ok(policy.to_vec())
 }
 
 /// Checks the number of samples `k` (1 <= k <= [`crate::limits::MAX_K`]).

@@ -158,6 +158,7 @@ pub struct CompareRow {
 /// the equilibria with the equilibrium solver on the CPU engine (in
 /// parallel over k).
 pub fn compare(pop: &Population, k_max: usize, opts: &EquilibriumOptions) -> Result<Vec<CompareRow>> {
+    crate::limits::check_dense_responses(pop.responses, "compare")?;
     check_k(k_max).map_err(|_| Error::input("k_max", "is 0", "compare at least k = 1: use --k-max 1 or more"))?;
     let found = (2..=k_max)
         .into_par_iter()

@@ -174,7 +174,7 @@ impl Engine {
                 }
                 let mut solutions = self.or_cpu(gpu.solve_batch(pops, k, opts), *fallback, on_cpu)?;
                 for s in &mut solutions {
-                    s.converged = s.evaluation.exploitability <= opts.tol;
+                    s.converged = crate::cpu::on_simplex(&s.policy) && s.evaluation.exploitability <= opts.tol;
                 }
                 Ok(solutions)
             }

@@ -72,6 +72,32 @@ pub fn check_sweep_size(cells: usize, populations: u128, large: bool) -> Result<
     ))
 }
 
+/// Most responses for the computations that hold dense `n × n` matrices:
+/// the equilibrium solver (Jacobian, Newton's system), the pairwise
+/// preferences and margins behind NLHF, RLHF and `compare`. One such f64
+/// matrix is 512 MiB at this n and the solver holds a few at once, so a
+/// 24 GiB machine still has room; at n = 65,535 one would be 34 GB. Checked
+/// before anything is allocated. Self-play dynamics and evaluations need
+/// only `O(m·n)` memory and are not bound by it.
+pub const MAX_DENSE_RESPONSES: usize = 8_192;
+
+/// Checks `n ≤` [`MAX_DENSE_RESPONSES`] for `what` (a command or method).
+pub fn check_dense_responses(n: usize, what: &str) -> Result<()> {
+    if n <= MAX_DENSE_RESPONSES {
+        return Ok(());
+    }
+    let gib = (n as f64).powi(2) * 8.0 / (1u64 << 30) as f64;
+    Err(Error::Limit {
+        what: format!("responses for {what}, which holds dense n x n matrices ({gib:.1} GiB each at this n)"),
+        value: n,
+        limit: MAX_DENSE_RESPONSES,
+        engine: "the exact engine".into(),
+        fix: format!(
+            "use at most {MAX_DENSE_RESPONSES} responses here; self-play (--dynamics) and eval of a given policy need no such matrix"
+        ),
+    })
+}
+
 /// Checks 1 ≤ k ≤ [`MAX_K`].
 pub fn check_k(k: usize) -> Result<()> {
     if k == 0 {

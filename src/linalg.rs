@@ -132,6 +132,108 @@ pub fn ldl_solve_in_place(a: &mut [f64], n: usize, b: &mut [f64], work: &mut [f6
     true
 }
 
+/// Columns per panel of [`lu_factor_in_place`]: the trailing update reads
+/// a panel's rows of U (`PANEL × n` values, 256 KiB at n = 1,024) from cache
+/// once per row, instead of streaming the whole matrix once per column.
+const PANEL: usize = 32;
+
+/// Rows below which the trailing update stays on one thread (spawning costs
+/// more than it saves on small matrices).
+const PARALLEL_ROWS: usize = 128;
+
+/// LU factorisation with partial pivoting of a row-major `n × n` matrix, in
+/// place: `a` holds the unit lower factor below the diagonal and U on and
+/// above it, `pivots[j]` the row swapped with row j. Blocked by panels of
+/// columns, the trailing update spread over rayon's threads by rows; each
+/// entry's arithmetic is the same whichever thread computes it, so the
+/// result does not depend on the thread count. `false` when a pivot falls
+/// to `1e-13 · max|A|` or below (numerically singular). The dense solver
+/// of the large systems (the interior-point method's, Newton's on supports
+/// of hundreds of responses): half the work of Householder QR, and its row
+/// operations read memory contiguously.
+pub fn lu_factor_in_place(a: &mut [f64], n: usize, pivots: &mut Vec<usize>) -> bool {
+    use rayon::prelude::*;
+    debug_assert_eq!(a.len(), n * n);
+    pivots.clear();
+    pivots.resize(n, 0);
+    let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    let mut j0 = 0;
+    while j0 < n {
+        let j1 = (j0 + PANEL).min(n);
+        // The panel: columns j0..j1 of rows j0..n, with row swaps applied to whole rows.
+        for j in j0..j1 {
+            let p = (j..n).max_by(|&x, &y| a[x * n + j].abs().total_cmp(&a[y * n + j].abs())).unwrap_or(j);
+            if !(a[p * n + j].abs() > 1e-13 * scale) {
+                return false;
+            }
+            pivots[j] = p;
+            if p != j {
+                let (upper, lower) = a.split_at_mut(p * n);
+                upper[j * n..(j + 1) * n].swap_with_slice(&mut lower[..n]);
+            }
+            let (top, below) = a.split_at_mut((j + 1) * n);
+            let pivot_row = &top[j * n..];
+            let inverse = 1.0 / pivot_row[j];
+            for row in below.chunks_exact_mut(n) {
+                let l = row[j] * inverse;
+                row[j] = l;
+                for (x, u) in row[j + 1..j1].iter_mut().zip(&pivot_row[j + 1..j1]) {
+                    *x -= l * u;
+                }
+            }
+        }
+        if j1 == n {
+            break;
+        }
+        // U12 = L11⁻¹ A12: rows j0..j1, columns j1..n.
+        for p in j0..j1 {
+            let (top, rest) = a.split_at_mut((p + 1) * n);
+            let source = &top[p * n + j1..];
+            for q in p + 1..j1 {
+                let row = &mut rest[(q - p - 1) * n..(q - p) * n];
+                let l = row[p];
+                for (x, u) in row[j1..].iter_mut().zip(&source[..n - j1]) {
+                    *x -= l * u;
+                }
+            }
+        }
+        // A22 −= L21 · U12, row by row.
+        let (top, below) = a.split_at_mut(j1 * n);
+        let panel_rows = &top[j0 * n..];
+        let update = |row: &mut [f64]| {
+            for p in j0..j1 {
+                let l = row[p];
+                let u = &panel_rows[(p - j0) * n + j1..(p - j0 + 1) * n];
+                for (x, u) in row[j1..].iter_mut().zip(u) {
+                    *x -= l * u;
+                }
+            }
+        };
+        if n - j1 >= PARALLEL_ROWS {
+            below.par_chunks_exact_mut(n).with_min_len(8).for_each(update);
+        } else {
+            below.chunks_exact_mut(n).for_each(update);
+        }
+        j0 = j1;
+    }
+    true
+}
+
+/// Solves `A x = b` in place from the factors [`lu_factor_in_place`] left.
+pub fn lu_solve_in_place(lu: &[f64], n: usize, pivots: &[usize], b: &mut [f64]) {
+    for (j, &p) in pivots.iter().enumerate() {
+        b.swap(j, p);
+    }
+    for i in 0..n {
+        let s: f64 = lu[i * n..i * n + i].iter().zip(&b[..i]).map(|(l, x)| l * x).sum();
+        b[i] -= s;
+    }
+    for i in (0..n).rev() {
+        let s: f64 = lu[i * n + i + 1..(i + 1) * n].iter().zip(&b[i + 1..]).map(|(u, x)| u * x).sum();
+        b[i] = (b[i] - s) / lu[i * n + i];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +317,33 @@ mod tests {
             solved += usize::from(want.is_some());
         }
         assert!(solved > 2000, "only {solved} systems were solvable");
+    }
+
+    #[test]
+    fn lu_solves_random_systems_and_refuses_singular_ones() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        // Sizes around the panel width and past the parallel threshold.
+        for n in [1, 2, 5, 31, 32, 33, 70, 200] {
+            let a: Vec<f64> = (0..n * n).map(|_| next()).collect();
+            let x: Vec<f64> = (0..n).map(|_| next()).collect();
+            let b: Vec<f64> = (0..n).map(|i| (0..n).map(|j| a[i * n + j] * x[j]).sum()).collect();
+            let (mut lu, mut pivots, mut solved) = (a.clone(), Vec::new(), b.clone());
+            assert!(lu_factor_in_place(&mut lu, n, &mut pivots), "n = {n}");
+            lu_solve_in_place(&lu, n, &pivots, &mut solved);
+            let error = solved.iter().zip(&x).fold(0.0f64, |m, (s, x)| m.max((s - x).abs()));
+            assert!(error < 1e-9, "n = {n}: error {error:e}");
+            // The same system with a repeated column is singular.
+            if n > 1 {
+                let mut singular = a.clone();
+                (0..n).for_each(|i| singular[i * n + n - 1] = singular[i * n]);
+                assert!(!lu_factor_in_place(&mut singular, n, &mut pivots), "n = {n}");
+            }
+        }
     }
 }

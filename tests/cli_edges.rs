@@ -226,7 +226,9 @@ fn auto_never_picks_a_software_adapter() {
     };
     let (auto, cpu) = (solve("auto"), solve("cpu"));
     let stderr = String::from_utf8_lossy(&auto.stderr);
-    assert!(auto.status.success(), "{stderr}");
+    // 50 PGA iterations leave some populations unconverged: exit status 3.
+    assert_eq!(auto.status.code(), Some(3), "{stderr}");
+    assert_eq!(cpu.status.code(), Some(3));
     assert!(stderr.contains("using the CPU engine") && stderr.contains("no hardware GPU"), "{stderr}");
     assert_eq!(auto.stdout, cpu.stdout);
 }

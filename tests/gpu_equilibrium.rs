@@ -72,3 +72,42 @@ fn gpu_non_finite_steps_are_errors() {
     let err = gpu.solve_batch(&pops, 2, &opts).expect_err("MWU at eta 1e4 loses all mass in f32");
     assert!(err.to_string().starts_with("eta: is 10000.0"), "{err}");
 }
+
+/// At k = 1 the GPU path ends where the CPU solver does: the device's
+/// self-play is only a start, and the canonical maximal lottery is solved
+/// exactly on the CPU, also where tied margins leave a face of equilibria
+/// (a Condorcet cycle with a clone of response 2), and where clones sit
+/// below a Condorcet winner (half of each type ranks them each way round).
+#[test]
+fn gpu_engine_equilibria_at_k1_are_the_canonical_maximal_lottery() {
+    use ualign::UserType;
+    if gpu_util::engine().is_none() {
+        return;
+    }
+    let split = |rankings: &[[u32; 4]]| {
+        let w = 1.0 / rankings.len() as f64;
+        let types = rankings.iter().map(|r| UserType::ranking(w, r.to_vec())).collect();
+        Population::new(4, None, types).unwrap()
+    };
+    let cycle_clone = split(&[[0, 1, 2, 3], [0, 1, 3, 2], [1, 2, 3, 0], [1, 3, 2, 0], [2, 3, 0, 1], [3, 2, 0, 1]]);
+    let clones = Population::new(
+        5,
+        None,
+        vec![
+            UserType::ranking(0.3, vec![4, 1, 2, 0, 3]),
+            UserType::ranking(0.3, vec![4, 2, 1, 0, 3]),
+            UserType::ranking(0.2, vec![0, 1, 2, 3, 4]),
+            UserType::ranking(0.2, vec![0, 2, 1, 3, 4]),
+        ],
+    )
+    .unwrap();
+    let pops = vec![cycle_clone, clones];
+    let engine = Engine::select(BackendChoice::Gpu, None, Workload::SelfPlay { populations: pops.len() }).unwrap();
+    let found = engine.equilibrium_batch(&pops, 1, &EquilibriumOptions::default()).unwrap();
+    for (pop, eq) in pops.iter().zip(&found) {
+        assert!(eq.converged && eq.evaluation.exploitability <= 1e-12, "{eq:?}");
+        assert_eq!(eq.method, Method::MaximalLottery);
+        let nlhf = ualign::baselines::nlhf(pop);
+        assert!(eq.policy.iter().zip(&nlhf).all(|(a, b)| (a - b).abs() <= 1e-12), "{:?} vs {nlhf:?}", eq.policy);
+    }
+}

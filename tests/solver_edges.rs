@@ -130,3 +130,33 @@ fn solve_that_does_not_converge_exits_3_after_printing_everything() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("of 2 population(s) did not reach tol"));
 }
+
+#[test]
+fn dense_matrices_beyond_the_limit_are_refused_before_any_allocation() {
+    let n = ualign::limits::MAX_DENSE_RESPONSES + 1;
+    let pop = Population::new(n, None, vec![UserType::ranking(1.0, (0..n as u32).collect())]).unwrap();
+    let err = equilibrium::solve(&pop, 2, &EquilibriumOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("8192") && err.contains("dense"), "{err}");
+    let err = ualign::baselines::compare(&pop, 2, &EquilibriumOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("compare"), "{err}");
+    // On the command line: one line and exit status 1, for every command that would need them.
+    let dir = std::env::temp_dir().join(format!("ualign-dense-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.json");
+    let text = ualign::population::json::to_json(&pop).to_string();
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    for args in [
+        vec!["solve", "--population", f, "--k", "2"],
+        vec!["compare", "--population", f, "--k-max", "2"],
+        vec!["eval", "--population", f, "--policy", "nlhf", "--k", "2"],
+    ] {
+        let out = ualign(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("exceeds the limit 8192"), "{args:?}: {stderr}");
+    }
+    // Self-play needs no dense matrix.
+    let out = ualign(&["solve", "--population", f, "--k", "2", "--dynamics", "pga", "--iters", "2"]);
+    assert_eq!(out.status.code(), Some(3));
+}

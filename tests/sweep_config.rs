@@ -29,8 +29,8 @@ fn empty_grid_is_refused() {
 /// which `--backend gpu` checks when it runs.
 #[test]
 fn sizes_beyond_the_limits_of_every_engine() {
-    let msg = error("model = \"impartial\"\nresponses = [8, 70000]\n");
-    assert!(msg.starts_with("bad.toml:2: responses: 70000 exceeds the limit 65535"), "{msg}");
+    let msg = error("model = \"impartial\"\nresponses = [8, 9000]\n");
+    assert!(msg.starts_with("bad.toml:2: responses: 9000 exceeds the limit 8192"), "{msg}");
     let msg = error("model = \"impartial\"\nk = [2, 1001]\n");
     assert!(msg.starts_with("bad.toml:2: k: 1001 exceeds the limit 1000"), "{msg}");
     let path = std::path::Path::new("ok.toml");

@@ -106,8 +106,14 @@ fn stream(
 fn parse_policy(text: &str, pop: &Population) -> Result<Vec<f64>> {
     let policy = match text.trim() {
         "uniform" => baselines::uniform(pop.responses),
-        "nlhf" => baselines::nlhf(pop),
-        "rlhf" => baselines::rlhf_policy(pop, None)?,
+        "nlhf" => {
+            ualign::limits::check_dense_responses(pop.responses, "--policy nlhf")?;
+            baselines::nlhf(pop)
+        }
+        "rlhf" => {
+            ualign::limits::check_dense_responses(pop.responses, "--policy rlhf")?;
+            baselines::rlhf_policy(pop, None)?
+        }
         list => list
             .split(',')
             .enumerate()
@@ -314,6 +320,9 @@ fn comparisons(
     k_max: usize,
     finder: &Finder,
 ) -> Result<Vec<Vec<baselines::CompareRow>>> {
+    for pop in pops {
+        ualign::limits::check_dense_responses(pop.responses, "compare")?;
+    }
     let mut by_k = Vec::with_capacity(k_max);
     for k in 2..=k_max {
         by_k.push(finder.find(engine, pops, k)?.into_iter());

@@ -84,8 +84,11 @@ pub fn equilibrium(pop: &Population, e: &ualign::equilibrium::Equilibrium, opts:
     let status = if e.converged { "converged" } else { "NOT converged" };
     let mut out = header(pop, e.evaluation.k);
     let method = serde_json::to_value(e.method).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    let path =
-        if e.path_steps > 0 { format!("{} path steps to λ = {:.3}, ", e.path_steps, e.lambda) } else { String::new() };
+    let path = match (e.path_steps, e.method) {
+        (0, _) => String::new(),
+        (steps, ualign::equilibrium::Method::InteriorPoint) => format!("{steps} interior-point steps, "),
+        (steps, _) => format!("{steps} path steps to λ = {:.3}, ", e.lambda),
+    };
     let _ = writeln!(
         out,
         "equilibrium solver ({method}), {status} (tol {:.0e}): {path}{} Newton steps",

@@ -28,6 +28,7 @@ use crate::metrics::{evaluate_exact, Evaluation};
 use crate::population::{check_policy, Population};
 
 pub mod homotopy;
+pub mod interior;
 pub mod jacobian;
 #[doc(hidden)]
 pub mod jacobian_avx512;
@@ -45,6 +46,9 @@ pub enum Method {
     PgaPolish,
     /// The logit-QRE path, then Newton on the support.
     QreHomotopy,
+    /// Large supports: a primal–dual interior-point method, then Newton on
+    /// the support it reads off.
+    InteriorPoint,
     /// Newton on the support from a given near-equilibrium ([`polish`]).
     Polish,
     /// Fallback: multiplicative weights with a small step, then Newton.
@@ -81,7 +85,8 @@ pub struct Equilibrium {
     /// Finite policy on the simplex with `E_k ≤ tol`.
     pub converged: bool,
     pub method: Method,
-    /// Predictor–corrector steps on the QRE path (0 for a pure polish).
+    /// Predictor–corrector steps of the QRE path or the interior-point method
+    /// (0 for a pure polish).
     pub path_steps: usize,
     /// Newton iterations of the finish.
     pub newton_steps: usize,
@@ -99,6 +104,7 @@ pub fn check_options(k: usize, opts: &EquilibriumOptions) -> Result<()> {
 /// failed (the result is then the policy with the smallest `E_k` found).
 pub fn solve(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Result<Equilibrium> {
     check_options(k, opts)?;
+    crate::limits::check_dense_responses(pop.responses, "the equilibrium solver")?;
     pop.validate()?;
     Ok(solve_valid(pop, k, opts))
 }
@@ -127,6 +133,7 @@ pub fn polish_on_valid(
     opts: &EquilibriumOptions,
 ) -> Result<Equilibrium> {
     check_options(k, opts)?;
+    crate::limits::check_dense_responses(pop.responses, "the equilibrium solver")?;
     if start.len() != pop.responses || start.iter().any(|p| !p.is_finite()) {
         check_policy(start, pop.responses)?;
     }
@@ -152,6 +159,10 @@ pub fn polish_batch(
 /// The fast path's dynamics: PGA, η = 1, at most 500 iterations.
 const FAST_PATH: SolveOptions =
     SolveOptions { dynamics: Dynamics::Pga, eta: 1.0, iters: 500, tol: 1e-8, checkpoints: 0 };
+/// Responses from which the interior-point method runs before the homotopy
+/// (below, the homotopy is fast and its stress set is the tested one).
+const INTERIOR_FROM: usize = 64;
+
 /// E_k below which the fast path's last iterate is handed to Newton.
 const FAST_PATH_HANDOVER: f64 = 1e-3;
 
@@ -182,6 +193,18 @@ fn solve_valid(pop: &Population, k: usize, opts: &EquilibriumOptions) -> Equilib
                 if found.converged {
                     return found;
                 }
+            }
+        }
+    }
+    // Many responses: the interior-point method needs a few dozen dense
+    // steps whatever the support, where the homotopy's path grows with n
+    // (a perturbed cycle of 1,024 responses took it over 30 minutes).
+    if pop.responses >= INTERIOR_FROM {
+        let interior = interior::solve(pop, k, opts.tol);
+        if let Some(done) = interior.finish {
+            let found = finish_newton(k, opts, done, Method::InteriorPoint, interior.iterations, 0.0);
+            if found.converged {
+                return found;
             }
         }
     }

@@ -31,10 +31,12 @@ use crate::dynamics::Dynamics;
 use crate::engine::BackendChoice;
 use crate::error::{Error, Location, Result};
 
-/// Largest `n` of a sweep: the generators' limit. The GPU engine's own,
-/// tighter limits (n ≤ 256, k ≤ 64) are checked when `--backend gpu` runs it;
-/// `auto` sends cells beyond them to the CPU engine.
-pub const MAX_RESPONSES: usize = crate::population::generate::MAX_RESPONSES;
+/// Largest `n` of a sweep: every cell scores the NLHF and RLHF baselines and
+/// polishes equilibria, which hold dense n x n matrices
+/// ([`crate::limits::MAX_DENSE_RESPONSES`]). The GPU engine's own, tighter
+/// limits (n ≤ 256, k ≤ 64) are checked when `--backend gpu` runs it; `auto`
+/// sends cells beyond them to the CPU engine.
+pub const MAX_RESPONSES: usize = crate::limits::MAX_DENSE_RESPONSES;
 /// Largest number of user types per population (as the GPU engine's).
 pub const MAX_TYPES: usize = crate::gpu::MAX_TYPES;
 /// Largest `k`: the exact engine's limit.
@@ -202,7 +204,7 @@ impl Config {
 
         let axes = Axes {
             source,
-            responses: p.ints("responses", &[8], 1, MAX_RESPONSES, "the generators support")?,
+            responses: p.ints("responses", &[8], 1, MAX_RESPONSES, "a sweep's dense baselines and solver support")?,
             types: p.ints("types", &[16], 1, MAX_TYPES, "ualign supports")?,
             phi: p.floats("phi", 0.5, |x| (0.0..=1.0).contains(&x), "a dispersion in [0, 1]")?,
             sigma: p.floats("sigma", 1.0, |x| x > 0.0 && x.is_finite(), "a positive, finite score spread")?,

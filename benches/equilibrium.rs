@@ -58,5 +58,26 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// One full-support solve at large n: a perturbed Condorcet cycle with
+/// m = n = 1,024 (every response in the support), k = 2 and 4, with its
+/// E_k re-checked in f64. `cargo bench --bench equilibrium -- large_support`.
+fn large_support(c: &mut Criterion) {
+    let pop = stress::perturbed_cycle(1024, 0.1, 0, 0).unwrap();
+    let opts = EquilibriumOptions::default();
+    let mut group = c.benchmark_group("large_support");
+    group.sample_size(10).warm_up_time(Duration::from_millis(1)).measurement_time(Duration::from_secs(30));
+    for k in [2, 4] {
+        group.bench_with_input(BenchmarkId::new("perturbed_cycle_n1024", k), &k, |b, &k| {
+            b.iter(|| {
+                let eq = equilibrium::solve(&pop, k, &opts).unwrap();
+                let g = ualign::cpu::deviation(&pop, &eq.policy, k);
+                let e = g.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - 1.0 / (k as f64 + 1.0);
+                assert!(eq.converged && e <= 1e-9, "E_k = {e:e}");
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, large_support);
 criterion_main!(benches);

@@ -34,9 +34,11 @@ fn assert_one_line_error(args: &[&str], needles: &[&str]) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// The JSON a command prints; it may end with status 3 (a result that did
+/// not converge is still printed in full).
 fn json(args: &[&str]) -> serde_json::Value {
     let out = ualign(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 

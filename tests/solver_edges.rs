@@ -160,3 +160,18 @@ fn dense_matrices_beyond_the_limit_are_refused_before_any_allocation() {
     let out = ualign(&["solve", "--population", f, "--k", "2", "--dynamics", "pga", "--iters", "2"]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn full_support_equilibria_of_large_perturbed_cycles_are_exact() {
+    use ualign::equilibrium::stress::perturbed_cycle;
+    for (n, k) in [(128, 2), (256, 2), (256, 4)] {
+        let pop = perturbed_cycle(n, 0.1, 0, 0).unwrap();
+        let found = equilibrium::solve(&pop, k, &EquilibriumOptions::default()).unwrap();
+        let g = cpu::deviation(&pop, &found.policy, k);
+        let e = g.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - 1.0 / (k as f64 + 1.0);
+        assert!(found.converged && e <= 1e-9, "n = {n}, k = {k}: E_k = {e:e}");
+        assert_eq!(found.method, Method::InteriorPoint, "n = {n}, k = {k}");
+        let support = found.policy.iter().filter(|&&p| p > 0.0).count();
+        assert!(support > n / 2, "n = {n}: support {support}");
+    }
+}

@@ -137,10 +137,14 @@ pub fn polish_on_valid(
     if start.len() != pop.responses || start.iter().any(|p| !p.is_finite()) {
         check_policy(start, pop.responses)?;
     }
-    if let Some(done) = newton::support_newton(pop, k, start, start_deviation, opts.tol) {
-        let found = finish_newton(k, opts, done, Method::Polish, 0, 0.0);
-        if found.converged {
-            return Ok(found);
+    // At k = 1 the start is ignored: the exact maximal lottery, so a face of
+    // tied equilibria gives the NLHF policy wherever Newton would land.
+    if k > 1 {
+        if let Some(done) = newton::support_newton(pop, k, start, start_deviation, opts.tol) {
+            let found = finish_newton(k, opts, done, Method::Polish, 0, 0.0);
+            if found.converged {
+                return Ok(found);
+            }
         }
     }
     Ok(solve_valid(pop, k, opts))

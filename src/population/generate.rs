@@ -39,12 +39,16 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::generated_population;
-use super::preflib::MAX_TYPE_ENTRIES;
 use super::{Kind, Population, UserType, MAX_SCORE_SPAN};
 use crate::error::{Error, Result};
 
 /// Largest number of responses a generator accepts.
 pub const MAX_RESPONSES: usize = 65_535;
+
+/// Bound on types × responses of one generated population (256 MiB of
+/// ranking entries), so a mistyped size fails with a message instead of
+/// exhausting memory.
+pub const MAX_POPULATION_ENTRIES: usize = 1 << 26;
 
 /// Number of types when `GenSpec::types` is `None` (except `bt` and `cycle`).
 pub const DEFAULT_TYPES: usize = 8;
@@ -195,10 +199,12 @@ impl GenSpec {
             ));
         }
         let m = self.type_count()?;
-        if m.saturating_mul(n) > MAX_TYPE_ENTRIES {
+        if m.saturating_mul(n) > MAX_POPULATION_ENTRIES {
             return Err(Error::input(
                 "types",
-                format!("{m} types × {n} responses exceed the limit of {MAX_TYPE_ENTRIES} entries per population"),
+                format!(
+                    "{m} types × {n} responses exceed the limit of {MAX_POPULATION_ENTRIES} entries per population"
+                ),
                 "use fewer types or responses",
             ));
         }

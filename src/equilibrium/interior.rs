@@ -37,6 +37,8 @@ const TO_BOUNDARY: f64 = 0.99;
 /// further fall by [`HANDOVER_FALL`]).
 const FIRST_HANDOVER: f64 = 1e-8;
 const HANDOVER_FALL: f64 = 1e-2;
+/// μ below which the support is read off even with responses undecided.
+const UNDECIDED_HANDOVER: f64 = 1e-11;
 /// How far apart π_y and s_y must be for every y before the support is read off.
 const SEPARATION: f64 = 100.0;
 
@@ -75,7 +77,10 @@ pub fn solve(pop: &Population, k: usize, tol: f64) -> InteriorResult {
         // still undecided sends Newton through many wrong supports, each a
         // dense solve (2.7 s wasted at n = 512 before this test).
         let decided = pi.iter().zip(&s).all(|(&p, &s)| p.max(s) >= SEPARATION * p.min(s));
-        if mu <= next_handover && decided {
+        // Without strict complementarity (a response with π_y = s_y = 0 at
+        // the equilibrium: ties, common in real data) some stay undecided
+        // for ever; once μ is tiny the support is read off all the same.
+        if mu <= next_handover && (decided || mu <= UNDECIDED_HANDOVER) {
             next_handover = mu * HANDOVER_FALL;
             let guess: Vec<f64> = pi.iter().zip(&s).map(|(&p, &s)| if p > s { p } else { 0.0 }).collect();
             if let Some(done) = support_newton(pop, k, &guess, None, tol) {

@@ -15,6 +15,7 @@
 //! little: the residual Newton drives to zero is always the exact `g`.
 
 use super::jacobian_avx512;
+use super::jacobian_blocks::{self, power_sum_partials};
 use crate::cpu::literal_k::with_literal_k;
 use crate::cpu::{deviation_pl, deviation_weak_order, PlScratch, WeakOrderScratch, GRID_F64};
 use crate::population::{Kind, Population};
@@ -68,7 +69,8 @@ fn jacobian_with(
     };
     let mut has_pl = false;
     // Rankings of up to 16 responses (k ≤ 8) all at once in AVX-512 registers, same bits.
-    let registers = registers && jacobian_avx512::ranking_rows(pop, policy, k, support, out);
+    let registers = registers
+        && (jacobian_avx512::ranking_rows(pop, policy, k, support, out) || blocks(pop, policy, k, support, out));
     for t in &pop.types {
         match &t.kind {
             Kind::Ranking(_) if registers => {}
@@ -83,20 +85,22 @@ fn jacobian_with(
     }
 }
 
-/// `(∂S/∂L, ∂S/∂B)` at `(L, B)`, from the power tables `l_pow[i] = L^i`, `b_pow[i] = B^i`.
-#[inline(always)]
-fn power_sum_partials(l_pow: &[f64], b_pow: &[f64], k: usize) -> (f64, f64) {
-    let mut d_l = 0.0;
-    let mut d_b = 0.0;
-    for i in 0..=k {
-        if i >= 1 {
-            d_l += i as f64 * l_pow[i - 1] * b_pow[k - i];
-        }
-        if i < k {
-            d_b += (k - i) as f64 * l_pow[i] * b_pow[k - i - 1];
-        }
+/// Responses from which the ranking rows go by blocks (`jacobian_blocks`):
+/// below, the whole matrix stays in cache and the scalar pass is as fast.
+const BLOCKS_FROM: usize = 64;
+
+/// The blocked pass, where it applies; false (nothing written) elsewhere.
+fn blocks(pop: &Population, policy: &[f64], k: usize, support: Option<&[bool]>, out: &mut [f64]) -> bool {
+    let n = pop.responses;
+    let permutations = pop.types.iter().all(|t| match &t.kind {
+        Kind::Ranking(r) => r.len() == n && r.iter().all(|&y| (y as usize) < n),
+        Kind::Scores(_) | Kind::WeakOrder(_) => true,
+    });
+    if n < BLOCKS_FROM || !permutations || policy.len() < n || support.is_some_and(|s| s.len() < n) {
+        return false;
     }
-    (d_l, d_b)
+    jacobian_blocks::ranking_rows(pop, policy, k, support, out);
+    true
 }
 
 #[inline(always)]

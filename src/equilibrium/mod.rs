@@ -32,6 +32,7 @@ pub mod interior;
 pub mod jacobian;
 #[doc(hidden)]
 pub mod jacobian_avx512;
+mod jacobian_blocks;
 pub mod newton;
 pub mod stress;
 

@@ -24,15 +24,7 @@ impl ReferenceScratch {
         if self.binom_k == k && !self.binom.is_empty() {
             return;
         }
-        let w = k + 1;
-        self.binom = vec![0.0; w * w];
-        for m in 0..=k {
-            self.binom[m * w] = 1.0;
-            for i in 1..=m {
-                let up = if i < m { self.binom[(m - 1) * w + i] } else { 0.0 };
-                self.binom[m * w + i] = self.binom[(m - 1) * w + i - 1] + up;
-            }
-        }
+        self.binom = super::binomial_table(k);
         self.binom_k = k;
     }
 }

@@ -48,15 +48,7 @@ impl WeakOrderScratch {
         if self.binom_k == k && !self.binom.is_empty() {
             return;
         }
-        let w = k + 1;
-        self.binom = vec![0.0; w * w];
-        for a in 0..w {
-            self.binom[a * w] = 1.0;
-            for b in 1..=a {
-                let up = if b < a { self.binom[(a - 1) * w + b] } else { 0.0 };
-                self.binom[a * w + b] = self.binom[(a - 1) * w + b - 1] + up;
-            }
-        }
+        self.binom = super::binomial_table(k);
         self.binom_k = k;
     }
 }
@@ -73,7 +65,6 @@ pub fn deviation_weak_order(
     scratch: &mut WeakOrderScratch,
 ) {
     scratch.prepare(k);
-    let w = k + 1;
     let mut below = 0.0;
     for class in classes.iter().rev() {
         class_values(class, below, policy, k, scratch);
@@ -82,7 +73,6 @@ pub fn deviation_weak_order(
         }
         below += class.iter().map(|&x| policy[x as usize]).sum::<f64>();
     }
-    debug_assert_eq!(scratch.binom.len(), w * w);
 }
 
 /// `g_t(y)` for every member `y` of one class, into `scratch.value`, given

@@ -25,6 +25,24 @@ pub use selfplay::{checkpoint_schedule, on_simplex, selfplay, SelfPlayRun};
 
 use crate::population::{Kind, Population};
 
+/// Pascal's triangle up to row `k`, row-major with rows of `k + 1`:
+/// `table[a * (k + 1) + b] = C(a, b)` for `b ≤ a ≤ k`, zero above the
+/// diagonal. Built by additions only, so every entry is exact while it fits
+/// 2^53 and correctly rounded sums beyond (C(1000, 500) ≈ 2.7e299 still fits
+/// f64). The kernels whose series are in exponential-generating form use it.
+pub(crate) fn binomial_table(k: usize) -> Vec<f64> {
+    let w = k + 1;
+    let mut table = vec![0.0; w * w];
+    for a in 0..w {
+        table[a * w] = 1.0;
+        for b in 1..=a {
+            let up = if b < a { table[(a - 1) * w + b] } else { 0.0 };
+            table[a * w + b] = table[(a - 1) * w + b - 1] + up;
+        }
+    }
+    table
+}
+
 /// Reusable buffers for [`deviation_into`].
 #[derive(Default, Clone, Debug)]
 pub struct Scratch {

@@ -306,13 +306,7 @@ impl<'a> PlTables<'a> {
     fn new(pop: &Population, policy: &'a [f64], k: usize, ell: usize) -> Self {
         let n = pop.responses;
         let w = k + 1;
-        let mut binom = vec![0.0; w * w];
-        for a in 0..w {
-            binom[a * w] = 1.0;
-            for b in 1..=a {
-                binom[a * w + b] = binom[(a - 1) * w + b - 1] + if b < a { binom[(a - 1) * w + b] } else { 0.0 };
-            }
-        }
+        let binom = crate::cpu::binomial_table(k);
         let mut powers = vec![0.0; n * w];
         for z in 0..n {
             let mut p = 1.0;

@@ -185,15 +185,28 @@ fn self_play(populations: usize) -> Workload {
     Workload::SelfPlay { populations }
 }
 
-/// Counts the results of a solve and whether each converged, and says on
-/// stderr how many did not (`compare` and `solve` share the exit status).
-#[derive(Default)]
+/// Counts the results of a solve or comparison and whether each converged,
+/// and says on stderr how many did not (`compare` and `solve` share the exit
+/// status).
 struct Convergence {
+    /// What is counted, e.g. "population(s)".
+    what: &'static str,
+    /// How the output marks an unconverged result.
+    marked: &'static str,
     total: std::cell::Cell<usize>,
     unconverged: std::cell::Cell<usize>,
 }
 
 impl Convergence {
+    fn new(what: &'static str, marked: &'static str) -> Self {
+        Convergence { what, marked, total: Default::default(), unconverged: Default::default() }
+    }
+
+    /// Results of `solve`, one per population.
+    fn of_populations() -> Self {
+        Convergence::new("population(s)", "converged: false")
+    }
+
     fn add(&self, converged: impl IntoIterator<Item = bool>) {
         for c in converged {
             self.total.set(self.total.get() + 1);
@@ -206,7 +219,9 @@ impl Convergence {
         let (bad, total) = (self.unconverged.get(), self.total.get());
         if bad > 0 {
             output::note(&format!(
-                "ualign: {bad} of {total} population(s) did not reach tol {tol:e} (converged: false); exit status {}",
+                "ualign: {bad} of {total} {} did not reach tol {tol:e} ({}); exit status {}",
+                self.what,
+                self.marked,
                 super::EXIT_UNCONVERGED
             ));
         }
@@ -219,7 +234,7 @@ fn solve_equilibrium(a: SolveArgs) -> Result<bool> {
     check_k(a.k).map_err(Error::as_flag)?;
     let opts = a.dynamics.equilibrium_options()?;
     equilibrium::check_options(a.k, &opts).map_err(Error::as_flag)?;
-    let tally = Convergence::default();
+    let tally = Convergence::of_populations();
     match load(&a.input)? {
         Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
             let found = engine.equilibrium_batch(pops, a.k, &opts)?;
@@ -249,7 +264,7 @@ pub fn solve(a: SolveArgs) -> Result<bool> {
     }
     let opts = a.dynamics.options();
     check_options(a.k, &opts).map_err(Error::as_flag)?;
-    let tally = Convergence::default();
+    let tally = Convergence::of_populations();
     match load(&a.input)? {
         Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
             let solutions = engine.solve_batch(pops, a.k, &opts)?;
@@ -352,10 +367,9 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
         Finder::Dynamics(opts)
     };
     let k_max = a.k_max;
-    let unconverged = std::cell::Cell::new(0usize);
-    let count = |tables: &[Vec<baselines::CompareRow>]| {
-        unconverged.set(unconverged.get() + tables.iter().flatten().filter(|r| !r.equilibrium_converged).count())
-    };
+    let tally = Convergence::new("equilibrium row(s)", "marked *, converged: false");
+    let count =
+        |tables: &[Vec<baselines::CompareRow>]| tally.add(tables.iter().flatten().map(|r| r.equilibrium_converged));
     match load(&a.input)? {
         Loaded::Batch(chunks) => stream(chunks, &a.backend, self_play, |engine, pops, out| {
             let tables = comparisons(engine, pops, k_max, &finder)?;
@@ -380,14 +394,5 @@ pub fn compare(a: CompareArgs) -> Result<bool> {
             }
         }
     }
-    let unconverged = unconverged.get();
-    if unconverged > 0 {
-        output::note(&format!(
-            "ualign: {unconverged} equilibrium row(s) did not reach tol {:e} (marked *, converged: false); \
-             exit status {}",
-            finder.tol(),
-            super::EXIT_UNCONVERGED
-        ));
-    }
-    Ok(unconverged == 0)
+    Ok(tally.report(finder.tol()))
 }

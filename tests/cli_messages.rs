@@ -2,6 +2,8 @@
 //! nothing left behind by a failed merge, a quiet end on a closed pipe, and
 //! the line of a truncated record.
 
+mod common;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -28,22 +30,7 @@ fn s(p: &Path) -> &str {
 /// Exit status 1 and exactly one `error:` line containing every needle.
 #[track_caller]
 fn assert_one_line_error(args: &[&str], needles: &[&str]) {
-    let out = ualign(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
-    assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
-    for n in needles {
-        assert!(errors[0].contains(n), "{args:?}: '{}' does not mention '{n}'", errors[0]);
-    }
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
-
-#[track_caller]
-fn run_ok(args: &[&str]) -> Output {
-    let out = ualign(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
+    common::assert_one_line_error(&ualign(args), &format!("{args:?}"), needles)
 }
 
 const SHARDED: &str = r#"
@@ -63,8 +50,8 @@ fn a_failed_merge_leaves_nothing_behind_and_can_be_retried() {
     let config = root.join("sharded.toml");
     std::fs::write(&config, SHARDED).unwrap();
     let [s0, s1, out, empty] = ["s0", "s1", "merged", "empty"].map(|d| root.join(d));
-    run_ok(&["sweep", s(&config), "--out", s(&s0), "--shard", "0/2"]);
-    run_ok(&["sweep", s(&config), "--out", s(&s1), "--shard", "1/2"]);
+    common::run_ok(&["sweep", s(&config), "--out", s(&s0), "--shard", "0/2"]);
+    common::run_ok(&["sweep", s(&config), "--out", s(&s1), "--shard", "1/2"]);
 
     // One shard only: some cell is missing, after others were copied.
     for _ in 0..2 {
@@ -77,8 +64,8 @@ fn a_failed_merge_leaves_nothing_behind_and_can_be_retried() {
     assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
 
     // The retry with every shard succeeds in both.
-    run_ok(&["merge", s(&s0), s(&s1), "--out", s(&out)]);
-    run_ok(&["merge", s(&s0), s(&s1), "--out", s(&empty)]);
+    common::run_ok(&["merge", s(&s0), s(&s1), "--out", s(&out)]);
+    common::run_ok(&["merge", s(&s0), s(&s1), "--out", s(&empty)]);
     assert!(out.join("manifest.json").exists() && empty.join("cells.csv").exists());
 
     // A file where a directory belongs, and a shard that does not exist.
@@ -92,7 +79,7 @@ fn a_failed_merge_leaves_nothing_behind_and_can_be_retried() {
 
     // --where is a plain filter without facets.
     let png = root.join("where.png");
-    run_ok(&["heatmap", s(&out), "--x", "k", "--y", "responses", "--where", "responses=4", "--out", s(&png)]);
+    common::run_ok(&["heatmap", s(&out), "--x", "k", "--y", "responses", "--where", "responses=4", "--out", s(&png)]);
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     let none = root.join("none.png");
     assert_one_line_error(
@@ -154,7 +141,19 @@ fn wrong_paths_and_flags_name_the_fix() {
         assert_one_line_error(&args, &["--tol", "equilibrium solver needs a tolerance > 0", "--dynamics"]);
     }
     // With --dynamics, tol 0 runs every iteration.
-    let out = run_ok(&["solve", "--population", &pop, "--k", "2", "--dynamics", "pga", "--iters", "50", "--tol", "0"]);
+    let out = common::run_ok(&[
+        "solve",
+        "--population",
+        &pop,
+        "--k",
+        "2",
+        "--dynamics",
+        "pga",
+        "--iters",
+        "50",
+        "--tol",
+        "0",
+    ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("after 50 iterations"));
     let _ = std::fs::remove_dir_all(&root);
 }
@@ -162,11 +161,11 @@ fn wrong_paths_and_flags_name_the_fix() {
 #[test]
 fn eval_json_says_the_precision_and_tables_print_no_negative_zero() {
     let pop = asset("condorcet3.json");
-    let out = run_ok(&["eval", "--population", &pop, "--policy", "1,0,0", "--k", "1", "--json"]);
+    let out = common::run_ok(&["eval", "--population", &pop, "--policy", "1,0,0", "--k", "1", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["precision"], "f64");
     // A point mass has entropy 0 (computed as a sum that may be -0.0).
-    let table = run_ok(&["eval", "--population", &pop, "--policy", "1,0,0", "--k", "1"]);
+    let table = common::run_ok(&["eval", "--population", &pop, "--policy", "1,0,0", "--k", "1"]);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("entropy 0.0000 nats"), "{text}");
     assert!(!text.contains("-0.0000"), "{text}");
@@ -178,7 +177,7 @@ fn heatmap_refusals_are_one_line() {
     let config = root.join("small.toml");
     std::fs::write(&config, SHARDED).unwrap();
     let out = root.join("run");
-    run_ok(&["sweep", s(&config), "--out", s(&out)]);
+    common::run_ok(&["sweep", s(&config), "--out", s(&out)]);
     let png = root.join("h.png");
     let heatmap = |extra: &[&str], needles: &[&str]| {
         let mut args = vec!["heatmap", s(&out), "--out", s(&png)];

@@ -2,6 +2,8 @@
 //! gone, an output file that already exists or cannot be written, and a
 //! sweep grid far larger than meant.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -29,21 +31,7 @@ fn s(p: &Path) -> &str {
 /// Exit status 1 and exactly one `error:` line containing every needle.
 #[track_caller]
 fn assert_one_line_error(out: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
-    assert_eq!(errors.len(), 1, "{stderr}");
-    for n in needles {
-        assert!(errors[0].contains(n), "'{}' does not mention '{n}'", errors[0]);
-    }
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
-
-#[track_caller]
-fn run_ok(args: &[&str]) -> Output {
-    let out = ualign(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
+    common::assert_one_line_error(out, "", needles)
 }
 
 const SMALL: &str = r#"
@@ -103,7 +91,7 @@ fn an_error_into_a_closed_stderr_exits_1_not_a_panic() {
     // A batch whose notices and results both meet closed pipes.
     let root = scratch("batch");
     let batch = root.join("b.jsonl");
-    run_ok(&["generate", "--model", "impartial", "--responses", "4", "--count", "50", "--out", s(&batch)]);
+    common::run_ok(&["generate", "--model", "impartial", "--responses", "4", "--count", "50", "--out", s(&batch)]);
     let (code, _) = with_closed_pipes(&["solve", "--populations", s(&batch), "--k", "2", "--backend", "cpu"], false);
     assert!(code == Some(0) || code == Some(3), "exit status {code:?}");
     let _ = std::fs::remove_dir_all(&root);
@@ -166,7 +154,7 @@ fn heatmap_refuses_an_existing_file_unless_forced() {
     let root = scratch("heatmap");
     let config = small_config(&root);
     let dir = root.join("sweep");
-    run_ok(&["sweep", s(&config), "--out", s(&dir)]);
+    common::run_ok(&["sweep", s(&config), "--out", s(&dir)]);
     let png = root.join("gap.png");
     let draw = |extra: &[&str]| {
         ualign(&[&["heatmap", s(&dir), "--x", "k", "--y", "responses", "--out", s(&png)], extra].concat())

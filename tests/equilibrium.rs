@@ -261,16 +261,36 @@ fn jacobian_matches_differences_of_g_and_its_support_restriction_is_exact() {
 /// ranking and mixed populations.
 #[test]
 fn jacobian_register_pass_is_the_scalar_pass_bit_for_bit() {
-    use ualign::equilibrium::jacobian::{jacobian_on, jacobian_portable};
     if !ualign::equilibrium::jacobian_avx512::available(16, 4) {
         eprintln!("no AVX-512F on this CPU: the register pass is not used here");
         return;
     }
-    let mut rng = common::rng(43);
     // Every n to 16 with every k to 8, rankings only and mixed with Plackett–Luce.
     let cases = (1..=16).flat_map(|n| (1..=8).flat_map(move |k| [(n, k, 0.0), (n, k, 0.3)]));
+    assert_jacobian_passes_agree(43, cases, |case| 1 + case % 13);
+}
+
+/// The blocked pass for many responses (from 64: blocks of rows kept in
+/// cache) is bit for bit the scalar pass, with and without a support, on
+/// ranking and mixed populations, and with sizes that leave a partial block.
+#[test]
+fn jacobian_blocked_pass_is_the_scalar_pass_bit_for_bit() {
+    let cases = [(64, 1, 0.0), (70, 2, 0.0), (97, 4, 0.3), (130, 9, 0.0), (64, 3, 0.5), (81, 2, 0.0)];
+    assert_jacobian_passes_agree(47, cases.into_iter(), |case| 3 + 7 * case);
+}
+
+/// The Jacobian as the solver builds it (`jacobian_on`) against the scalar
+/// pass (`jacobian_portable`), bit for bit, on random populations of the
+/// given `(n, k, Plackett–Luce fraction)` with `types(case)` types each.
+fn assert_jacobian_passes_agree(
+    seed: u64,
+    cases: impl Iterator<Item = (usize, usize, f64)>,
+    types: impl Fn(usize) -> usize,
+) {
+    use ualign::equilibrium::jacobian::{jacobian_on, jacobian_portable};
+    let mut rng = common::rng(seed);
     for (case, (n, k, pl_fraction)) in cases.enumerate() {
-        let pop = common::random_population(&mut rng, n, 1 + case % 13, pl_fraction);
+        let pop = common::random_population(&mut rng, n, types(case), pl_fraction);
         let policy = common::random_policy(&mut rng, n);
         let support: Vec<bool> = policy.iter().map(|&p| p > 0.0).collect();
         for restrict in [None, Some(support.as_slice())] {

@@ -175,26 +175,3 @@ fn full_support_equilibria_of_large_perturbed_cycles_are_exact() {
         assert!(support > n / 2, "n = {n}: support {support}");
     }
 }
-
-/// The blocked Jacobian pass for many responses (from 64) is bit for bit the
-/// scalar pass, with and without a support, on ranking and mixed populations,
-/// and with sizes that leave a partial block of rows.
-#[test]
-fn jacobian_blocked_pass_is_the_scalar_pass_bit_for_bit() {
-    use ualign::equilibrium::jacobian::{jacobian_on, jacobian_portable};
-    let mut rng = common::rng(47);
-    for (case, (n, k, pl_fraction)) in
-        [(64, 1, 0.0), (70, 2, 0.0), (97, 4, 0.3), (130, 9, 0.0), (64, 3, 0.5), (81, 2, 0.0)].into_iter().enumerate()
-    {
-        let pop = common::random_population(&mut rng, n, 3 + 7 * case, pl_fraction);
-        let policy = common::random_policy(&mut rng, n);
-        let support: Vec<bool> = policy.iter().map(|&p| p > 0.0).collect();
-        for restrict in [None, Some(support.as_slice())] {
-            let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            jacobian_on(&pop, &policy, k, restrict, &mut fast);
-            jacobian_portable(&pop, &policy, k, restrict, &mut slow);
-            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&fast), bits(&slow), "case {case}: n {n} k {k}");
-        }
-    }
-}

@@ -7,6 +7,28 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ualign::{Kind, Population, UserType};
 
+/// Runs the built `ualign` binary and requires success.
+#[track_caller]
+pub fn run_ok(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ualign")).args(args).output().expect("the binary runs");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// Exit status 1 and exactly one `error:` line containing every needle, and
+/// no panic; `what` names the run in a failure's message.
+#[track_caller]
+pub fn assert_one_line_error(out: &std::process::Output, what: &str, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{what}: {stderr}");
+    for n in needles {
+        assert!(errors[0].contains(n), "{what}: '{}' does not mention '{n}'", errors[0]);
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 pub fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
